@@ -1,0 +1,63 @@
+# wasm-cart — build, test and demo.
+#
+#   make setup   install the toolchain (idempotent: skips what is already there)
+#   make test    setup + every test layer (native, wasm in headless Chromium, Node, types, e2e)
+#   make bench   print performance figures (never asserted in tests)
+#
+# Versions are pinned here and in Cargo.toml / package.json; see ../shared/TOOLCHAIN.md.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := test
+
+WASM_BINDGEN_VERSION := 0.2.130
+WASM_PACK_VERSION := 0.15.1
+CARGO_BIN := $(HOME)/.cargo/bin
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+export PATH := $(CURDIR)/node_modules/.bin:$(CARGO_BIN):$(PATH)
+CONFORMANCE_DIR ?= $(abspath ../shared/conformance)
+export CONFORMANCE_DIR
+
+.PHONY: setup setup-rust setup-wasm-tools setup-browser setup-npm test test-native lint bench clean
+
+setup: setup-rust setup-wasm-tools setup-browser setup-npm
+
+setup-rust:
+	@rustup target list --installed | grep -qx wasm32-unknown-unknown \
+	  || rustup target add wasm32-unknown-unknown
+	@rustup component list --installed | grep -q '^clippy' || rustup component add clippy
+	@rustup component list --installed | grep -q '^rustfmt' || rustup component add rustfmt
+
+# wasm-bindgen-cli must match the crate's `wasm-bindgen = "=0.2.130"` exactly. Its lock file names a
+# dependency version the registry no longer has, so `--locked` is tried first and dropped only if it fails.
+setup-wasm-tools:
+	@wasm-bindgen --version 2>/dev/null | grep -q " $(WASM_BINDGEN_VERSION)" \
+	  || cargo install --locked wasm-bindgen-cli --version $(WASM_BINDGEN_VERSION) \
+	  || cargo install wasm-bindgen-cli --version $(WASM_BINDGEN_VERSION)
+	@wasm-pack --version 2>/dev/null | grep -q " $(WASM_PACK_VERSION)" \
+	  || cargo install --locked wasm-pack --version $(WASM_PACK_VERSION)
+
+setup-browser:
+	@if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then \
+	  $(SUDO) apt-get update && $(SUDO) apt-get install -y --no-install-recommends chromium chromium-driver; \
+	fi
+
+# npm ci only when package-lock.json changed since the last install.
+setup-npm: node_modules/.installed
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	@touch $@
+
+test: setup lint test-native
+
+lint:
+	cargo fmt --all --check
+	cargo clippy --all-targets -- -D warnings
+	cargo clippy --all-targets --no-default-features -- -D warnings
+
+test-native:
+	cargo test --no-default-features
+
+clean:
+	cargo clean
+	rm -rf pkg node_modules

@@ -1,0 +1,1008 @@
+//! The catalog JSON model (DESIGN §4–5): products, prices, tax categories, shipping methods, promotions
+//! and rules. A catalog is validated once, on load, so the pricing pipeline can trust it: every violation
+//! is an `INVALID_CATALOG` error whose message names the JSON path of the offending value.
+//! Unknown fields are ignored, so a storefront can keep its own data (images, descriptions) beside ours.
+
+use crate::error::{CartError, ErrorCode, Result};
+use crate::money::{self, RoundingMode};
+use crate::time::Timestamp;
+use rust_decimal::Decimal;
+use serde::de::{self, Deserializer, Visitor};
+use serde::{Deserialize, Serialize, Serializer};
+use serde_json::{json, Map, Value};
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::fmt;
+
+/// The largest amount a catalog may carry, in major units. With at most 250 lines of 9999 units this
+/// keeps every total far inside `i64` minor units, even for three-decimal currencies.
+pub const MAX_AMOUNT: Decimal = Decimal::from_parts(1_000_000_000, 0, 0, false, 0);
+
+/// A decimal amount written as a JSON string (`"19.99"`). JSON numbers are refused: binary floats
+/// cannot carry money exactly, and a catalog that uses them is almost certainly wrong somewhere.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct Amount(pub Decimal);
+
+impl Amount {
+    pub fn value(self) -> Decimal {
+        self.0
+    }
+}
+
+impl Serialize for Amount {
+    fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.serialize_str(&self.0.to_string())
+    }
+}
+
+impl<'de> Deserialize<'de> for Amount {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        struct AmountVisitor;
+        impl Visitor<'_> for AmountVisitor {
+            type Value = Amount;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a decimal string")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> std::result::Result<Amount, E> {
+                money::parse_decimal(v)
+                    .map(Amount)
+                    .ok_or_else(|| E::invalid_value(de::Unexpected::Str(v), &self))
+            }
+        }
+        d.deserialize_str(AmountVisitor)
+    }
+}
+
+/// How prices are to be read and rounded (DESIGN §2–3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct PricingSettings {
+    /// `true`: prices are gross (tax included); `false`: prices are net.
+    pub prices_include_tax: bool,
+    pub rounding_mode: RoundingMode,
+    pub tax_rounding_mode: RoundingMode,
+    pub tax_calculation: TaxCalculation,
+}
+
+impl Default for PricingSettings {
+    fn default() -> Self {
+        PricingSettings {
+            prices_include_tax: true,
+            rounding_mode: RoundingMode::HalfEven,
+            tax_rounding_mode: RoundingMode::HalfEven,
+            tax_calculation: TaxCalculation::LineItem,
+        }
+    }
+}
+
+/// Where tax is computed: on the line's discounted total, or on each unit and then summed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum TaxCalculation {
+    #[default]
+    LineItem,
+    UnitPrice,
+}
+
+/// Per-currency settings; today only cash rounding (`{"CHF": {"cashRounding": "0.05"}}`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CurrencySettings {
+    pub cash_rounding: Option<Amount>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TaxCategory {
+    pub id: String,
+    pub name: Option<String>,
+    #[serde(default)]
+    pub rates: Vec<TaxRate>,
+}
+
+/// A rate with no `country` applies to every country not listed explicitly.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TaxRate {
+    pub country: Option<String>,
+    pub rate: Amount,
+    pub name: Option<String>,
+}
+
+impl TaxRate {
+    /// The rate's display name: the catalog's, else "19%".
+    pub fn display_name(&self) -> String {
+        match &self.name {
+            Some(name) => name.clone(),
+            None => format!("{}%", (self.rate.0 * Decimal::ONE_HUNDRED).normalize()),
+        }
+    }
+}
+
+/// A price candidate. The pricing pipeline picks the most specific valid one (DESIGN §3 step 1).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Price {
+    pub currency: String,
+    pub amount: Amount,
+    /// Quantity tier: this price applies to the whole line from this quantity on.
+    pub min_quantity: Option<u32>,
+    pub customer_group: Option<String>,
+    pub country: Option<String>,
+    pub valid_from: Option<Timestamp>,
+    pub valid_until: Option<Timestamp>,
+}
+
+/// A buyable variant. The product itself is the master variant (`variantId` null).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Variant {
+    pub id: u32,
+    pub sku: String,
+    pub name: Option<String>,
+    /// Own prices; when absent the product's prices apply.
+    pub prices: Option<Vec<Price>>,
+    pub stock: Option<u32>,
+    pub available: Option<bool>,
+    /// Descriptive attributes of the variant (size, colour) for display.
+    #[serde(default)]
+    pub attributes: Map<String, Value>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+fn default_kind() -> String {
+    "product".to_string()
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Product {
+    pub id: String,
+    /// Defaults to the product id.
+    pub sku: Option<String>,
+    pub name: String,
+    /// Free text: the seeds use `product`, `device`, `plan`, `addon`, `service`.
+    #[serde(default = "default_kind")]
+    pub kind: String,
+    pub vendor: Option<String>,
+    pub tax_category: String,
+    #[serde(default = "yes")]
+    pub shippable: bool,
+    #[serde(default)]
+    pub prices: Vec<Price>,
+    /// Known stock; `None` = not tracked.
+    pub stock: Option<u32>,
+    pub min_quantity: Option<u32>,
+    pub max_quantity: Option<u32>,
+    #[serde(default = "yes")]
+    pub available: bool,
+    /// Line attributes that must be set before checkout (a licence's `domain`).
+    #[serde(default)]
+    pub required_attributes: Vec<String>,
+    #[serde(default)]
+    pub metadata: Map<String, Value>,
+    #[serde(default)]
+    pub variants: Vec<Variant>,
+    pub description: Option<String>,
+}
+
+impl Product {
+    pub fn sku(&self) -> &str {
+        self.sku.as_deref().unwrap_or(&self.id)
+    }
+
+    pub fn variant(&self, id: u32) -> Option<&Variant> {
+        self.variants.iter().find(|v| v.id == id)
+    }
+}
+
+/// Selects lines. Every list that is given (non-empty) must match; an empty match selects all lines.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct Match {
+    pub product_ids: Vec<String>,
+    pub skus: Vec<String>,
+    pub kinds: Vec<String>,
+    pub vendors: Vec<String>,
+}
+
+impl Match {
+    /// Whether a line of `product` (with the line's `sku`) is selected.
+    pub fn matches(&self, product: &Product, sku: &str) -> bool {
+        fn ok(list: &[String], value: Option<&str>) -> bool {
+            list.is_empty() || value.is_some_and(|v| list.iter().any(|x| x == v))
+        }
+        ok(&self.product_ids, Some(&product.id))
+            && (self.skus.is_empty() || self.skus.iter().any(|s| s == sku || s == product.sku()))
+            && ok(&self.kinds, Some(&product.kind))
+            && ok(&self.vendors, product.vendor.as_deref())
+    }
+}
+
+/// Cart composition rules (seed 001: device / plan / add-on compatibility).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "camelCase", rename_all_fields = "camelCase")]
+pub enum Rule {
+    /// A line matching `when` needs some line matching `requires` (issue `REQUIRES_ITEM`).
+    Requires {
+        when: Match,
+        requires: Match,
+        message: Option<String>,
+    },
+    /// All lines carrying `metadata[metadataKey]` must share one value (refusal `INCOMPATIBLE_ITEMS`).
+    Exclusive {
+        metadata_key: String,
+        message: Option<String>,
+    },
+    /// At most `max` lines match (refusal `INCOMPATIBLE_ITEMS`).
+    MaxLines {
+        #[serde(rename = "match")]
+        matcher: Match,
+        max: u32,
+        message: Option<String>,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DeliveryDays {
+    pub min: u32,
+    pub max: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ShippingTier {
+    pub min_cart_value: Amount,
+    pub price: Amount,
+}
+
+/// A price for a currency and (optionally) a list of countries. No `countries` = every country.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ShippingRate {
+    pub currency: String,
+    #[serde(default)]
+    pub countries: Vec<String>,
+    pub price: Amount,
+    /// Free from this item total (after item discounts, `>=`).
+    pub free_above: Option<Amount>,
+    /// Cart-value tiers: the highest `minCartValue` reached sets the price.
+    #[serde(default)]
+    pub tiers: Vec<ShippingTier>,
+}
+
+impl ShippingRate {
+    pub fn serves(&self, currency: &str, country: Option<&str>) -> bool {
+        self.currency == currency
+            && (self.countries.is_empty() || country.is_some_and(|c| self.countries.iter().any(|x| x == c)))
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ShippingMethod {
+    pub id: String,
+    pub name: String,
+    pub tax_category: String,
+    #[serde(default)]
+    pub default: bool,
+    pub delivery_days: Option<DeliveryDays>,
+    #[serde(default)]
+    pub rates: Vec<ShippingRate>,
+}
+
+impl ShippingMethod {
+    /// The rate for a currency and country: one that lists the country beats a catch-all one.
+    pub fn rate_for(&self, currency: &str, country: Option<&str>) -> Option<&ShippingRate> {
+        let specific = self.rates.iter().find(|r| {
+            r.currency == currency
+                && !r.countries.is_empty()
+                && country.is_some_and(|c| r.countries.iter().any(|x| x == c))
+        });
+        specific.or_else(|| {
+            self.rates
+                .iter()
+                .find(|r| r.currency == currency && r.countries.is_empty())
+        })
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum Stacking {
+    #[default]
+    Stack,
+    /// Stops every later promotion, but only if this one actually discounted something.
+    StopAfter,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct Conditions {
+    /// Compared with the cart's `subtotal` before any promotion.
+    pub min_subtotal: Option<Amount>,
+    /// Compared with the summed quantity of the lines the target matches.
+    pub min_quantity: Option<u32>,
+    pub customer_groups: Vec<String>,
+    pub countries: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum Selection {
+    #[default]
+    Cheapest,
+    MostExpensive,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "camelCase", rename_all_fields = "camelCase")]
+pub enum Target {
+    /// Matching lines; no `match` = all lines.
+    Items {
+        #[serde(rename = "match", default)]
+        matcher: Match,
+    },
+    /// The shipping price.
+    Shipping {},
+    /// Buy `trigger`, get `discounted` of them (cheapest or most expensive) at the value.
+    MultiBuy {
+        #[serde(rename = "match", default)]
+        matcher: Match,
+        trigger: u32,
+        discounted: u32,
+        max_occurrence: Option<u32>,
+        #[serde(default)]
+        selection: Selection,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum Distribution {
+    /// min(amount, matching total) spread by the lines' current amounts.
+    #[default]
+    Proportionate,
+    /// Equal shares, each capped at its line.
+    Even,
+    /// The amount off every matching unit.
+    Each,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "camelCase", rename_all_fields = "camelCase")]
+pub enum PromotionValue {
+    Percentage {
+        percent: Amount,
+    },
+    Absolute {
+        amount: Amount,
+        #[serde(default)]
+        distribution: Distribution,
+    },
+    /// A unit price, applied only where lower than the current unit price.
+    FixedPrice {
+        amount: Amount,
+    },
+}
+
+impl PromotionValue {
+    fn carries_amount(&self) -> bool {
+        !matches!(self, PromotionValue::Percentage { .. })
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Promotion {
+    pub id: String,
+    pub label: Option<String>,
+    /// No code = automatic.
+    pub code: Option<String>,
+    /// Higher runs first; ties by id.
+    #[serde(default)]
+    pub priority: i64,
+    #[serde(default)]
+    pub stacking: Stacking,
+    pub valid_from: Option<Timestamp>,
+    pub valid_until: Option<Timestamp>,
+    /// Required when the value or a condition carries an amount.
+    pub currency: Option<String>,
+    #[serde(default)]
+    pub conditions: Conditions,
+    pub target: Target,
+    pub value: PromotionValue,
+}
+
+impl Promotion {
+    pub fn label(&self) -> &str {
+        self.label.as_deref().unwrap_or(&self.id)
+    }
+
+    /// `validFrom <= now < validUntil`.
+    pub fn active_at(&self, now: Timestamp) -> bool {
+        in_window(self.valid_from, self.valid_until, now)
+    }
+}
+
+/// `from <= now < until`, open ends allowed.
+pub(crate) fn in_window(from: Option<Timestamp>, until: Option<Timestamp>, now: Timestamp) -> bool {
+    from.is_none_or(|f| f <= now) && until.is_none_or(|u| now < u)
+}
+
+/// The JSON shape, deserialized before validation.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+struct CatalogData {
+    version: Option<String>,
+    pricing: PricingSettings,
+    currencies: BTreeMap<String, CurrencySettings>,
+    tax_categories: Vec<TaxCategory>,
+    products: Vec<Product>,
+    rules: Vec<Rule>,
+    shipping_methods: Vec<ShippingMethod>,
+    promotions: Vec<Promotion>,
+}
+
+/// A validated catalog with its lookup indexes. Build it with [`Catalog::from_json`] or
+/// [`Catalog::from_value`]; it is immutable afterwards except for stock ([`Catalog::set_stock`]).
+#[derive(Debug, Clone, Default)]
+pub struct Catalog {
+    data: CatalogData,
+    products_by_id: HashMap<String, usize>,
+    /// sku -> (product index, variant id)
+    by_sku: HashMap<String, (usize, Option<u32>)>,
+    /// upper-cased code -> promotion index
+    codes: HashMap<String, usize>,
+}
+
+impl Catalog {
+    /// Parses and validates catalog JSON text.
+    pub fn from_json(text: &str) -> Result<Catalog> {
+        let value: Value = serde_json::from_str(text).map_err(|e| invalid("", &e.to_string()))?;
+        Catalog::from_value(value)
+    }
+
+    /// Validates an already-parsed JSON value.
+    pub fn from_value(value: Value) -> Result<Catalog> {
+        if !value.is_object() {
+            return Err(invalid("", "expected a JSON object"));
+        }
+        let data: CatalogData = serde_path_to_error::deserialize(value).map_err(|e| {
+            let path = e.path().to_string();
+            let path = if path == "." { String::new() } else { path };
+            invalid(&path, &e.into_inner().to_string())
+        })?;
+        let problems = validate(&data);
+        if let Some(first) = problems.first() {
+            let list: Vec<Value> = problems.iter().map(|(p, m)| json!({"path": p, "message": m})).collect();
+            return Err(invalid(&first.0, &first.1).with_details(json!({ "errors": list })));
+        }
+        Ok(Catalog::index(data))
+    }
+
+    fn index(data: CatalogData) -> Catalog {
+        let mut catalog = Catalog {
+            data,
+            ..Catalog::default()
+        };
+        for (i, p) in catalog.data.products.iter().enumerate() {
+            catalog.products_by_id.insert(p.id.clone(), i);
+            catalog.by_sku.insert(p.sku().to_string(), (i, None));
+            for v in &p.variants {
+                catalog.by_sku.insert(v.sku.clone(), (i, Some(v.id)));
+            }
+        }
+        for (i, promo) in catalog.data.promotions.iter().enumerate() {
+            if let Some(code) = &promo.code {
+                catalog.codes.insert(code.to_uppercase(), i);
+            }
+        }
+        catalog
+    }
+
+    pub fn version(&self) -> Option<&str> {
+        self.data.version.as_deref()
+    }
+    pub fn pricing(&self) -> &PricingSettings {
+        &self.data.pricing
+    }
+    pub fn products(&self) -> &[Product] {
+        &self.data.products
+    }
+    pub fn tax_categories(&self) -> &[TaxCategory] {
+        &self.data.tax_categories
+    }
+    pub fn rules(&self) -> &[Rule] {
+        &self.data.rules
+    }
+    pub fn shipping_methods(&self) -> &[ShippingMethod] {
+        &self.data.shipping_methods
+    }
+    pub fn promotions(&self) -> &[Promotion] {
+        &self.data.promotions
+    }
+
+    pub fn product(&self, id: &str) -> Option<&Product> {
+        self.products_by_id.get(id).and_then(|&i| self.data.products.get(i))
+    }
+
+    /// The product and variant id a SKU names.
+    pub fn find_sku(&self, sku: &str) -> Option<(&Product, Option<u32>)> {
+        let &(i, variant) = self.by_sku.get(sku)?;
+        Some((self.data.products.get(i)?, variant))
+    }
+
+    pub fn tax_category(&self, id: &str) -> Option<&TaxCategory> {
+        self.data.tax_categories.iter().find(|t| t.id == id)
+    }
+
+    pub fn shipping_method(&self, id: &str) -> Option<&ShippingMethod> {
+        self.data.shipping_methods.iter().find(|m| m.id == id)
+    }
+
+    /// The promotion a code unlocks; codes match case-insensitively.
+    pub fn promotion_by_code(&self, code: &str) -> Option<&Promotion> {
+        self.codes
+            .get(&code.to_uppercase())
+            .and_then(|&i| self.data.promotions.get(i))
+    }
+
+    /// Cash-rounding increment for a currency, in major units.
+    pub fn cash_rounding(&self, currency: &str) -> Option<Decimal> {
+        self.data
+            .currencies
+            .get(currency)
+            .and_then(|c| c.cash_rounding)
+            .map(Amount::value)
+    }
+
+    /// Replaces the known stock of a product (variant `None`) or one of its variants. The reference
+    /// server uses it to price against live stock. Unknown product or variant -> `INVALID_ITEM`.
+    pub fn set_stock(&mut self, product_id: &str, variant_id: Option<u32>, stock: Option<u32>) -> Result<()> {
+        let unknown = || CartError::new(ErrorCode::InvalidItem, format!("unknown product {product_id}"));
+        let &i = self.products_by_id.get(product_id).ok_or_else(unknown)?;
+        let product = self.data.products.get_mut(i).ok_or_else(unknown)?;
+        match variant_id {
+            None => product.stock = stock,
+            Some(id) => {
+                let variant = product.variants.iter_mut().find(|v| v.id == id).ok_or_else(|| {
+                    CartError::new(ErrorCode::InvalidItem, format!("unknown variant {id} of {product_id}"))
+                })?;
+                variant.stock = stock;
+            }
+        }
+        Ok(())
+    }
+}
+
+fn invalid(path: &str, message: &str) -> CartError {
+    let text = if path.is_empty() {
+        message.to_string()
+    } else {
+        format!("{path}: {message}")
+    };
+    CartError::new(ErrorCode::InvalidCatalog, text).with_details(json!({ "path": path }))
+}
+
+/// Collects every semantic violation as (path, message), in document order.
+struct Problems(Vec<(String, String)>);
+
+impl Problems {
+    fn add(&mut self, path: impl Into<String>, message: impl Into<String>) {
+        self.0.push((path.into(), message.into()));
+    }
+
+    fn check(&mut self, ok: bool, path: impl FnOnce() -> String, message: &str) {
+        if !ok {
+            self.0.push((path(), message.to_string()));
+        }
+    }
+
+    fn currency(&mut self, path: &str, code: &str) {
+        self.check(
+            money::is_known_currency(code),
+            || path.to_string(),
+            "unknown currency code",
+        );
+    }
+
+    fn country(&mut self, path: &str, code: &str) {
+        let ok = code.len() == 2 && code.bytes().all(|b| b.is_ascii_uppercase());
+        self.check(ok, || path.to_string(), "expected an ISO 3166-1 alpha-2 country code");
+    }
+
+    fn amount(&mut self, path: &str, amount: Amount) {
+        if amount.0.is_sign_negative() && !amount.0.is_zero() {
+            self.add(path, "must not be negative");
+        } else if amount.0 > MAX_AMOUNT {
+            self.add(path, "must not exceed 1000000000");
+        }
+    }
+
+    fn window(&mut self, path: &str, from: Option<Timestamp>, until: Option<Timestamp>) {
+        if let (Some(f), Some(u)) = (from, until) {
+            self.check(f < u, || format!("{path}.validUntil"), "must be after validFrom");
+        }
+    }
+
+    fn unique<'a>(&mut self, seen: &mut HashSet<&'a str>, id: &'a str, path: String) {
+        if id.is_empty() {
+            self.add(path, "must not be empty");
+        } else if !seen.insert(id) {
+            self.add(path, format!("duplicate id \"{id}\""));
+        }
+    }
+}
+
+fn validate(data: &CatalogData) -> Vec<(String, String)> {
+    let mut p = Problems(Vec::new());
+    for (code, settings) in &data.currencies {
+        let path = format!("currencies.{code}");
+        p.currency(&path, code);
+        if let Some(step) = settings.cash_rounding {
+            let digits = money::fraction_digits(code).unwrap_or(2);
+            let minor = step.0 * Decimal::from(10u64.pow(digits.min(9)));
+            let ok = step.0 > Decimal::ZERO && minor.fract().is_zero() && step.0 <= MAX_AMOUNT;
+            p.check(
+                ok,
+                || format!("{path}.cashRounding"),
+                "must be a positive multiple of the minor unit",
+            );
+        }
+    }
+    let mut tax_ids = HashSet::new();
+    for (i, cat) in data.tax_categories.iter().enumerate() {
+        let path = format!("taxCategories[{i}]");
+        p.unique(&mut tax_ids, &cat.id, format!("{path}.id"));
+        let mut countries = HashSet::new();
+        for (j, rate) in cat.rates.iter().enumerate() {
+            let rpath = format!("{path}.rates[{j}]");
+            if let Some(c) = &rate.country {
+                p.country(&format!("{rpath}.country"), c);
+            }
+            let ok = rate.rate.0 >= Decimal::ZERO && rate.rate.0 <= Decimal::ONE;
+            p.check(ok, || format!("{rpath}.rate"), "must be between 0 and 1");
+            if !countries.insert(rate.country.as_deref()) {
+                p.add(format!("{rpath}.country"), "duplicate rate for this country");
+            }
+        }
+    }
+    validate_products(&mut p, data, &tax_ids);
+    validate_rules(&mut p, data);
+    validate_shipping(&mut p, data, &tax_ids);
+    validate_promotions(&mut p, data);
+    p.0
+}
+
+fn validate_prices(p: &mut Problems, prices: &[Price], path: &str) {
+    for (j, price) in prices.iter().enumerate() {
+        let ppath = format!("{path}[{j}]");
+        p.currency(&format!("{ppath}.currency"), &price.currency);
+        p.amount(&format!("{ppath}.amount"), price.amount);
+        if let Some(c) = &price.country {
+            p.country(&format!("{ppath}.country"), c);
+        }
+        if price.min_quantity == Some(0) {
+            p.add(format!("{ppath}.minQuantity"), "must be at least 1");
+        }
+        p.window(&ppath, price.valid_from, price.valid_until);
+    }
+}
+
+fn validate_products(p: &mut Problems, data: &CatalogData, tax_ids: &HashSet<&str>) {
+    let mut ids = HashSet::new();
+    let mut skus = HashSet::new();
+    for (i, product) in data.products.iter().enumerate() {
+        let path = format!("products[{i}]");
+        p.unique(&mut ids, &product.id, format!("{path}.id"));
+        let sku_path = if product.sku.is_some() { "sku" } else { "id" };
+        if !skus.insert(product.sku()) {
+            p.add(
+                format!("{path}.{sku_path}"),
+                format!("duplicate sku \"{}\"", product.sku()),
+            );
+        }
+        let known = tax_ids.contains(product.tax_category.as_str());
+        p.check(known, || format!("{path}.taxCategory"), "unknown tax category");
+        validate_prices(p, &product.prices, &format!("{path}.prices"));
+        let min = product.min_quantity.unwrap_or(1);
+        let max = product.max_quantity.unwrap_or(crate::cart::MAX_QUANTITY);
+        p.check(min >= 1, || format!("{path}.minQuantity"), "must be at least 1");
+        p.check(
+            max <= crate::cart::MAX_QUANTITY,
+            || format!("{path}.maxQuantity"),
+            "must not exceed 9999",
+        );
+        p.check(
+            min <= max,
+            || format!("{path}.maxQuantity"),
+            "must not be below minQuantity",
+        );
+        for (j, attr) in product.required_attributes.iter().enumerate() {
+            p.check(
+                !attr.is_empty(),
+                || format!("{path}.requiredAttributes[{j}]"),
+                "must not be empty",
+            );
+        }
+        let mut variant_ids = HashSet::new();
+        for (j, variant) in product.variants.iter().enumerate() {
+            let vpath = format!("{path}.variants[{j}]");
+            if !variant_ids.insert(variant.id) {
+                p.add(format!("{vpath}.id"), format!("duplicate variant id {}", variant.id));
+            }
+            if variant.sku.is_empty() {
+                p.add(format!("{vpath}.sku"), "must not be empty");
+            } else if !skus.insert(&variant.sku) {
+                p.add(format!("{vpath}.sku"), format!("duplicate sku \"{}\"", variant.sku));
+            }
+            if let Some(prices) = &variant.prices {
+                validate_prices(p, prices, &format!("{vpath}.prices"));
+            }
+        }
+    }
+}
+
+fn validate_rules(p: &mut Problems, data: &CatalogData) {
+    for (i, rule) in data.rules.iter().enumerate() {
+        let path = format!("rules[{i}]");
+        match rule {
+            Rule::Exclusive { metadata_key, .. } => p.check(
+                !metadata_key.is_empty(),
+                || format!("{path}.metadataKey"),
+                "must not be empty",
+            ),
+            Rule::MaxLines { max, .. } => p.check(*max >= 1, || format!("{path}.max"), "must be at least 1"),
+            Rule::Requires { .. } => {}
+        }
+    }
+}
+
+fn validate_shipping(p: &mut Problems, data: &CatalogData, tax_ids: &HashSet<&str>) {
+    let mut ids = HashSet::new();
+    for (i, method) in data.shipping_methods.iter().enumerate() {
+        let path = format!("shippingMethods[{i}]");
+        p.unique(&mut ids, &method.id, format!("{path}.id"));
+        let known = tax_ids.contains(method.tax_category.as_str());
+        p.check(known, || format!("{path}.taxCategory"), "unknown tax category");
+        if let Some(days) = method.delivery_days {
+            p.check(
+                days.min <= days.max,
+                || format!("{path}.deliveryDays.max"),
+                "must not be below min",
+            );
+        }
+        for (j, rate) in method.rates.iter().enumerate() {
+            let rpath = format!("{path}.rates[{j}]");
+            p.currency(&format!("{rpath}.currency"), &rate.currency);
+            p.amount(&format!("{rpath}.price"), rate.price);
+            if let Some(free) = rate.free_above {
+                p.amount(&format!("{rpath}.freeAbove"), free);
+            }
+            for (k, country) in rate.countries.iter().enumerate() {
+                p.country(&format!("{rpath}.countries[{k}]"), country);
+            }
+            for (k, tier) in rate.tiers.iter().enumerate() {
+                p.amount(&format!("{rpath}.tiers[{k}].minCartValue"), tier.min_cart_value);
+                p.amount(&format!("{rpath}.tiers[{k}].price"), tier.price);
+            }
+        }
+    }
+}
+
+fn validate_promotions(p: &mut Problems, data: &CatalogData) {
+    let mut ids = HashSet::new();
+    let mut codes = HashSet::new();
+    for (i, promo) in data.promotions.iter().enumerate() {
+        let path = format!("promotions[{i}]");
+        p.unique(&mut ids, &promo.id, format!("{path}.id"));
+        if let Some(code) = &promo.code {
+            if code.trim().is_empty() {
+                p.add(format!("{path}.code"), "must not be empty");
+            } else if !codes.insert(code.to_uppercase()) {
+                p.add(format!("{path}.code"), format!("duplicate code \"{code}\""));
+            }
+        }
+        match &promo.currency {
+            Some(c) => p.currency(&format!("{path}.currency"), c),
+            None => {
+                let needs = promo.value.carries_amount() || promo.conditions.min_subtotal.is_some();
+                p.check(
+                    !needs,
+                    || format!("{path}.currency"),
+                    "required when the value or a condition carries an amount",
+                );
+            }
+        }
+        p.window(&path, promo.valid_from, promo.valid_until);
+        if let Some(min) = promo.conditions.min_subtotal {
+            p.amount(&format!("{path}.conditions.minSubtotal"), min);
+        }
+        for (k, c) in promo.conditions.countries.iter().enumerate() {
+            p.country(&format!("{path}.conditions.countries[{k}]"), c);
+        }
+        validate_target(p, &promo.target, &format!("{path}.target"));
+        let vpath = format!("{path}.value");
+        match &promo.value {
+            PromotionValue::Percentage { percent } => {
+                let ok = percent.0 >= Decimal::ZERO && percent.0 <= Decimal::ONE_HUNDRED;
+                p.check(ok, || format!("{vpath}.percent"), "must be between 0 and 100");
+            }
+            PromotionValue::Absolute { amount, .. } | PromotionValue::FixedPrice { amount } => {
+                p.amount(&format!("{vpath}.amount"), *amount)
+            }
+        }
+    }
+}
+
+fn validate_target(p: &mut Problems, target: &Target, path: &str) {
+    if let Target::MultiBuy {
+        trigger,
+        discounted,
+        max_occurrence,
+        ..
+    } = target
+    {
+        p.check(*trigger >= 2, || format!("{path}.trigger"), "must be at least 2");
+        p.check(*discounted >= 1, || format!("{path}.discounted"), "must be at least 1");
+        p.check(
+            discounted <= trigger,
+            || format!("{path}.discounted"),
+            "must not exceed trigger",
+        );
+        if *max_occurrence == Some(0) {
+            p.add(format!("{path}.maxOccurrence"), "must be at least 1");
+        }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
+mod tests {
+    use super::*;
+
+    fn base() -> Value {
+        json!({
+            "version": "t#1",
+            "taxCategories": [{"id": "std", "rates": [{"country": "DE", "rate": "0.19"}]}],
+            "products": [
+                {"id": "a", "sku": "A", "name": "A", "taxCategory": "std", "prices": [{"currency": "EUR", "amount": "1.00"}]},
+                {"id": "b", "name": "B", "taxCategory": "std", "prices": [{"currency": "EUR", "amount": "2.00"}],
+                 "variants": [{"id": 2, "sku": "B-2"}]}
+            ]
+        })
+    }
+
+    fn error_of(v: Value) -> CartError {
+        Catalog::from_value(v).unwrap_err()
+    }
+
+    #[test]
+    fn loads_and_indexes() {
+        let c = Catalog::from_value(base()).unwrap();
+        assert_eq!(c.product("a").unwrap().sku(), "A");
+        assert_eq!(c.find_sku("B-2").map(|(p, v)| (p.id.as_str(), v)), Some(("b", Some(2))));
+        assert_eq!(c.find_sku("b").map(|(p, v)| (p.id.as_str(), v)), Some(("b", None)));
+        assert!(c.pricing().prices_include_tax);
+    }
+
+    #[test]
+    fn json_number_amount_names_the_path() {
+        let mut v = base();
+        v["products"][1]["prices"][0]["amount"] = json!(19.99);
+        let e = error_of(v);
+        assert_eq!(e.code, ErrorCode::InvalidCatalog);
+        assert!(e.message.starts_with("products[1].prices[0].amount: "), "{}", e.message);
+        assert!(e.message.contains("expected a decimal string"), "{}", e.message);
+    }
+
+    #[test]
+    fn semantic_violations_name_their_paths() {
+        type Mutation = fn(&mut Value);
+        let cases: Vec<(Mutation, &str)> = vec![
+            (|v| v["products"][1]["id"] = json!("a"), "products[1].id: duplicate id"),
+            (
+                |v| v["products"][0]["taxCategory"] = json!("nope"),
+                "products[0].taxCategory: unknown tax category",
+            ),
+            (
+                |v| v["products"][0]["prices"][0]["currency"] = json!("XXY"),
+                "products[0].prices[0].currency: unknown currency",
+            ),
+            (
+                |v| v["products"][0]["prices"][0]["amount"] = json!("-1.00"),
+                "products[0].prices[0].amount: must not be negative",
+            ),
+            (
+                |v| v["products"][1]["variants"][0]["sku"] = json!("A"),
+                "products[1].variants[0].sku: duplicate sku",
+            ),
+            (
+                |v| v["taxCategories"][0]["rates"][0]["rate"] = json!("1.5"),
+                "taxCategories[0].rates[0].rate",
+            ),
+            (
+                |v| v["promotions"] = json!([{"id": "m", "target": {"type": "multiBuy", "trigger": 1, "discounted": 1}, "value": {"type": "percentage", "percent": "50"}}]),
+                "promotions[0].target.trigger: must be at least 2",
+            ),
+            (
+                |v| {
+                    v["promotions"] = json!([{"id": "m", "target": {"type": "items"}, "value": {"type": "absolute", "amount": "5.00"}}])
+                },
+                "promotions[0].currency: required",
+            ),
+            (
+                |v| {
+                    v["promotions"] = json!([
+                    {"id": "x", "code": "SAVE", "target": {"type": "items"}, "value": {"type": "percentage", "percent": "5"}},
+                    {"id": "y", "code": "save", "target": {"type": "items"}, "value": {"type": "percentage", "percent": "5"}}])
+                },
+                "promotions[1].code: duplicate code",
+            ),
+            (
+                |v| v["products"][0]["prices"][0]["validFrom"] = json!("yesterday"),
+                "products[0].prices[0].validFrom",
+            ),
+        ];
+        for (mutate, expected) in cases {
+            let mut v = base();
+            mutate(&mut v);
+            let e = error_of(v);
+            assert_eq!(e.code, ErrorCode::InvalidCatalog);
+            assert!(
+                e.message.starts_with(expected),
+                "{} does not start with {}",
+                e.message,
+                expected
+            );
+        }
+    }
+
+    #[test]
+    fn unknown_fields_are_ignored() {
+        let mut v = base();
+        v["products"][0]["image"] = json!("a.png");
+        v["somethingElse"] = json!({"x": 1});
+        assert!(Catalog::from_value(v).is_ok());
+    }
+
+    #[test]
+    fn not_an_object_or_not_json() {
+        assert_eq!(error_of(json!([1])).code, ErrorCode::InvalidCatalog);
+        assert_eq!(Catalog::from_json("{").unwrap_err().code, ErrorCode::InvalidCatalog);
+    }
+
+    #[test]
+    fn codes_match_case_insensitively() {
+        let mut v = base();
+        v["promotions"] = json!([{"id": "x", "code": "Save10", "target": {"type": "items"}, "value": {"type": "percentage", "percent": "10"}}]);
+        let c = Catalog::from_value(v).unwrap();
+        assert_eq!(c.promotion_by_code("SAVE10").unwrap().id, "x");
+        assert!(c.promotion_by_code("SAVE11").is_none());
+    }
+
+    #[test]
+    fn shipping_rate_prefers_the_listed_country() {
+        let m: ShippingMethod = serde_json::from_value(json!({"id": "s", "name": "S", "taxCategory": "std", "rates": [
+            {"currency": "EUR", "price": "9.00"},
+            {"currency": "EUR", "countries": ["DE"], "price": "4.00"}]}))
+        .unwrap();
+        assert_eq!(m.rate_for("EUR", Some("DE")).unwrap().price.0, Decimal::new(400, 2));
+        assert_eq!(m.rate_for("EUR", Some("AT")).unwrap().price.0, Decimal::new(900, 2));
+        assert!(m.rate_for("CHF", Some("DE")).is_none());
+    }
+
+    #[test]
+    fn set_stock_updates_products_and_variants() {
+        let mut c = Catalog::from_value(base()).unwrap();
+        c.set_stock("b", Some(2), Some(3)).unwrap();
+        c.set_stock("a", None, Some(0)).unwrap();
+        assert_eq!(c.product("b").unwrap().variant(2).unwrap().stock, Some(3));
+        assert_eq!(c.product("a").unwrap().stock, Some(0));
+        assert_eq!(c.set_stock("zz", None, None).unwrap_err().code, ErrorCode::InvalidItem);
+    }
+}

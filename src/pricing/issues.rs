@@ -1,0 +1,205 @@
+//! Step 7 of the pipeline: the issues of DESIGN §6, line by line in line order, then the cart-level
+//! ones. Errors block checkout; warnings (`PRICE_CHANGED`, `PROMO_CODE_NOT_APPLICABLE`) do not.
+
+use super::shipping::ShippingProblem;
+use super::tax::Taxer;
+use super::view::{CodeState, CodeView, Issue};
+use super::{LineCalc, ShippingCalc};
+use crate::cart::{broken_rules, rule_message, CartState, CartStatus};
+use crate::catalog::{Catalog, Rule};
+use crate::error::Result;
+use crate::money::{self, RoundingMode};
+use crate::time::Timestamp;
+use serde_json::json;
+use std::collections::HashMap;
+
+pub(crate) struct Inputs<'a, 'c> {
+    pub cart: &'a CartState,
+    pub catalog: &'c Catalog,
+    pub lines: &'a [LineCalc<'c>],
+    pub taxer: &'a Taxer<'a>,
+    pub shipping_problem: Option<&'a ShippingProblem>,
+    pub shipping: Option<&'a ShippingCalc<'c>>,
+    pub codes: &'a [CodeView],
+    pub digits: u32,
+    pub mode: RoundingMode,
+    pub now: Timestamp,
+}
+
+pub(crate) fn collect(inp: &Inputs) -> Result<Vec<Issue>> {
+    let mut issues = Vec::new();
+    let demand = demand_by_item(inp.lines);
+    for l in inp.lines {
+        line_issues(inp, l, &demand, &mut issues)?;
+    }
+    for c in &inp.cart.custom_line_items {
+        if inp.taxer.rate(Some(&c.tax_category)).is_none() {
+            issues.push(
+                no_tax_rate(inp.cart)
+                    .on_line(&c.id)
+                    .with(json!({ "taxCategory": c.tax_category })),
+            );
+        }
+    }
+    cart_issues(inp, &mut issues);
+    Ok(issues)
+}
+
+type ItemKey<'a> = (&'a str, Option<u32>);
+
+/// Total quantity asked of each product variant over all lines (lines differ by attributes).
+fn demand_by_item<'a>(lines: &'a [LineCalc]) -> HashMap<ItemKey<'a>, u64> {
+    let mut demand: HashMap<ItemKey, u64> = HashMap::new();
+    for l in lines {
+        let entry = demand
+            .entry((l.line.product_id.as_str(), l.line.variant_id))
+            .or_default();
+        *entry = entry.saturating_add(u64::from(l.line.quantity));
+    }
+    demand
+}
+
+fn no_tax_rate(cart: &CartState) -> Issue {
+    let country = cart.tax_country().unwrap_or("-");
+    Issue::error("NO_TAX_RATE", format!("no tax rate for {country}; taxed at zero"))
+}
+
+fn line_issues(inp: &Inputs, l: &LineCalc, demand: &HashMap<ItemKey, u64>, out: &mut Vec<Issue>) -> Result<()> {
+    let line = l.line;
+    let Some(product) = l.product.filter(|_| l.priced()) else {
+        out.push(
+            Issue::error("PRODUCT_UNAVAILABLE", format!("{} is not available", line.name))
+                .on_line(&line.id)
+                .with(json!({ "productId": line.product_id, "variantId": line.variant_id })),
+        );
+        return Ok(());
+    };
+    let variant = line.variant_id.and_then(|v| product.variant(v));
+    let stock = variant.and_then(|v| v.stock).or(product.stock);
+    let wanted = demand
+        .get(&(line.product_id.as_str(), line.variant_id))
+        .copied()
+        .unwrap_or(0);
+    if let Some(stock) = stock.filter(|&s| wanted > u64::from(s)) {
+        out.push(
+            Issue::error(
+                "INVENTORY_UNAVAILABLE",
+                format!("only {stock} of {} in stock", line.name),
+            )
+            .on_line(&line.id)
+            .with(json!({ "available": stock, "requested": wanted })),
+        );
+    }
+    let (min, max) = (
+        product.min_quantity.unwrap_or(1),
+        product.max_quantity.unwrap_or(crate::cart::MAX_QUANTITY),
+    );
+    if line.quantity < min || line.quantity > max {
+        out.push(
+            Issue::error(
+                "INVALID_QUANTITY",
+                format!("quantity of {} must be from {min} to {max}", line.name),
+            )
+            .on_line(&line.id)
+            .with(json!({ "min": min, "max": max })),
+        );
+    }
+    let missing: Vec<&String> = product
+        .required_attributes
+        .iter()
+        .filter(|a| {
+            line.attributes
+                .get(*a)
+                .is_none_or(|v| v.as_str().is_some_and(|s| s.trim().is_empty()))
+        })
+        .collect();
+    if !missing.is_empty() {
+        let names: Vec<&str> = missing.iter().map(|s| s.as_str()).collect();
+        out.push(
+            Issue::error("MISSING_ATTRIBUTE", format!("{} needs {}", line.name, names.join(", ")))
+                .on_line(&line.id)
+                .with(json!({ "attributes": names })),
+        );
+    }
+    for (index, rule) in inp.catalog.rules().iter().enumerate() {
+        if let Rule::Requires { when, requires, .. } = rule {
+            let needs = when.matches(product, &line.sku);
+            let satisfied = inp.lines.iter().any(|other| {
+                other.line.id != line.id && other.product.is_some_and(|p| requires.matches(p, &other.line.sku))
+            });
+            if needs && !satisfied {
+                out.push(
+                    Issue::error("REQUIRES_ITEM", rule_message(rule))
+                        .on_line(&line.id)
+                        .with(json!({ "rule": index })),
+                );
+            }
+        }
+    }
+    if inp.taxer.rate(Some(&product.tax_category)).is_none() {
+        out.push(
+            no_tax_rate(inp.cart)
+                .on_line(&line.id)
+                .with(json!({ "taxCategory": product.tax_category })),
+        );
+    }
+    if let Some(change) = line.price_change {
+        let old = money::to_minor(change.old.0, inp.digits, inp.mode)?;
+        let new = money::to_minor(change.new.0, inp.digits, inp.mode)?;
+        out.push(
+            Issue::warning("PRICE_CHANGED", format!("the price of {} changed", line.name))
+                .on_line(&line.id)
+                .with(json!({ "old": old, "new": new })),
+        );
+    }
+    Ok(())
+}
+
+fn cart_issues(inp: &Inputs, out: &mut Vec<Issue>) {
+    let cart = inp.cart;
+    if cart.line_items.is_empty() {
+        out.push(Issue::error("EMPTY_CART", "the cart is empty"));
+    }
+    for rule in broken_rules(cart, inp.catalog) {
+        out.push(Issue::error("INCOMPATIBLE_ITEMS", rule_message(rule)));
+    }
+    if let Some(problem) = inp.shipping_problem {
+        let country = problem.country.as_deref().unwrap_or("-");
+        let message = match &problem.selected {
+            Some(id) => format!(
+                "shipping method {id} does not deliver to {country} in {}",
+                cart.currency
+            ),
+            None => format!("no shipping method delivers to {country} in {}", cart.currency),
+        };
+        out.push(
+            Issue::error("NO_SHIPPING_METHOD", message)
+                .with(json!({ "shippingMethodId": problem.selected, "country": problem.country })),
+        );
+    }
+    if let Some(ship) = inp.shipping {
+        if inp.taxer.rate(Some(&ship.method.tax_category)).is_none() {
+            out.push(no_tax_rate(cart).with(json!({ "shippingMethodId": ship.method.id })));
+        }
+    }
+    if cart.is_expired(inp.now) {
+        out.push(Issue::error("CART_EXPIRED", "the cart has expired").with(json!({ "expiresAt": cart.expires_at() })));
+    }
+    if cart.status != CartStatus::Active {
+        out.push(Issue::error(
+            "CART_NOT_ACTIVE",
+            format!("the cart is {}", cart.status.as_str()),
+        ));
+    }
+    for code in inp.codes {
+        if code.state != CodeState::Applied {
+            out.push(
+                Issue::warning(
+                    "PROMO_CODE_NOT_APPLICABLE",
+                    format!("code {} does not apply", code.code),
+                )
+                .with(json!({ "code": code.code, "state": code.state })),
+            );
+        }
+    }
+}

@@ -1,0 +1,391 @@
+//! The pure pricing pipeline (DESIGN §3): `price(cart, catalog, now)` turns a cart state into the
+//! view the browser shows. Same inputs, same output, on every platform: no clock, no I/O, no floats.
+//!
+//! Steps: price selection and line base (here) → promotions (`promotions`) → shipping (`shipping`) →
+//! tax (`tax`) → totals and issues (`issues`).
+
+mod issues;
+mod promotions;
+mod shipping;
+mod tax;
+pub mod view;
+
+use crate::cart::{CartState, CustomLineKind, LineItem, PriceContext};
+use crate::catalog::{in_window, Catalog, Price, Product, Promotion, ShippingMethod};
+use crate::error::{CartError, Result};
+use crate::money::{self, RoundingMode};
+use crate::time::Timestamp;
+use rust_decimal::Decimal;
+pub use view::{
+    CartView, CodeState, CodeView, CustomLineView, DeliveryEstimate, DiscountView, Issue, LineView, Severity,
+    ShippingOption, ShippingView, TaxSummary, Totals, UnitDiscount,
+};
+
+/// Picks the price of a line (DESIGN §3 step 1): candidates in the cart currency, valid at `now`, whose
+/// country and customer group (if set) equal the cart's, whose tier `minQuantity` is reached. The most
+/// specific wins: customer group, then country, then dated, then the highest tier, then catalog order.
+pub(crate) fn select_price<'p>(
+    product: &'p Product,
+    variant_id: Option<u32>,
+    ctx: &PriceContext,
+    quantity: u32,
+    now: Timestamp,
+) -> Option<&'p Price> {
+    let prices = match variant_id.and_then(|v| product.variant(v)) {
+        Some(variant) => variant.prices.as_ref().unwrap_or(&product.prices),
+        None => &product.prices,
+    };
+    let applies = |p: &&Price| {
+        p.currency == ctx.currency
+            && in_window(p.valid_from, p.valid_until, now)
+            && p.country.as_ref().is_none_or(|c| Some(c) == ctx.country.as_ref())
+            && p.customer_group
+                .as_ref()
+                .is_none_or(|g| Some(g) == ctx.customer_group.as_ref())
+            && p.min_quantity.unwrap_or(1) <= quantity
+    };
+    let specificity = |p: &Price| {
+        (
+            p.customer_group.is_some(),
+            p.country.is_some(),
+            p.valid_from.is_some() || p.valid_until.is_some(),
+            p.min_quantity.unwrap_or(1),
+        )
+    };
+    // max_by_key keeps the last of equals; reverse so that catalog order breaks ties.
+    prices.iter().filter(applies).rev().max_by_key(|p| specificity(p))
+}
+
+/// A line item on its way through the pipeline.
+pub(crate) struct LineCalc<'c> {
+    pub line: &'c LineItem,
+    pub product: Option<&'c Product>,
+    /// `None`: no product, not available, or no price: the line is priced at zero.
+    pub unit_price: Option<Decimal>,
+    pub base: i64,
+    /// Current amount of every unit (base split evenly, minus discounts so far).
+    pub units: Vec<i64>,
+    /// Discount so far on every unit (positive magnitude).
+    pub unit_discount: Vec<i64>,
+    /// (promotion, positive amount) in the order they applied.
+    pub discounts: Vec<(&'c Promotion, i64)>,
+}
+
+impl<'c> LineCalc<'c> {
+    pub fn priced(&self) -> bool {
+        self.unit_price.is_some()
+    }
+
+    pub fn discount_total(&self) -> i64 {
+        self.unit_discount.iter().sum()
+    }
+
+    pub fn current(&self) -> i64 {
+        self.base.saturating_sub(self.discount_total())
+    }
+
+    /// Spreads a line discount over the units by their current amounts (largest remainder).
+    pub fn discount_line(&mut self, promo: &'c Promotion, amount: i64) -> Result<i64> {
+        let amount = amount.clamp(0, self.current().max(0));
+        if amount == 0 {
+            return Ok(0);
+        }
+        let shares = money::allocate(amount, &self.units)?;
+        self.discount_units(promo, &shares)
+    }
+
+    /// Takes a discount off each unit (each capped at the unit, so nothing goes negative).
+    pub fn discount_units(&mut self, promo: &'c Promotion, per_unit: &[i64]) -> Result<i64> {
+        let mut total = 0i64;
+        for ((unit, acc), &d) in self.units.iter_mut().zip(self.unit_discount.iter_mut()).zip(per_unit) {
+            let d = d.clamp(0, (*unit).max(0));
+            *unit = money::sub(*unit, d)?;
+            *acc = money::add(*acc, d)?;
+            total = money::add(total, d)?;
+        }
+        if total > 0 {
+            self.discounts.push((promo, total));
+        }
+        Ok(total)
+    }
+}
+
+/// The shipping of the cart on its way through the pipeline.
+pub(crate) struct ShippingCalc<'c> {
+    pub method: &'c ShippingMethod,
+    pub price: i64,
+    pub discounts: Vec<(&'c Promotion, i64)>,
+}
+
+impl ShippingCalc<'_> {
+    pub fn discount_total(&self) -> i64 {
+        self.discounts.iter().map(|(_, d)| d).sum()
+    }
+}
+
+/// A custom line's signed total in minor units.
+fn custom_total(amount: Decimal, quantity: u32, kind: CustomLineKind, digits: u32, mode: RoundingMode) -> Result<i64> {
+    let gross = amount
+        .checked_mul(Decimal::from(quantity))
+        .ok_or_else(CartError::overflow)?;
+    let total = money::to_minor(gross, digits, mode)?;
+    Ok(if kind == CustomLineKind::Credit { -total } else { total })
+}
+
+fn price_line<'c>(
+    line: &'c LineItem,
+    catalog: &'c Catalog,
+    ctx: &PriceContext,
+    digits: u32,
+    mode: RoundingMode,
+    now: Timestamp,
+) -> Result<LineCalc<'c>> {
+    let product = catalog.product(&line.product_id);
+    let buyable = product.filter(|p| {
+        let variant = line.variant_id.map(|v| p.variant(v));
+        p.available && !matches!(variant, Some(None)) && variant.flatten().and_then(|v| v.available) != Some(false)
+    });
+    let unit_price = buyable
+        .and_then(|p| select_price(p, line.variant_id, ctx, line.quantity, now))
+        .map(|p| p.amount.0);
+    let base = match unit_price {
+        Some(unit) => {
+            let exact = unit
+                .checked_mul(Decimal::from(line.quantity))
+                .ok_or_else(CartError::overflow)?;
+            money::to_minor(exact, digits, mode)?
+        }
+        None => 0,
+    };
+    let quantity = usize::try_from(line.quantity).map_err(|_| CartError::overflow())?;
+    Ok(LineCalc {
+        line,
+        product,
+        unit_price,
+        base,
+        units: money::split_even(base, quantity)?,
+        unit_discount: vec![0; quantity],
+        discounts: Vec::new(),
+    })
+}
+
+/// Prices a cart against a catalog at `now` (DESIGN §3). Pure: the same inputs give the same view.
+pub fn price(cart: &CartState, catalog: &Catalog, now: Timestamp) -> Result<CartView> {
+    let settings = *catalog.pricing();
+    let digits = money::fraction_digits(&cart.currency)
+        .ok_or_else(|| CartError::invalid_request(format!("unknown currency {}", cart.currency)))?;
+    let mode = settings.rounding_mode;
+    let ctx = cart.price_context();
+
+    let mut lines = cart
+        .line_items
+        .iter()
+        .map(|l| price_line(l, catalog, &ctx, digits, mode, now))
+        .collect::<Result<Vec<_>>>()?;
+    let custom_totals = cart
+        .custom_line_items
+        .iter()
+        .map(|c| custom_total(c.amount.0, c.quantity, c.kind, digits, mode))
+        .collect::<Result<Vec<_>>>()?;
+    let subtotal = money::add(
+        money::sum(lines.iter().map(|l| l.base))?,
+        money::sum(custom_totals.iter().copied())?,
+    )?;
+
+    let promo_ctx = promotions::PromoContext {
+        cart,
+        catalog,
+        digits,
+        mode,
+        subtotal,
+        now,
+    };
+    let mut pass = promotions::apply_items(&mut lines, &promo_ctx)?;
+    let item_total = money::sum(lines.iter().map(LineCalc::current))?;
+    let mut ship = shipping::compute(cart, catalog, &lines, item_total, digits, mode, now)?;
+    promotions::apply_shipping(&mut pass, &mut ship.calc, &promo_ctx)?;
+
+    let taxer = tax::Taxer {
+        cart,
+        catalog,
+        settings,
+    };
+    let mut taxes = tax::Summary::default();
+    let mut line_views = Vec::with_capacity(lines.len());
+    for l in &lines {
+        let t = taxer.tax(
+            catalog.product(&l.line.product_id).map(|p| p.tax_category.as_str()),
+            l.current(),
+            l.line.quantity,
+        )?;
+        taxes.add(&t)?;
+        line_views.push(line_view(l, &t, digits, mode)?);
+    }
+    let mut custom_views = Vec::with_capacity(custom_totals.len());
+    for (c, &total) in cart.custom_line_items.iter().zip(&custom_totals) {
+        let t = taxer.tax(Some(&c.tax_category), total, c.quantity)?;
+        taxes.add(&t)?;
+        let unit = money::to_minor(c.amount.0, digits, mode)?;
+        custom_views.push(CustomLineView {
+            id: c.id.clone(),
+            name: c.name.clone(),
+            kind: c.kind,
+            quantity: c.quantity,
+            unit_price: if c.kind == CustomLineKind::Credit { -unit } else { unit },
+            total,
+            tax_category: c.tax_category.clone(),
+            tax_rate: t.rate_string(),
+            net: t.net,
+            tax: t.tax,
+            gross: t.gross,
+        });
+    }
+    let shipping_view = match &ship.calc {
+        Some(s) => {
+            let total = money::sub(s.price, s.discount_total())?;
+            let t = taxer.tax(Some(&s.method.tax_category), total, 1)?;
+            taxes.add(&t)?;
+            Some(ShippingView {
+                method_id: s.method.id.clone(),
+                name: s.method.name.clone(),
+                price: s.price,
+                discount: -s.discount_total(),
+                total,
+                tax_rate: t.rate_string(),
+                net: t.net,
+                tax: t.tax,
+                gross: t.gross,
+                estimated_delivery: shipping::estimate(s.method, now),
+            })
+        }
+        None => None,
+    };
+
+    let item_discounts = money::sum(lines.iter().map(LineCalc::discount_total))?;
+    let shipping_discount = ship.calc.as_ref().map_or(0, ShippingCalc::discount_total);
+    let gross = money::add(taxes.net, taxes.tax)?;
+    let increment = match catalog.cash_rounding(&cart.currency) {
+        Some(step) => money::to_minor(step, digits, RoundingMode::HalfUp)?,
+        None => 1,
+    };
+    let total = money::cash_round(gross, increment)?;
+    let totals = Totals {
+        subtotal,
+        discount_total: -money::add(item_discounts, shipping_discount)?,
+        shipping_total: ship.calc.as_ref().map_or(0, |s| s.price),
+        net: taxes.net,
+        tax_total: taxes.tax,
+        gross,
+        cash_rounding: money::sub(total, gross)?,
+        total,
+        taxes: taxes.rates(),
+    };
+
+    let codes = code_views(cart, catalog, &pass.states);
+    let issue_list = issues::collect(&issues::Inputs {
+        cart,
+        catalog,
+        lines: &lines,
+        taxer: &taxer,
+        shipping_problem: ship.problem.as_ref(),
+        shipping: ship.calc.as_ref(),
+        codes: &codes,
+        digits,
+        mode,
+        now,
+    })?;
+    let can_checkout = !issue_list.iter().any(|i| i.severity == view::Severity::Error);
+    Ok(CartView {
+        id: cart.id.clone(),
+        version: cart.version,
+        status: cart.status,
+        currency: cart.currency.clone(),
+        fraction_digits: digits,
+        country: cart.country.clone(),
+        locale: cart.locale.clone(),
+        customer: cart.customer.clone(),
+        created_at: cart.created_at,
+        updated_at: cart.updated_at,
+        expires_at: cart.expires_at(),
+        catalog_version: cart.catalog_version.clone(),
+        line_items: line_views,
+        custom_line_items: custom_views,
+        discount_codes: codes,
+        shipping_address: cart.shipping_address.clone(),
+        billing_address: cart.billing_address.clone(),
+        payment_method_id: cart.payment_method_id.clone(),
+        shipping: shipping_view,
+        available_shipping_methods: ship.options,
+        totals,
+        issues: issue_list,
+        can_checkout,
+    })
+}
+
+fn line_view(l: &LineCalc, t: &tax::LineTax, digits: u32, mode: RoundingMode) -> Result<LineView> {
+    let line = l.line;
+    let unit_price = match l.unit_price {
+        Some(unit) => money::to_minor(unit, digits, mode)?,
+        None => 0,
+    };
+    Ok(LineView {
+        id: line.id.clone(),
+        product_id: line.product_id.clone(),
+        variant_id: line.variant_id,
+        sku: line.sku.clone(),
+        name: l
+            .product
+            .map_or_else(|| line.name.clone(), |p| crate::cart::line_name(p, line.variant_id)),
+        kind: l.product.map_or_else(|| "product".to_string(), |p| p.kind.clone()),
+        vendor: l.product.and_then(|p| p.vendor.clone()),
+        quantity: line.quantity,
+        attributes: line.attributes.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+        unit_price,
+        base_total: l.base,
+        discounts: l
+            .discounts
+            .iter()
+            .map(|(p, d)| DiscountView {
+                promotion_id: p.id.clone(),
+                label: p.label().to_string(),
+                amount: -d,
+            })
+            .collect(),
+        unit_discounts: view::unit_runs(&l.unit_discount),
+        total: l.current(),
+        shippable: l.product.is_some_and(|p| p.shippable),
+        tax_rate: t.rate_string(),
+        net: t.net,
+        tax: t.tax,
+        gross: t.gross,
+    })
+}
+
+/// The cart's codes in the order they were added, each with its state. A code the catalog no longer
+/// knows stays visible (as `notApplicable`) so the shopper can see and remove it.
+fn code_views(
+    cart: &CartState,
+    catalog: &Catalog,
+    states: &std::collections::HashMap<&str, CodeState>,
+) -> Vec<CodeView> {
+    cart.discount_codes
+        .iter()
+        .map(|code| match catalog.promotion_by_code(code) {
+            Some(promo) => CodeView {
+                code: code.clone(),
+                state: states
+                    .get(promo.id.as_str())
+                    .copied()
+                    .unwrap_or(CodeState::NotApplicable),
+                promotion_id: Some(promo.id.clone()),
+                label: promo.label().to_string(),
+            },
+            None => CodeView {
+                code: code.clone(),
+                state: CodeState::NotApplicable,
+                promotion_id: None,
+                label: code.clone(),
+            },
+        })
+        .collect()
+}

@@ -1,0 +1,249 @@
+//! The priced cart as the browser receives it (DESIGN §7): plain data, camelCase, every amount an
+//! integer count of minor units of `currency`. It is derived from the state on demand, never stored.
+
+use crate::cart::{Address, CartStatus, Customer};
+use crate::time::Timestamp;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CartView {
+    pub id: String,
+    pub version: u64,
+    pub status: CartStatus,
+    pub currency: String,
+    pub fraction_digits: u32,
+    pub country: Option<String>,
+    pub locale: Option<String>,
+    pub customer: Customer,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+    pub expires_at: Timestamp,
+    pub catalog_version: Option<String>,
+    pub line_items: Vec<LineView>,
+    pub custom_line_items: Vec<CustomLineView>,
+    pub discount_codes: Vec<CodeView>,
+    pub shipping_address: Option<Address>,
+    pub billing_address: Option<Address>,
+    pub payment_method_id: Option<String>,
+    /// `null` when nothing in the cart ships (or the catalog has no shipping methods).
+    pub shipping: Option<ShippingView>,
+    /// The methods that serve the destination, with their price for this cart, so a UI can offer a choice.
+    pub available_shipping_methods: Vec<ShippingOption>,
+    pub totals: Totals,
+    pub issues: Vec<Issue>,
+    pub can_checkout: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LineView {
+    pub id: String,
+    pub product_id: String,
+    pub variant_id: Option<u32>,
+    pub sku: String,
+    pub name: String,
+    pub kind: String,
+    pub vendor: Option<String>,
+    pub quantity: u32,
+    pub attributes: Map<String, Value>,
+    /// The selected unit price, rounded to the currency (catalog price terms).
+    pub unit_price: i64,
+    /// round(unit price × quantity).
+    pub base_total: i64,
+    pub discounts: Vec<DiscountView>,
+    /// The discount per unit, run-length encoded in unit order; `[]` without a discount.
+    pub unit_discounts: Vec<UnitDiscount>,
+    /// base total + discounts.
+    pub total: i64,
+    pub shippable: bool,
+    pub tax_rate: Option<String>,
+    pub net: i64,
+    pub tax: i64,
+    pub gross: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DiscountView {
+    pub promotion_id: String,
+    pub label: String,
+    /// Negative.
+    pub amount: i64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UnitDiscount {
+    pub quantity: u32,
+    /// Negative: the discount on each of these units.
+    pub amount: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CustomLineView {
+    pub id: String,
+    pub name: String,
+    pub kind: crate::cart::CustomLineKind,
+    pub quantity: u32,
+    /// Signed: negative for a credit.
+    pub unit_price: i64,
+    pub total: i64,
+    pub tax_category: String,
+    pub tax_rate: Option<String>,
+    pub net: i64,
+    pub tax: i64,
+    pub gross: i64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum CodeState {
+    Applied,
+    /// Conditions fail or nothing matched.
+    NotApplicable,
+    StoppedByPreviousDiscount,
+    /// Outside its validity dates.
+    NotActive,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CodeView {
+    pub code: String,
+    pub state: CodeState,
+    /// `null` when the catalog no longer knows the code.
+    pub promotion_id: Option<String>,
+    pub label: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeliveryEstimate {
+    /// ISO 8601 calendar dates (UTC).
+    pub min: String,
+    pub max: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ShippingView {
+    pub method_id: String,
+    pub name: String,
+    /// After `freeAbove` and tiers, before shipping promotions.
+    pub price: i64,
+    /// Negative (or 0).
+    pub discount: i64,
+    pub total: i64,
+    pub tax_rate: Option<String>,
+    pub net: i64,
+    pub tax: i64,
+    pub gross: i64,
+    pub estimated_delivery: Option<DeliveryEstimate>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ShippingOption {
+    pub id: String,
+    pub name: String,
+    pub price: i64,
+    pub default: bool,
+    pub estimated_delivery: Option<DeliveryEstimate>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Totals {
+    /// Line base totals + custom line totals (catalog price terms).
+    pub subtotal: i64,
+    /// Every discount, items and shipping (negative).
+    pub discount_total: i64,
+    /// The shipping price before shipping discounts.
+    pub shipping_total: i64,
+    pub net: i64,
+    pub tax_total: i64,
+    pub gross: i64,
+    pub cash_rounding: i64,
+    /// What the shopper pays: gross + cashRounding.
+    pub total: i64,
+    /// One entry per rate, highest first.
+    pub taxes: Vec<TaxSummary>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TaxSummary {
+    pub rate: String,
+    pub name: String,
+    pub net: i64,
+    pub tax: i64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum Severity {
+    Error,
+    Warning,
+}
+
+/// Something about the cart the shopper should know; errors block checkout (`canCheckout`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Issue {
+    pub code: String,
+    pub severity: Severity,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub line_item_id: Option<String>,
+    pub message: String,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub details: Option<Value>,
+}
+
+impl Issue {
+    pub(crate) fn error(code: &str, message: impl Into<String>) -> Issue {
+        Issue {
+            code: code.to_string(),
+            severity: Severity::Error,
+            line_item_id: None,
+            message: message.into(),
+            details: None,
+        }
+    }
+
+    pub(crate) fn warning(code: &str, message: impl Into<String>) -> Issue {
+        Issue {
+            severity: Severity::Warning,
+            ..Issue::error(code, message)
+        }
+    }
+
+    pub(crate) fn on_line(mut self, id: &str) -> Issue {
+        self.line_item_id = Some(id.to_string());
+        self
+    }
+
+    pub(crate) fn with(mut self, details: Value) -> Issue {
+        self.details = Some(details);
+        self
+    }
+}
+
+/// Run-length encodes per-unit discounts (given as positive magnitudes) into the view form.
+pub(crate) fn unit_runs(per_unit: &[i64]) -> Vec<UnitDiscount> {
+    let mut runs: Vec<UnitDiscount> = Vec::new();
+    if per_unit.iter().all(|&d| d == 0) {
+        return runs;
+    }
+    for &d in per_unit {
+        match runs.last_mut() {
+            Some(run) if run.amount == -d => run.quantity = run.quantity.saturating_add(1),
+            _ => runs.push(UnitDiscount {
+                quantity: 1,
+                amount: -d,
+            }),
+        }
+    }
+    runs
+}
