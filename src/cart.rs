@@ -112,6 +112,18 @@ pub struct LineItem {
     pub price_change: Option<PriceChange>,
 }
 
+impl LineItem {
+    /// Same product, variant and attributes: such lines stack into one.
+    pub fn is_same_item(
+        &self,
+        product_id: &str,
+        variant_id: Option<u32>,
+        attributes: &BTreeMap<String, Value>,
+    ) -> bool {
+        self.product_id == product_id && self.variant_id == variant_id && &self.attributes == attributes
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub enum CustomLineKind {
@@ -742,7 +754,7 @@ impl CartState {
         let existing = self
             .line_items
             .iter()
-            .position(|l| l.product_id == product.id && l.variant_id == variant_id && l.attributes == attributes);
+            .position(|l| l.is_same_item(&product.id, variant_id, &attributes));
         if let Some(line) = existing.and_then(|i| self.line_items.get_mut(i)) {
             let total = line.quantity.saturating_add(q);
             let id = line.id.clone();
@@ -817,14 +829,13 @@ impl CartState {
         let attributes = clean_attributes(attributes)?;
         let line = self.line_mut(id)?;
         line.attributes = attributes;
-        let (product_id, variant_id, quantity) = (line.product_id.clone(), line.variant_id, line.quantity);
+        let changed = line.clone();
         // Two lines with the same product, variant and attributes are one line: fold this one into its twin.
-        let twin = self.line_items.iter().find(|l| {
-            l.id != id
-                && l.product_id == product_id
-                && l.variant_id == variant_id
-                && l.attributes == line_attrs(self, id)
-        });
+        let twin = self
+            .line_items
+            .iter()
+            .find(|l| l.id != id && l.is_same_item(&changed.product_id, changed.variant_id, &changed.attributes));
+        let quantity = changed.quantity;
         if let Some(twin_id) = twin.map(|l| l.id.clone()) {
             self.line_items.retain(|l| l.id != id);
             let total = self.line_mut(&twin_id)?.quantity.saturating_add(quantity);
@@ -1081,9 +1092,10 @@ impl CartState {
     }
 
     fn merge_line(&mut self, catalog: &Catalog, line: &LineItem, mode: MergeMode, now: Timestamp) -> Result<()> {
-        let twin = self.line_items.iter().find(|l| {
-            l.product_id == line.product_id && l.variant_id == line.variant_id && l.attributes == line.attributes
-        });
+        let twin = self
+            .line_items
+            .iter()
+            .find(|l| l.is_same_item(&line.product_id, line.variant_id, &line.attributes));
         let action = match twin {
             Some(twin) => {
                 let max = catalog
@@ -1117,14 +1129,6 @@ impl CartState {
         *self = trial;
         Ok(())
     }
-}
-
-fn line_attrs(cart: &CartState, id: &str) -> BTreeMap<String, Value> {
-    cart.line_items
-        .iter()
-        .find(|l| l.id == id)
-        .map(|l| l.attributes.clone())
-        .unwrap_or_default()
 }
 
 fn item_not_found(id: &str) -> CartError {
