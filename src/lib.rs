@@ -39,3 +39,8 @@ pub use error::{CartError, ErrorCode, Result};
 pub use money::{Money, RoundingMode};
 pub use pricing::{price, CartView};
 pub use time::Timestamp;
+
+/// Runs the README's Rust example as a doc test, so the documented API cannot drift.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
