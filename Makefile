@@ -58,6 +58,9 @@ lint:
 test-native:
 	cargo test --no-default-features
 
+bench:
+	cargo bench --no-default-features --bench pricing
+
 clean:
 	cargo clean
 	rm -rf pkg node_modules
