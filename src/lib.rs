@@ -31,7 +31,10 @@ pub mod catalog;
 pub mod error;
 pub mod money;
 pub mod pricing;
+pub mod snapshot;
 pub mod time;
+#[cfg(feature = "web")]
+pub mod web;
 
 pub use cart::{Action, Address, CartState, CartStatus, Customer, MergeMode, MergeReport, NewCart};
 pub use catalog::Catalog;
