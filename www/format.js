@@ -1,0 +1,52 @@
+// Money and text helpers. Amounts in the view are integer minor units; they are turned into exact
+// decimal strings (never divided as floats) and formatted by Intl.NumberFormat in the cart's locale.
+
+/** 1999, 2 -> "19.99"; -5, 2 -> "-0.05"; 1500, 0 -> "1500". */
+export function minorToDecimal(minor, digits) {
+  const negative = minor < 0;
+  const text = String(Math.abs(minor)).padStart(digits + 1, "0");
+  const whole = digits === 0 ? text : text.slice(0, -digits);
+  const frac = digits === 0 ? "" : "." + text.slice(-digits);
+  return (negative ? "-" : "") + whole + frac;
+}
+
+const formatters = new Map();
+
+/** Formats minor units of the view's currency in its locale. */
+export function money(view, minor) {
+  return formatDecimal(view.locale || "de-DE", view.currency, minorToDecimal(minor, view.fractionDigits));
+}
+
+/** Formats a decimal string ("19.99", as the catalog writes amounts). */
+export function formatDecimal(locale, currency, decimal) {
+  const key = locale + "|" + currency;
+  if (!formatters.has(key)) {
+    formatters.set(key, new Intl.NumberFormat(locale, { style: "currency", currency }));
+  }
+  return formatters.get(key).format(decimal);
+}
+
+/** Creates an element with text content only: catalog text is never parsed as HTML. */
+export function el(tag, props = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [key, value] of Object.entries(props)) {
+    if (value === undefined || value === null || value === false) continue;
+    if (key === "class") node.className = value;
+    else if (key === "text") node.textContent = value;
+    else if (key.startsWith("on")) node.addEventListener(key.slice(2), value);
+    else if (key === "dataset") Object.assign(node.dataset, value);
+    else node.setAttribute(key, value === true ? "" : String(value));
+  }
+  for (const child of children.flat()) {
+    if (child === null || child === undefined || child === false) continue;
+    node.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  }
+  return node;
+}
+
+/** "2026-11-23" -> a short localized date. */
+export function day(locale, isoDate) {
+  const [y, m, d] = isoDate.split("-").map(Number);
+  return new Intl.DateTimeFormat(locale, { weekday: "short", day: "numeric", month: "short", timeZone: "UTC" })
+    .format(new Date(Date.UTC(y, m - 1, d)));
+}
