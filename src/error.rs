@@ -40,6 +40,12 @@ pub enum ErrorCode {
     AmountOutOfRange,
     /// A persisted snapshot that cannot be read (bad JSON, bad checksum, unknown newer schema).
     InvalidSnapshot,
+    /// The server priced the cart differently from what the shopper saw.
+    PriceChanged,
+    /// A remote cart API refused a request (details: step, HTTP status, remote code, body).
+    CheckoutFailed,
+    /// A remote cart API answered something this client cannot read.
+    InvalidResponse,
 }
 
 impl ErrorCode {
@@ -61,6 +67,9 @@ impl ErrorCode {
             ErrorCode::ConcurrentModification => "CONCURRENT_MODIFICATION",
             ErrorCode::AmountOutOfRange => "AMOUNT_OUT_OF_RANGE",
             ErrorCode::InvalidSnapshot => "INVALID_SNAPSHOT",
+            ErrorCode::PriceChanged => "PRICE_CHANGED",
+            ErrorCode::CheckoutFailed => "CHECKOUT_FAILED",
+            ErrorCode::InvalidResponse => "INVALID_RESPONSE",
         }
     }
 }

@@ -28,6 +28,7 @@
 
 pub mod cart;
 pub mod catalog;
+pub mod checkout;
 pub mod error;
 pub mod money;
 pub mod pricing;

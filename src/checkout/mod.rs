@@ -1,0 +1,12 @@
+//! Checkout and sync (DESIGN §8): the request and response models, and one adapter per cart API.
+//!
+//! - `plan`: the request-plan machinery every non-SPEC-B protocol uses, and [`plan::plan_for`].
+//! - `distributor_v3`, `commercetools`, `shopware`, `sylius`: the adapters (seeds 000, 004, 003, 002).
+
+pub mod commercetools;
+pub mod distributor_v3;
+pub mod plan;
+pub mod shopware;
+pub mod sylius;
+
+pub use plan::{plan_for, HttpRequest, HttpResponse, PlacedOrder, Plan, Protocol, Step, SyncInput, SyncOutcome};

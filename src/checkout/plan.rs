@@ -1,0 +1,213 @@
+//! Syncing a cart to another cart API (DESIGN §8 "other protocols"). Each protocol is a small state
+//! machine in pure Rust: it says which HTTP request to send next, reads the response, and ends with the
+//! placed order(s). The web layer only executes the requests (fetch), so every protocol is tested
+//! natively against canned responses, and the browser and a server-side sync job share one code path.
+//!
+//! ```text
+//! let mut plan = plan_for(Protocol::Commercetools, input)?;
+//! let mut response = None;
+//! loop {
+//!     match plan.next(response.take())? {
+//!         Step::Send(request) => response = Some(execute(request)),
+//!         Step::Done(outcome) => break outcome,
+//!     }
+//! }
+//! ```
+
+use crate::cart::CartState;
+use crate::error::{CartError, ErrorCode, Result};
+use crate::money;
+use crate::pricing::CartView;
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+use std::collections::BTreeMap;
+
+/// The cart APIs a cart can be sent to besides SPEC-B (which the web layer speaks directly).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Protocol {
+    /// Seed 000: customer carts, cart items with attributes, `:checkout` with `poNumber`.
+    DistributorV3,
+    /// Seed 004: `POST /me/carts` with everything, then `POST /me/orders`.
+    Commercetools,
+    /// Seed 003: line items (products and promotion codes) under a context token, then the order.
+    Shopware,
+    /// Seed 002: create a cart, add items by variant code, read it back and compare the totals.
+    Sylius,
+}
+
+impl Protocol {
+    pub fn parse(name: &str) -> Result<Protocol> {
+        serde_json::from_value(Value::String(name.to_string())).map_err(|_| {
+            CartError::invalid_request(format!(
+                "unknown protocol {name}; expected spec-b, distributor-v3, commercetools, shopware or sylius"
+            ))
+            .with_details(json!({ "field": "protocol", "value": name }))
+        })
+    }
+}
+
+/// One HTTP request to send. `path` is relative to the endpoint the caller configured.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HttpRequest {
+    pub method: String,
+    pub path: String,
+    pub headers: BTreeMap<String, String>,
+    pub body: Option<Value>,
+}
+
+/// What came back. Header names are lower-case; a body that is empty or not JSON is `null`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HttpResponse {
+    pub status: u16,
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
+    #[serde(default)]
+    pub body: Value,
+}
+
+/// One order the remote system created (one per vendor with the distributor API).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PlacedOrder {
+    pub order_id: String,
+    pub vendor: Option<String>,
+    pub order_number: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SyncOutcome {
+    pub protocol: Protocol,
+    /// The cart's id on the remote system.
+    pub remote_cart_id: Option<String>,
+    /// The remote system's total, in minor units, when it reports one (it matched ours).
+    pub remote_total: Option<i64>,
+    pub orders: Vec<PlacedOrder>,
+}
+
+pub enum Step {
+    Send(HttpRequest),
+    Done(SyncOutcome),
+}
+
+/// What a protocol needs besides the cart: who orders, how to authenticate, and the view the shopper
+/// saw (its total is compared with the remote system's).
+#[derive(Debug, Clone)]
+pub struct SyncInput {
+    pub cart: CartState,
+    pub view: CartView,
+    pub customer_id: Option<String>,
+    pub po_number: Option<String>,
+    /// Bearer token (distributor, commercetools) or context token (Shopware).
+    pub token: Option<String>,
+    /// Shopware's `sw-access-key`.
+    pub access_key: Option<String>,
+    /// Sylius channel code.
+    pub channel: Option<String>,
+}
+
+pub trait Plan {
+    /// The next request, given the response to the previous one (`None` on the first call).
+    fn next(&mut self, response: Option<HttpResponse>) -> Result<Step>;
+}
+
+pub fn plan_for(protocol: Protocol, input: SyncInput) -> Result<Box<dyn Plan>> {
+    Ok(match protocol {
+        Protocol::DistributorV3 => Box::new(super::distributor_v3::DistributorV3::new(input)?),
+        Protocol::Commercetools => Box::new(super::commercetools::Commercetools::new(input)?),
+        Protocol::Shopware => Box::new(super::shopware::Shopware::new(input)?),
+        Protocol::Sylius => Box::new(super::sylius::Sylius::new(input)?),
+    })
+}
+
+pub(crate) fn request(method: &str, path: String, body: Option<Value>) -> HttpRequest {
+    let mut headers = BTreeMap::new();
+    headers.insert("Accept".to_string(), "application/json".to_string());
+    if body.is_some() {
+        headers.insert("Content-Type".to_string(), "application/json".to_string());
+    }
+    HttpRequest {
+        method: method.to_string(),
+        path,
+        headers,
+        body,
+    }
+}
+
+pub(crate) fn with_bearer(mut req: HttpRequest, token: &Option<String>) -> HttpRequest {
+    if let Some(token) = token {
+        req.headers
+            .insert("Authorization".to_string(), format!("Bearer {token}"));
+    }
+    req
+}
+
+/// The response, if it is a success; otherwise `CHECKOUT_FAILED` carrying the status and body (and the
+/// remote error code when the body has one, e.g. `{"error": {"code": "PAYMENT_FAILED"}}`).
+pub(crate) fn expect_ok(step: &str, response: Option<HttpResponse>) -> Result<HttpResponse> {
+    let response = response.ok_or_else(|| invalid_response(step, "no response"))?;
+    if (200..300).contains(&response.status) {
+        return Ok(response);
+    }
+    let remote = response
+        .body
+        .pointer("/error/code")
+        .or_else(|| response.body.pointer("/errors/0/code"))
+        .or_else(|| response.body.get("code"))
+        .cloned();
+    Err(CartError::new(
+        ErrorCode::CheckoutFailed,
+        format!("{step} failed with HTTP {}", response.status),
+    )
+    .with_details(json!({ "step": step, "status": response.status, "remoteCode": remote, "body": response.body })))
+}
+
+pub(crate) fn invalid_response(step: &str, what: &str) -> CartError {
+    CartError::new(ErrorCode::InvalidResponse, format!("{step}: {what}")).with_details(json!({ "step": step }))
+}
+
+/// A string or number field, as text (ids come as either).
+pub(crate) fn id_at(body: &Value, pointers: &[&str]) -> Option<String> {
+    pointers.iter().find_map(|p| match body.pointer(p)? {
+        Value::String(s) if !s.is_empty() => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    })
+}
+
+/// A decimal amount in major units (a JSON number or string) as minor units of the cart currency.
+pub(crate) fn major_to_minor(value: &Value, digits: u32) -> Option<i64> {
+    let text = match value {
+        Value::Number(n) => n.to_string(),
+        Value::String(s) => s.clone(),
+        _ => return None,
+    };
+    let decimal = money::parse_decimal(&text)?;
+    money::to_minor(decimal, digits, money::RoundingMode::HalfEven).ok()
+}
+
+/// `PRICE_CHANGED` unless the remote total equals what the shopper saw.
+pub(crate) fn check_total(step: &str, remote: i64, view: &CartView) -> Result<()> {
+    if remote == view.totals.total {
+        return Ok(());
+    }
+    Err(CartError::new(
+        ErrorCode::PriceChanged,
+        format!("{step}: the remote total differs from the cart's"),
+    )
+    .with_details(json!({ "expected": view.totals.total, "actual": remote, "currency": view.currency })))
+}
+
+/// The protocols that cannot carry custom line items refuse such a cart up front, before any request.
+pub(crate) fn refuse_custom_lines(input: &SyncInput, protocol: &str) -> Result<()> {
+    if input.cart.custom_line_items().is_empty() {
+        Ok(())
+    } else {
+        Err(CartError::invalid_request(format!(
+            "{protocol} cannot carry custom line items"
+        )))
+    }
+}
