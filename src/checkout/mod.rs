@@ -10,3 +10,6 @@ pub mod shopware;
 pub mod sylius;
 
 pub use plan::{plan_for, HttpRequest, HttpResponse, PlacedOrder, Plan, Protocol, Step, SyncInput, SyncOutcome};
+
+/// SPEC-B (seed 001): the default protocol, spoken by the web layer and by `cart-server`.
+pub mod spec_b;
