@@ -1,0 +1,56 @@
+// Post-processes wasm-pack's output in pkg/ into the npm package `wasm-cart` (run by `make pkg`):
+//   - package.json: name `wasm-cart`, `types`, `sideEffects: false`, an `exports` map that also
+//     exposes the .wasm file (for `new URL(..., import.meta.url)`, Vite `?url`, Node `initSync`);
+//   - the .d.ts files: the raw wasm exports that wasm-bindgen types with `any` (the `InitOutput`
+//     interface, internal plumbing) become `unknown`, so that the package's types contain no `any`.
+// Fails loudly if wasm-pack's output changes shape.
+import { readFileSync, writeFileSync, existsSync } from "node:fs";
+import { join } from "node:path";
+
+const dir = process.argv[2] ?? "pkg";
+const manifestPath = join(dir, "package.json");
+const pkg = JSON.parse(readFileSync(manifestPath, "utf8"));
+
+const main = pkg.main ?? pkg.module;
+if (main !== "wasm_cart.js") throw new Error(`unexpected entry point in ${manifestPath}: ${main}`);
+if (existsSync(join(dir, "snippets"))) {
+  throw new Error("pkg/snippets exists: the package would have side effects; update sideEffects handling");
+}
+
+const files = new Set(pkg.files ?? []);
+for (const f of ["wasm_cart_bg.wasm", "wasm_cart.js", "wasm_cart.d.ts", "README.md"]) {
+  if (existsSync(join(dir, f))) files.add(f);
+}
+
+const out = {
+  name: "wasm-cart",
+  type: "module",
+  description: pkg.description,
+  version: pkg.version,
+  license: pkg.license,
+  repository: pkg.repository,
+  files: [...files],
+  main: "wasm_cart.js",
+  module: "wasm_cart.js",
+  types: "wasm_cart.d.ts",
+  exports: {
+    ".": { types: "./wasm_cart.d.ts", default: "./wasm_cart.js" },
+    "./wasm_cart_bg.wasm": "./wasm_cart_bg.wasm",
+    "./package.json": "./package.json",
+  },
+  sideEffects: false,
+  keywords: pkg.keywords,
+};
+writeFileSync(manifestPath, JSON.stringify(out, null, 2) + "\n");
+
+for (const name of ["wasm_cart.d.ts", "wasm_cart_bg.wasm.d.ts"]) {
+  const path = join(dir, name);
+  if (!existsSync(path)) continue;
+  let text = readFileSync(path, "utf8");
+  // Only the raw export signatures (`(a: number, b: any) => ...`) are rewritten.
+  text = text.replace(/^(\s*(?:readonly \w+: |export const \w+: )\(.*)$/gm, (line) => line.replace(/\bany\b/g, "unknown"));
+  const left = text.split("\n").filter((l) => /\bany\b/.test(l) && !/^\s*(\*|\/\/)/.test(l));
+  if (left.length > 0) throw new Error(`${name} still has \`any\`:\n${left.join("\n")}`);
+  writeFileSync(path, text);
+}
+console.log(`${manifestPath}: wasm-cart ${out.version}, types ${out.types}, sideEffects false`);
