@@ -1,0 +1,802 @@
+//! The handlers of `/api/v1` (SPEC-B, seed 001), and the checkout transaction.
+
+use crate::db::{self, StoredCart};
+use crate::error::ApiError;
+use crate::{now, AppState};
+use axum::body::{Body, Bytes};
+use axum::extract::{Path, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use rusqlite::{params, OptionalExtension, TransactionBehavior};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Map, Value};
+use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use wasm_cart::checkout::spec_b::{
+    apply_with_fields, lines_by_vendor, CheckoutRequest, MajorAmount, OrderConfirmation, OrderStatus, SpecCart,
+    VendorOrder,
+};
+use wasm_cart::pricing::{price, CartView};
+use wasm_cart::{Action, CartState, CartStatus, Catalog, NewCart, Timestamp};
+
+/// The simulated payment provider's test methods.
+const PAYMENT_METHODS: &[(&str, bool)] = &[
+    ("pm_card_visa", true),
+    ("pm_card_mastercard", true),
+    ("pm_card_declined", false),
+];
+
+// ---------------------------------------------------------------------------------------------------
+// Helpers
+
+/// Runs blocking work (SQLite) off the async threads.
+async fn blocking<T, F>(f: F) -> Result<T, ApiError>
+where
+    T: Send + 'static,
+    F: FnOnce() -> Result<T, ApiError> + Send + 'static,
+{
+    tokio::task::spawn_blocking(f).await.map_err(ApiError::internal)?
+}
+
+fn json_response<T: Serialize>(status: StatusCode, body: &T) -> Response {
+    match serde_json::to_vec(body) {
+        Ok(bytes) => raw_json(status, bytes),
+        Err(e) => ApiError::internal(e).into_response(),
+    }
+}
+
+fn raw_json(status: StatusCode, bytes: Vec<u8>) -> Response {
+    (
+        status,
+        [(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))],
+        bytes,
+    )
+        .into_response()
+}
+
+/// Cart ids: 1 to 128 letters, digits, `_`, `-`, `.` or `:`.
+fn check_cart_id(id: &str) -> Result<(), ApiError> {
+    let ok = (1..=128).contains(&id.len())
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.' | b':'));
+    if ok {
+        Ok(())
+    } else {
+        Err(
+            ApiError::new(StatusCode::BAD_REQUEST, "INVALID_CART_ID", "malformed cart id")
+                .with_details(json!({ "field": "cartId", "value": id })),
+        )
+    }
+}
+
+/// Customer ids: 1 to 64 letters, digits, `_`, `-`, `.`, `:` or `@`.
+fn check_customer_id(field: &str, id: &str) -> Result<(), ApiError> {
+    let ok = (1..=64).contains(&id.len())
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.' | b':' | b'@'));
+    if ok {
+        Ok(())
+    } else {
+        Err(
+            ApiError::new(StatusCode::BAD_REQUEST, "INVALID_REQUEST", "Invalid customer ID format")
+                .with_details(json!({ "field": field, "value": id })),
+        )
+    }
+}
+
+/// Reads the body, at most `body_limit` bytes (else 413); a non-empty body must be JSON (else 415).
+async fn read_body(state: &AppState, headers: &HeaderMap, body: Body) -> Result<Bytes, ApiError> {
+    let limit = state.config.body_limit;
+    let too_large = || {
+        ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "PAYLOAD_TOO_LARGE",
+            format!("the body exceeds {limit} bytes"),
+        )
+        .with_details(json!({ "limit": limit }))
+    };
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|n| n > limit) {
+        return Err(too_large());
+    }
+    let bytes = axum::body::to_bytes(body, limit).await.map_err(|_| too_large())?;
+    if !bytes.is_empty() {
+        let content_type = headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
+        let essence = content_type.split(';').next().unwrap_or("").trim();
+        if !essence.eq_ignore_ascii_case("application/json") {
+            return Err(ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "UNSUPPORTED_MEDIA_TYPE",
+                "the body must be application/json",
+            )
+            .with_details(json!({ "contentType": content_type })));
+        }
+    }
+    Ok(bytes)
+}
+
+/// Strict JSON: unknown fields and wrong types are 400 `INVALID_REQUEST` with the JSON path.
+fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let value: T = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        let field = e.path().to_string();
+        let reason = e.inner().to_string();
+        let message = if field == "." {
+            reason.clone()
+        } else {
+            format!("{field}: {reason}")
+        };
+        ApiError::new(StatusCode::BAD_REQUEST, "INVALID_REQUEST", message)
+            .with_details(json!({ "field": field, "reason": reason }))
+    })?;
+    de.end()
+        .map_err(|e| ApiError::invalid_request(format!("trailing characters after the JSON body: {e}"), "."))?;
+    Ok(value)
+}
+
+fn random_hex(len: usize) -> String {
+    let mut out = String::new();
+    while out.len() < len {
+        out.push_str(&uuid::Uuid::new_v4().simple().to_string());
+    }
+    out.chars().take(len).collect()
+}
+
+/// The SPEC-B cart answer: the SPEC-B fields, our additions, the cart's issues and `canCheckout`.
+fn cart_body(view: &CartView, catalog: &Catalog, metadata: Option<&Value>) -> Value {
+    let mut spec = SpecCart::from_view(view, catalog);
+    spec.metadata = metadata.cloned();
+    let mut value = serde_json::to_value(&spec).unwrap_or_else(|_| json!({}));
+    if let Value::Object(map) = &mut value {
+        map.insert("issues".into(), json!(view.issues));
+        map.insert("canCheckout".into(), json!(view.can_checkout));
+    }
+    value
+}
+
+/// Loads an active, unexpired server cart (404 otherwise).
+fn load_live_cart(conn: &rusqlite::Connection, id: &str, now: Timestamp) -> Result<StoredCart, ApiError> {
+    let stored = db::load_cart(conn, id)?.ok_or_else(|| ApiError::cart_not_found(id))?;
+    if stored.state.is_expired(now) {
+        return Err(ApiError::cart_expired(id));
+    }
+    Ok(stored)
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Catalog
+
+/// `GET /catalog`: the catalog with live stock, a strong ETag (sha-256 of the bytes), 304 on a match.
+pub async fn get_catalog(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Result<Response, ApiError> {
+    let st = state.clone();
+    let levels = blocking(move || Ok(db::stock_levels(&st.db.conn()?)?)).await?;
+    let mut catalog = state.catalog_json.clone();
+    if let Some(Value::Array(products)) = catalog.get_mut("products") {
+        for product in products.iter_mut() {
+            let Some(id) = product.get("id").and_then(Value::as_str).map(str::to_string) else {
+                continue;
+            };
+            if let Some(q) = levels.get(&(id.clone(), None)) {
+                product["stock"] = json!(q);
+            }
+            if let Some(Value::Array(variants)) = product.get_mut("variants") {
+                for variant in variants.iter_mut() {
+                    let vid = variant
+                        .get("id")
+                        .and_then(Value::as_u64)
+                        .and_then(|v| u32::try_from(v).ok());
+                    if let Some(q) = vid.and_then(|v| levels.get(&(id.clone(), Some(v)))) {
+                        variant["stock"] = json!(q);
+                    }
+                }
+            }
+        }
+    }
+    let bytes = serde_json::to_vec(&catalog).map_err(ApiError::internal)?;
+    let digest = Sha256::digest(&bytes);
+    let hex: String = digest.iter().take(16).map(|b| format!("{b:02x}")).collect();
+    let etag = format!("\"{hex}\"");
+    let matches = headers
+        .get_all(header::IF_NONE_MATCH)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(|t| t.trim().trim_start_matches("W/"))
+        .any(|t| t == "*" || t == etag);
+    let etag_value = HeaderValue::from_str(&etag).map_err(ApiError::internal)?;
+    let cache = HeaderValue::from_static("no-cache");
+    if matches {
+        return Ok((
+            StatusCode::NOT_MODIFIED,
+            [(header::ETAG, etag_value), (header::CACHE_CONTROL, cache)],
+        )
+            .into_response());
+    }
+    let mut response = raw_json(StatusCode::OK, bytes);
+    response.headers_mut().insert(header::ETAG, etag_value);
+    response.headers_mut().insert(header::CACHE_CONTROL, cache);
+    Ok(response)
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Carts
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct CreateCart {
+    customer_id: Option<String>,
+    metadata: Option<Map<String, Value>>,
+    /// Extensions: the cart's currency (default EUR), country (default DE, or CH for CHF) and locale.
+    currency: Option<String>,
+    country: Option<String>,
+    locale: Option<String>,
+}
+
+/// `POST /carts` (201).
+pub async fn create_cart(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    let bytes = read_body(&state, &headers, body).await?;
+    let request: CreateCart = if bytes.iter().all(u8::is_ascii_whitespace) {
+        CreateCart::default()
+    } else {
+        parse_json(&bytes)?
+    };
+    if let Some(id) = &request.customer_id {
+        check_customer_id("customerId", id)?;
+    }
+    let metadata = request.metadata.map(Value::Object);
+    if let Some(m) = &metadata {
+        if m.to_string().len() > 4096 {
+            return Err(ApiError::invalid_request(
+                "metadata: at most 4096 bytes of JSON",
+                "metadata",
+            ));
+        }
+    }
+    let currency = request.currency.unwrap_or_else(|| "EUR".to_string());
+    let country = request
+        .country
+        .or_else(|| Some(if currency == "CHF" { "CH" } else { "DE" }.to_string()));
+    let new = NewCart {
+        id: format!("cart_{}", random_hex(16)),
+        currency,
+        country,
+        locale: request.locale,
+        customer_id: request.customer_id,
+        customer_group: None,
+        ttl_seconds: Some(state.config.cart_ttl_seconds),
+    };
+    let at = now();
+    let cart = CartState::new(new, &state.catalog, at).map_err(ApiError::from_cart)?;
+    let st = state.clone();
+    let body = blocking(move || {
+        let conn = st.db.conn()?;
+        db::save_cart(&conn, &cart, metadata.as_ref())?;
+        let view = price(&cart, &st.catalog, at).map_err(ApiError::from_cart)?;
+        Ok(cart_body(&view, &st.catalog, metadata.as_ref()))
+    })
+    .await?;
+    let mut response = json_response(StatusCode::CREATED, &body);
+    if let Some(location) = body
+        .get("id")
+        .and_then(Value::as_str)
+        .and_then(|id| HeaderValue::from_str(&format!("/api/v1/carts/{id}")).ok())
+    {
+        response.headers_mut().insert(header::LOCATION, location);
+    }
+    Ok(response)
+}
+
+/// `GET /carts/:cartId`, priced against live stock.
+pub async fn get_cart(State(state): State<Arc<AppState>>, Path(cart_id): Path<String>) -> Result<Response, ApiError> {
+    check_cart_id(&cart_id)?;
+    let st = state.clone();
+    let body = blocking(move || {
+        let at = now();
+        let conn = st.db.conn()?;
+        let stored = db::load_cart(&conn, &cart_id)?.ok_or_else(|| ApiError::cart_not_found(&cart_id))?;
+        if stored.state.is_expired(at) {
+            return Err(ApiError::cart_expired(&cart_id));
+        }
+        let catalog = db::live_catalog(&conn, &st.catalog)?;
+        let view = price(&stored.state, &catalog, at).map_err(ApiError::from_cart)?;
+        Ok(cart_body(&view, &catalog, stored.metadata.as_ref()))
+    })
+    .await?;
+    Ok(json_response(StatusCode::OK, &body))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct AddItem {
+    product_id: String,
+    quantity: i64,
+    #[serde(default)]
+    variant_id: Option<u32>,
+    /// SPEC-B's item metadata (planType, contractLength, imei, ...).
+    #[serde(default)]
+    metadata: Map<String, Value>,
+    /// Provisioning attributes (seed 000), e.g. `domain`.
+    #[serde(default)]
+    attributes: Map<String, Value>,
+}
+
+/// Merges SPEC-B item metadata into the line's attributes. Keys the product itself defines
+/// (`planType`, `contractLength`, ...) must agree with the catalog and are not stored twice.
+fn item_attributes(request: &AddItem, catalog: &Catalog) -> Result<BTreeMap<String, Value>, ApiError> {
+    let mut attributes: BTreeMap<String, Value> = request.attributes.clone().into_iter().collect();
+    let product = catalog.product(&request.product_id);
+    for (key, value) in &request.metadata {
+        if let Some(defined) = product.and_then(|p| p.metadata.get(key)) {
+            if defined != value {
+                return Err(ApiError::new(
+                    StatusCode::BAD_REQUEST,
+                    "INVALID_ITEM",
+                    format!("{} has {key} {defined}, not {value}", request.product_id),
+                )
+                .with_details(json!({ "field": format!("metadata.{key}"), "expected": defined, "value": value })));
+            }
+            continue;
+        }
+        match attributes.get(key) {
+            Some(existing) if existing != value => {
+                return Err(ApiError::invalid_request(
+                    format!("metadata.{key} and attributes.{key} differ"),
+                    &format!("metadata.{key}"),
+                ))
+            }
+            _ => {
+                attributes.insert(key.clone(), value.clone());
+            }
+        }
+    }
+    Ok(attributes)
+}
+
+/// `POST /carts/:cartId/items`: adds (or stacks) a line. Refused when the live stock cannot cover it.
+pub async fn add_item(
+    State(state): State<Arc<AppState>>,
+    Path(cart_id): Path<String>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    check_cart_id(&cart_id)?;
+    let bytes = read_body(&state, &headers, body).await?;
+    if bytes.is_empty() {
+        return Err(ApiError::invalid_request("a JSON body is required", "."));
+    }
+    let request: AddItem = parse_json(&bytes)?;
+    let attributes = item_attributes(&request, &state.catalog)?;
+    let action = Action::AddLineItem {
+        product_id: Some(request.product_id.clone()),
+        sku: None,
+        variant_id: request.variant_id,
+        quantity: request.quantity,
+        attributes,
+    };
+    let st = state.clone();
+    let body = blocking(move || {
+        let at = now();
+        let mut conn = st.db.conn()?;
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let mut stored = load_live_cart(&tx, &cart_id, at)?;
+        let actions = [(action, String::new())];
+        apply_with_fields(&mut stored.state, &st.catalog, &actions, at).map_err(|mut e| {
+            if let Value::Object(map) = &mut e.details {
+                if map.get("field").and_then(Value::as_str) == Some("") {
+                    map.remove("field");
+                }
+            }
+            ApiError::from_cart(e)
+        })?;
+        let catalog = db::live_catalog(&tx, &st.catalog)?;
+        let view = price(&stored.state, &catalog, at).map_err(ApiError::from_cart)?;
+        let short = view.issues.iter().find(|i| {
+            i.code == "INVENTORY_UNAVAILABLE"
+                && view.line_items.iter().any(|l| {
+                    Some(&l.id) == i.line_item_id.as_ref()
+                        && l.product_id == request.product_id
+                        && l.variant_id == request.variant_id
+                })
+        });
+        if let Some(issue) = short {
+            let mut details = issue.details.clone().unwrap_or_else(|| json!({}));
+            if let Value::Object(map) = &mut details {
+                map.insert("productId".into(), json!(request.product_id));
+                map.insert("variantId".into(), json!(request.variant_id));
+            }
+            return Err(
+                ApiError::new(StatusCode::CONFLICT, "INVENTORY_UNAVAILABLE", issue.message.clone())
+                    .with_details(details),
+            );
+        }
+        db::save_cart(&tx, &stored.state, stored.metadata.as_ref())?;
+        tx.commit()?;
+        Ok(cart_body(&view, &catalog, stored.metadata.as_ref()))
+    })
+    .await?;
+    Ok(json_response(StatusCode::OK, &body))
+}
+
+/// `DELETE /carts/:cartId/items/:itemId`: removes the whole line.
+pub async fn remove_item(
+    State(state): State<Arc<AppState>>,
+    Path((cart_id, item_id)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    check_cart_id(&cart_id)?;
+    let st = state.clone();
+    let body = blocking(move || {
+        let at = now();
+        let mut conn = st.db.conn()?;
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let mut stored = load_live_cart(&tx, &cart_id, at)?;
+        let action = Action::RemoveLineItem {
+            line_item_id: item_id,
+            quantity: None,
+        };
+        stored.state.apply(&st.catalog, &[action], at).map_err(|mut e| {
+            if let Value::Object(map) = &mut e.details {
+                map.remove("actionIndex");
+            }
+            ApiError::from_cart(e)
+        })?;
+        db::save_cart(&tx, &stored.state, stored.metadata.as_ref())?;
+        let catalog = db::live_catalog(&tx, &st.catalog)?;
+        tx.commit()?;
+        let view = price(&stored.state, &catalog, at).map_err(ApiError::from_cart)?;
+        Ok(cart_body(&view, &catalog, stored.metadata.as_ref()))
+    })
+    .await?;
+    Ok(json_response(StatusCode::OK, &body))
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Checkout
+
+/// What a checkout answered: stored under the idempotency key and replayed verbatim.
+struct Answer {
+    status: StatusCode,
+    body: Vec<u8>,
+    replayed: bool,
+}
+
+/// Keys: 1 to 255 visible ASCII characters.
+fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
+    let Some(value) = headers.get("x-idempotency-key") else {
+        return Ok(None);
+    };
+    let key = value
+        .to_str()
+        .ok()
+        .filter(|k| (1..=255).contains(&k.len()) && k.bytes().all(|b| b.is_ascii_graphic()))
+        .ok_or_else(|| {
+            ApiError::invalid_request(
+                "X-Idempotency-Key: 1 to 255 visible ASCII characters",
+                "header:X-Idempotency-Key",
+            )
+        })?;
+    Ok(Some(key.to_string()))
+}
+
+/// Everything checked before any database work: the payment method is known, ids are well-formed,
+/// nothing carries a client-set amount.
+fn validate_checkout(request: &CheckoutRequest) -> Result<(), ApiError> {
+    if !PAYMENT_METHODS.iter().any(|(id, _)| *id == request.payment_method_id) {
+        let known: Vec<&str> = PAYMENT_METHODS.iter().map(|(id, _)| *id).collect();
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "INVALID_REQUEST",
+            format!("unknown payment method {}", request.payment_method_id),
+        )
+        .with_details(json!({ "field": "paymentMethodId", "value": request.payment_method_id, "known": known })));
+    }
+    if let Some(id) = &request.customer_id {
+        check_customer_id("customerId", id)?;
+    }
+    if let Some(po) = &request.po_number {
+        if po.trim().is_empty() || po.len() > 64 {
+            return Err(ApiError::invalid_request("poNumber: 1 to 64 characters", "poNumber"));
+        }
+    }
+    if let Some(cart) = &request.cart {
+        if !cart.custom_line_items.is_empty() {
+            return Err(ApiError::invalid_request(
+                "custom line items carry client-set amounts; this server does not accept them",
+                "cart.customLineItems",
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// `POST /carts/:cartId/checkout`: see the module docs of `docs/server.md` ("Checkout").
+pub async fn checkout(
+    State(state): State<Arc<AppState>>,
+    Path(cart_id): Path<String>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    check_cart_id(&cart_id)?;
+    let key = idempotency_key(&headers)?;
+    let bytes = read_body(&state, &headers, body).await?;
+    let text = std::str::from_utf8(&bytes).map_err(|_| ApiError::invalid_request("the body is not UTF-8", "."))?;
+    if text.trim().is_empty() {
+        return Err(ApiError::invalid_request("a JSON body is required", "."));
+    }
+    let request = CheckoutRequest::from_json(text).map_err(ApiError::from_cart)?;
+    validate_checkout(&request)?;
+    // The fingerprint of the request: the path and the body as parsed (so formatting does not matter).
+    let normalized = serde_json::to_string(&request).map_err(ApiError::internal)?;
+    let fingerprint: String = Sha256::digest(format!("POST /carts/{cart_id}/checkout\n{normalized}").as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let _guard = match &key {
+        Some(k) => Some(state.lock_key(k).await?),
+        None => None,
+    };
+    let st = state.clone();
+    let answer = blocking(move || place_order(&st, &cart_id, &request, key.as_deref(), &fingerprint)).await?;
+    let mut response = raw_json(answer.status, answer.body);
+    if answer.replayed {
+        response
+            .headers_mut()
+            .insert("idempotent-replayed", HeaderValue::from_static("true"));
+    }
+    Ok(response)
+}
+
+/// The checkout transaction: idempotency lookup, cart rebuild, reprice against live stock, the
+/// client's totals, payment, stock decrement, orders and the idempotency record, all or nothing.
+fn place_order(
+    state: &AppState,
+    cart_id: &str,
+    request: &CheckoutRequest,
+    key: Option<&str>,
+    fingerprint: &str,
+) -> Result<Answer, ApiError> {
+    let at = now();
+    let mut conn = state.db.conn()?;
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    if let Some(key) = key {
+        let stored: Option<(String, u16, String)> = tx
+            .query_row(
+                "SELECT fingerprint, status, response FROM idempotency WHERE key = ?1",
+                [key],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .optional()?;
+        if let Some((stored_fingerprint, status, body)) = stored {
+            if stored_fingerprint != fingerprint {
+                return Err(ApiError::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "IDEMPOTENCY_KEY_REUSED",
+                    "this idempotency key was used for a different request",
+                )
+                .with_details(json!({ "idempotencyKey": key })));
+            }
+            return Ok(Answer {
+                status: StatusCode::from_u16(status).map_err(ApiError::internal)?,
+                body: body.into_bytes(),
+                replayed: true,
+            });
+        }
+    }
+    let previous: Option<String> = tx
+        .query_row("SELECT id FROM checkouts WHERE cart_id = ?1", [cart_id], |r| r.get(0))
+        .optional()?;
+    if let Some(order_id) = previous {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "CART_NOT_ACTIVE",
+            "this cart has already been ordered",
+        )
+        .with_details(json!({ "status": "ordered", "orderId": order_id })));
+    }
+    let server_cart = db::load_cart(&tx, cart_id)?;
+    let (mut cart, metadata) = match (&request.cart, server_cart) {
+        (Some(_), stored) => {
+            let cart = request
+                .rebuild_cart(cart_id, &state.catalog, at)
+                .map_err(ApiError::from_cart)?;
+            (cart, stored.and_then(|s| s.metadata))
+        }
+        (None, Some(mut stored)) => {
+            if stored.state.status() == CartStatus::Active && stored.state.is_expired(at) {
+                return Err(ApiError::cart_expired(cart_id));
+            }
+            apply_with_fields(&mut stored.state, &state.catalog, &request.body_actions(), at)
+                .map_err(ApiError::from_cart)?;
+            (stored.state, stored.metadata)
+        }
+        (None, None) => return Err(ApiError::cart_not_found(cart_id)),
+    };
+    let catalog = db::live_catalog(&tx, &state.catalog)?;
+    let view = price(&cart, &catalog, at).map_err(ApiError::from_cart)?;
+    if let Some(e) = ApiError::from_issues(&view) {
+        return Err(e);
+    }
+    if let Some(submitted) = &request.cart {
+        if let Some(mismatch) = submitted.expected.mismatch(&view.totals) {
+            return Err(ApiError::new(
+                StatusCode::CONFLICT,
+                "PRICE_CHANGED",
+                "the cart's prices changed; review the server's prices",
+            )
+            .with_details(json!({
+                "expected": mismatch.expected,
+                "actual": mismatch.actual,
+                "differences": mismatch.differences,
+                "view": view,
+            })));
+        }
+    }
+    // Payment (simulated): authorised before anything is written; a decline rolls everything back.
+    let approved = PAYMENT_METHODS
+        .iter()
+        .find(|(id, _)| *id == request.payment_method_id)
+        .is_some_and(|(_, ok)| *ok);
+    if !approved {
+        return Err(
+            ApiError::new(StatusCode::PAYMENT_REQUIRED, "PAYMENT_FAILED", "the card was declined")
+                .with_details(json!({ "paymentMethodId": request.payment_method_id, "declineCode": "card_declined" })),
+        );
+    }
+    let mut demand: BTreeMap<(String, Option<u32>), u32> = BTreeMap::new();
+    for line in cart.line_items() {
+        let entry = demand.entry((line.product_id.clone(), line.variant_id)).or_default();
+        *entry = entry.saturating_add(line.quantity);
+    }
+    for ((product_id, variant_id), quantity) in &demand {
+        if !db::take_stock(&tx, product_id, *variant_id, *quantity)? {
+            // Unreachable while pricing and taking happen in this one transaction; kept as the last guard.
+            return Err(
+                ApiError::new(StatusCode::CONFLICT, "INVENTORY_UNAVAILABLE", "not enough stock")
+                    .with_details(json!({ "productId": product_id, "variantId": variant_id, "requested": quantity })),
+            );
+        }
+    }
+    let digits = view.fraction_digits;
+    let orders = lines_by_vendor(&view)
+        .into_iter()
+        .map(|(vendor, lines)| {
+            VendorOrder::new(format!("ord_{}", random_hex(20)), vendor, &lines, digits, &catalog)
+                .map_err(ApiError::from_cart)
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    cart.mark_ordered(at).map_err(ApiError::from_cart)?;
+    db::save_cart(&tx, &cart, metadata.as_ref())?;
+    let mut spec = SpecCart::from_view(&view, &catalog);
+    spec.status = CartStatus::Ordered;
+    spec.version = cart.version();
+    spec.metadata = metadata;
+    let order_id = format!("ord_{}", random_hex(20));
+    let date = at.to_date_string();
+    let confirmation = OrderConfirmation {
+        order_id: order_id.clone(),
+        status: OrderStatus::Confirmed,
+        confirmation_number: format!("CONF-{date}-{}", random_hex(6).to_uppercase()),
+        payment_method_id: request.payment_method_id.clone(),
+        estimated_delivery: view
+            .shipping
+            .as_ref()
+            .and_then(|s| s.estimated_delivery.as_ref())
+            .map(|d| format!("{}T12:00:00Z", d.max)),
+        customer_id: cart.customer().id.clone(),
+        po_number: request.po_number.clone(),
+        currency: view.currency.clone(),
+        total: MajorAmount::from_minor(view.totals.total, digits),
+        created_at: at,
+        orders,
+        cart: spec,
+        view: view.clone(),
+    };
+    let body = serde_json::to_string(&confirmation).map_err(ApiError::internal)?;
+    tx.execute(
+        "INSERT INTO checkouts (id, cart_id, customer_id, payment_method_id, po_number, confirmation_number,
+                                currency, total_minor, response, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+        params![
+            order_id,
+            cart_id,
+            confirmation.customer_id,
+            confirmation.payment_method_id,
+            confirmation.po_number,
+            confirmation.confirmation_number,
+            confirmation.currency,
+            view.totals.total,
+            body,
+            at.millis()
+        ],
+    )?;
+    for order in &confirmation.orders {
+        let order_body = serde_json::to_string(order).map_err(ApiError::internal)?;
+        let minor = view
+            .line_items
+            .iter()
+            .filter(|l| order.items.iter().any(|i| i.id == l.id))
+            .try_fold(0i64, |acc, l| acc.checked_add(l.total))
+            .ok_or_else(|| ApiError::internal("order total out of range"))?;
+        tx.execute(
+            "INSERT INTO orders (id, checkout_id, vendor, status, total_minor, body, created_at)
+             VALUES (?1, ?2, ?3, 'confirmed', ?4, ?5, ?6)",
+            params![order.order_id, order_id, order.vendor, minor, order_body, at.millis()],
+        )?;
+    }
+    if let Some(key) = key {
+        tx.execute(
+            "INSERT INTO idempotency (key, fingerprint, status, response, checkout_id, created_at)
+             VALUES (?1, ?2, 200, ?3, ?4, ?5)",
+            params![key, fingerprint, body, order_id, at.millis()],
+        )?;
+    }
+    tx.commit()?;
+    Ok(Answer {
+        status: StatusCode::OK,
+        body: body.into_bytes(),
+        replayed: false,
+    })
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Orders
+
+/// `GET /orders/:orderId`: a checkout (the confirmation as answered) or one vendor order of it.
+pub async fn get_order(State(state): State<Arc<AppState>>, Path(order_id): Path<String>) -> Result<Response, ApiError> {
+    if order_id.len() > 128 {
+        return Err(ApiError::invalid_request("malformed order id", "orderId"));
+    }
+    let st = state.clone();
+    let body = blocking(move || {
+        let conn = st.db.conn()?;
+        let checkout: Option<String> = conn
+            .query_row("SELECT response FROM checkouts WHERE id = ?1", [&order_id], |r| {
+                r.get(0)
+            })
+            .optional()?;
+        if let Some(body) = checkout {
+            return Ok(body.into_bytes());
+        }
+        let order: Option<(String, String)> = conn
+            .query_row("SELECT body, checkout_id FROM orders WHERE id = ?1", [&order_id], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .optional()?;
+        let (body, parent) = order.ok_or_else(|| {
+            ApiError::new(StatusCode::NOT_FOUND, "ORDER_NOT_FOUND", format!("no order {order_id}"))
+                .with_details(json!({ "orderId": order_id }))
+        })?;
+        let mut value: Value = serde_json::from_str(&body).map_err(ApiError::internal)?;
+        if let Value::Object(map) = &mut value {
+            map.insert("parentOrderId".into(), json!(parent));
+        }
+        serde_json::to_vec(&value).map_err(ApiError::internal)
+    })
+    .await?;
+    Ok(raw_json(StatusCode::OK, body))
+}
+
+pub async fn not_found() -> ApiError {
+    ApiError::new(StatusCode::NOT_FOUND, "NOT_FOUND", "no such endpoint")
+}
+
+pub async fn method_not_allowed() -> ApiError {
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "METHOD_NOT_ALLOWED",
+        "method not allowed on this endpoint",
+    )
+}

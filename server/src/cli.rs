@@ -1,0 +1,124 @@
+//! The command line: `cart-server [--addr A] [--db FILE] [--catalog FILE] [--static DIR] [--pkg DIR]
+//! [--rate-limit N] [--cart-ttl SECONDS] [--body-limit BYTES]`. Hand-rolled: a handful of flags do not
+//! justify a dependency. `--flag value` and `--flag=value` both work.
+
+use crate::Config;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+pub const USAGE: &str = "\
+cart-server: the wasm-cart reference checkout server (SPEC-B over SQLite)
+
+USAGE:
+    cart-server [OPTIONS]
+
+OPTIONS:
+    --addr ADDR           listen address                         [default: 127.0.0.1:8080]
+    --db FILE             SQLite database (created if missing)   [default: data/cart.db]
+    --catalog FILE        catalog JSON                           [default: the built-in demo catalog]
+    --static DIR          storefront served at /                 [default: www]
+    --pkg DIR             wasm-pack output served at /pkg/       [default: pkg]
+    --rate-limit N        API requests per minute per client IP  [default: 100]
+    --cart-ttl SECONDS    server carts expire after inactivity   [default: 1800]
+    --body-limit BYTES    largest request body accepted          [default: 65536]
+    -h, --help            print this help
+    -V, --version         print the version
+";
+
+/// What the command line asks for.
+#[derive(Debug)]
+pub enum Command {
+    Run(Config),
+    Help,
+    Version,
+}
+
+pub fn parse<I: IntoIterator<Item = String>>(args: I) -> Result<Command, String> {
+    let mut config = Config::default();
+    let mut args = args.into_iter();
+    while let Some(arg) = args.next() {
+        let (flag, inline) = match arg.split_once('=') {
+            Some((f, v)) if f.starts_with("--") => (f.to_string(), Some(v.to_string())),
+            _ => (arg.clone(), None),
+        };
+        match flag.as_str() {
+            "-h" | "--help" => return Ok(Command::Help),
+            "-V" | "--version" => return Ok(Command::Version),
+            _ => {}
+        }
+        let mut value = || -> Result<String, String> {
+            match inline.clone() {
+                Some(v) => Ok(v),
+                None => args.next().ok_or_else(|| format!("{flag} needs a value")),
+            }
+        };
+        match flag.as_str() {
+            "--addr" => {
+                let v = value()?;
+                config.addr = v.parse::<SocketAddr>().map_err(|e| format!("--addr {v}: {e}"))?;
+            }
+            "--db" => config.db = PathBuf::from(value()?),
+            "--catalog" => config.catalog = Some(PathBuf::from(value()?)),
+            "--static" => config.static_dir = PathBuf::from(value()?),
+            "--pkg" => config.pkg_dir = PathBuf::from(value()?),
+            "--rate-limit" => config.rate_limit = number(&flag, &value()?, 1)?,
+            "--cart-ttl" => config.cart_ttl_seconds = number(&flag, &value()?, 0)?,
+            "--body-limit" => config.body_limit = number(&flag, &value()?, 1024)?,
+            other => return Err(format!("unknown option {other} (see --help)")),
+        }
+    }
+    Ok(Command::Run(config))
+}
+
+fn number<T: std::str::FromStr + PartialOrd + std::fmt::Display>(flag: &str, text: &str, min: T) -> Result<T, String> {
+    match text.parse::<T>() {
+        Ok(n) if n >= min => Ok(n),
+        _ => Err(format!("{flag}: expected a whole number >= {min}, got {text:?}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(args: &[&str]) -> Result<Config, String> {
+        match parse(args.iter().map(|s| s.to_string()))? {
+            Command::Run(c) => Ok(c),
+            other => Err(format!("{other:?}")),
+        }
+    }
+
+    #[test]
+    fn defaults_and_overrides() {
+        let c = run(&[]).unwrap();
+        assert_eq!(c.addr.to_string(), "127.0.0.1:8080");
+        assert_eq!(c.db, PathBuf::from("data/cart.db"));
+        assert_eq!(c.static_dir, PathBuf::from("www"));
+        assert_eq!(c.pkg_dir, PathBuf::from("pkg"));
+        assert_eq!(c.rate_limit, 100);
+        assert!(c.catalog.is_none());
+        let c = run(&[
+            "--addr=0.0.0.0:9000",
+            "--db",
+            "x.db",
+            "--catalog",
+            "c.json",
+            "--rate-limit",
+            "5",
+        ])
+        .unwrap();
+        assert_eq!(c.addr.port(), 9000);
+        assert_eq!(c.db, PathBuf::from("x.db"));
+        assert_eq!(c.catalog, Some(PathBuf::from("c.json")));
+        assert_eq!(c.rate_limit, 5);
+    }
+
+    #[test]
+    fn errors_and_help() {
+        assert!(run(&["--bogus"]).unwrap_err().contains("unknown option"));
+        assert!(run(&["--addr"]).unwrap_err().contains("needs a value"));
+        assert!(run(&["--addr", "nope"]).is_err());
+        assert!(run(&["--rate-limit", "0"]).is_err());
+        assert!(matches!(parse(vec!["--help".to_string()]), Ok(Command::Help)));
+    }
+}

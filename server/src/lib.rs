@@ -1,0 +1,280 @@
+//! `cart-server`: the reference checkout server of wasm-cart (DESIGN §9). The SPEC-B cart API (seed 001)
+//! over SQLite, priced by the same engine the browser runs (`wasm-cart` without its web layer), plus the
+//! storefront (`www/`) and the wasm package (`pkg/`). See `docs/server.md`.
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)
+)]
+
+mod api;
+pub mod cli;
+pub mod db;
+pub mod error;
+pub mod ratelimit;
+
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::{HeaderName, HeaderValue, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{delete, get, post};
+use axum::Router;
+use error::ApiError;
+use serde_json::Value;
+use std::collections::HashMap;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use tower_http::services::ServeDir;
+use wasm_cart::{Catalog, Timestamp};
+
+/// The demo catalog, built in so the server runs from anywhere without `--catalog`.
+pub const DEMO_CATALOG: &str = include_str!("../catalog/demo.json");
+
+/// Everything the command line can set.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub addr: SocketAddr,
+    pub db: PathBuf,
+    /// `None`: the built-in demo catalog.
+    pub catalog: Option<PathBuf>,
+    pub static_dir: PathBuf,
+    pub pkg_dir: PathBuf,
+    /// API requests per minute per client IP.
+    pub rate_limit: u32,
+    /// Server carts expire this long after their last change.
+    pub cart_ttl_seconds: u64,
+    /// Largest request body, in bytes (larger: 413).
+    pub body_limit: usize,
+    /// How long a checkout waits for another one running under the same idempotency key before it
+    /// answers 409 `CHECKOUT_IN_PROGRESS`.
+    pub idempotency_wait: Duration,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            addr: SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 8080),
+            db: PathBuf::from("data/cart.db"),
+            catalog: None,
+            static_dir: PathBuf::from("www"),
+            pkg_dir: PathBuf::from("pkg"),
+            rate_limit: 100,
+            cart_ttl_seconds: 1800,
+            body_limit: 64 * 1024,
+            idempotency_wait: Duration::from_secs(10),
+        }
+    }
+}
+
+/// The shared state of every request.
+pub struct AppState {
+    pub config: Config,
+    pub db: db::Db,
+    /// The catalog as loaded (its stock figures are the initial ones; live stock is in SQLite).
+    pub catalog: Catalog,
+    /// The catalog JSON as loaded, served by `GET /api/v1/catalog` with live stock patched in.
+    pub catalog_json: Value,
+    limiter: ratelimit::RateLimiter,
+    /// Checkouts running now, by idempotency key.
+    inflight: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+}
+
+impl AppState {
+    /// Loads the catalog, opens and migrates the database, seeds stock.
+    pub fn new(config: Config) -> Result<Arc<AppState>, String> {
+        let text = match &config.catalog {
+            Some(path) => {
+                std::fs::read_to_string(path).map_err(|e| format!("cannot read catalog {}: {e}", path.display()))?
+            }
+            None => DEMO_CATALOG.to_string(),
+        };
+        let catalog_json: Value = serde_json::from_str(&text).map_err(|e| format!("catalog: {e}"))?;
+        let catalog = Catalog::from_value(catalog_json.clone()).map_err(|e| format!("catalog: {e}"))?;
+        let db = db::Db::open(&config.db)?;
+        let mut conn = db.conn().map_err(|e| e.to_string())?;
+        db::seed_stock(&mut conn, &catalog).map_err(|e| format!("seeding stock: {e}"))?;
+        Ok(Arc::new(AppState {
+            limiter: ratelimit::RateLimiter::new(config.rate_limit),
+            config,
+            db,
+            catalog,
+            catalog_json,
+            inflight: Mutex::new(HashMap::new()),
+        }))
+    }
+
+    /// Holds the idempotency key `key` for the duration of one checkout: a second request with the
+    /// same key waits for the first (then finds its stored answer) or, after `idempotency_wait`, gets
+    /// 409 `CHECKOUT_IN_PROGRESS`.
+    pub async fn lock_key(&self, key: &str) -> Result<KeyGuard<'_>, ApiError> {
+        let lock = {
+            let mut map = self.inflight.lock().unwrap_or_else(|p| p.into_inner());
+            map.entry(key.to_string()).or_default().clone()
+        };
+        let guard = tokio::time::timeout(self.config.idempotency_wait, lock.lock_owned())
+            .await
+            .map_err(|_| {
+                ApiError::new(
+                    StatusCode::CONFLICT,
+                    "CHECKOUT_IN_PROGRESS",
+                    "a checkout with this idempotency key is still running; retry later",
+                )
+                .with_header(HeaderName::from_static("retry-after"), HeaderValue::from_static("1"))
+            })?;
+        Ok(KeyGuard {
+            state: self,
+            key: key.to_string(),
+            guard: Some(guard),
+        })
+    }
+}
+
+/// Releases an idempotency key (and forgets it once nobody waits for it).
+pub struct KeyGuard<'a> {
+    state: &'a AppState,
+    key: String,
+    guard: Option<tokio::sync::OwnedMutexGuard<()>>,
+}
+
+impl Drop for KeyGuard<'_> {
+    fn drop(&mut self) {
+        drop(self.guard.take());
+        let mut map = self.state.inflight.lock().unwrap_or_else(|p| p.into_inner());
+        if map.get(&self.key).is_some_and(|m| Arc::strong_count(m) == 1) {
+            map.remove(&self.key);
+        }
+    }
+}
+
+/// The whole application: `/api/v1` (rate limited), `/pkg/` and the storefront at `/`, every request
+/// logged and given `X-Request-ID` and `X-Response-Time`.
+pub fn router(state: Arc<AppState>) -> Router {
+    let api = Router::new()
+        .route("/catalog", get(api::get_catalog))
+        .route("/carts", post(api::create_cart))
+        .route("/carts/{cart_id}", get(api::get_cart))
+        .route("/carts/{cart_id}/items", post(api::add_item))
+        .route("/carts/{cart_id}/items/{item_id}", delete(api::remove_item))
+        .route("/carts/{cart_id}/checkout", post(api::checkout))
+        .route("/orders/{order_id}", get(api::get_order))
+        .fallback(api::not_found)
+        .method_not_allowed_fallback(api::method_not_allowed)
+        .layer(middleware::from_fn_with_state(state.clone(), rate_limit))
+        .with_state(state.clone());
+    let static_files = ServeDir::new(&state.config.static_dir).append_index_html_on_directories(true);
+    Router::new()
+        .nest("/api/v1", api)
+        .nest_service("/pkg", ServeDir::new(&state.config.pkg_dir))
+        .fallback_service(static_files)
+        .layer(middleware::from_fn(observe))
+}
+
+/// Binds, prints the address, serves until Ctrl-C.
+pub async fn serve(config: Config) -> Result<(), String> {
+    let addr = config.addr;
+    let state = AppState::new(config)?;
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
+    let local = listener.local_addr().map_err(|e| e.to_string())?;
+    eprintln!(
+        "cart-server listening on http://{local} (db {}, catalog {})",
+        state.config.db.display(),
+        state.catalog.version().unwrap_or("unversioned")
+    );
+    let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
+    axum::serve(listener, app)
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await
+        .map_err(|e| e.to_string())
+}
+
+/// The request id of the request being served.
+#[derive(Debug, Clone)]
+pub struct RequestId(pub String);
+
+fn valid_request_id(id: &str) -> bool {
+    (1..=128).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_graphic())
+}
+
+/// One log line per request (method, path, status, duration, request id); echoes or makes up
+/// `X-Request-ID`; adds `X-Response-Time`.
+async fn observe(mut req: Request, next: Next) -> Response {
+    let start = Instant::now();
+    let id = req
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| valid_request_id(v))
+        .map(str::to_string)
+        .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+    req.extensions_mut().insert(RequestId(id.clone()));
+    let method = req.method().clone();
+    let path = req.uri().path().to_string();
+    let mut response = next.run(req).await;
+    let elapsed = start.elapsed();
+    let headers = response.headers_mut();
+    if let Ok(value) = HeaderValue::from_str(&id) {
+        headers.insert(HeaderName::from_static("x-request-id"), value);
+    }
+    if let Ok(value) = HeaderValue::from_str(&format!("{}ms", elapsed.as_millis())) {
+        headers.insert(HeaderName::from_static("x-response-time"), value);
+    }
+    eprintln!(
+        "{} {method} {path} {} {:.1}ms {id}",
+        now().to_rfc3339(),
+        response.status().as_u16(),
+        elapsed.as_secs_f64() * 1000.0
+    );
+    response
+}
+
+/// The per-client token bucket in front of the API: `X-RateLimit-*` on every answer, 429 when spent.
+async fn rate_limit(State(state): State<Arc<AppState>>, req: Request, next: Next) -> Response {
+    let client = req
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |c| c.0.ip());
+    let decision = state.limiter.check(client);
+    let mut response = if decision.allowed {
+        next.run(req).await
+    } else {
+        ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "RATE_LIMITED",
+            "too many requests; slow down",
+        )
+        .with_details(serde_json::json!({ "limit": decision.limit, "retryAfter": decision.retry_after }))
+        .with_header(
+            HeaderName::from_static("retry-after"),
+            HeaderValue::from(decision.retry_after),
+        )
+        .into_response()
+    };
+    let headers = response.headers_mut();
+    headers.insert(
+        HeaderName::from_static("x-ratelimit-limit"),
+        HeaderValue::from(decision.limit),
+    );
+    headers.insert(
+        HeaderName::from_static("x-ratelimit-remaining"),
+        HeaderValue::from(decision.remaining),
+    );
+    headers.insert(
+        HeaderName::from_static("x-ratelimit-reset"),
+        HeaderValue::from(decision.reset),
+    );
+    response
+}
+
+/// The server's clock, in the engine's terms.
+pub fn now() -> Timestamp {
+    let ms = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+        .unwrap_or(0);
+    Timestamp::from_millis(ms)
+}

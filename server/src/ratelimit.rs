@@ -1,0 +1,114 @@
+//! A token bucket per client (peer IP): `limit` tokens, refilled continuously at `limit` per minute.
+//! Every API request takes one token; an empty bucket answers 429 `RATE_LIMITED`.
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::Mutex;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+/// Buckets kept before idle (full) ones are dropped.
+const MAX_TRACKED: usize = 10_000;
+
+#[derive(Debug, Clone, Copy)]
+struct Bucket {
+    tokens: f64,
+    last: Instant,
+}
+
+#[derive(Debug)]
+pub struct RateLimiter {
+    limit: u32,
+    per_second: f64,
+    buckets: Mutex<HashMap<IpAddr, Bucket>>,
+}
+
+/// The outcome of one request, for the `X-RateLimit-*` headers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Decision {
+    pub allowed: bool,
+    /// `X-RateLimit-Limit`: the bucket's size (requests per minute).
+    pub limit: u32,
+    /// `X-RateLimit-Remaining`: whole tokens left after this request.
+    pub remaining: u32,
+    /// `X-RateLimit-Reset`: Unix time (seconds) at which the bucket is full again.
+    pub reset: u64,
+    /// `Retry-After` (seconds) when refused: until the next token.
+    pub retry_after: u64,
+}
+
+impl RateLimiter {
+    /// `limit` requests per minute (at least 1).
+    pub fn new(limit: u32) -> RateLimiter {
+        let limit = limit.max(1);
+        RateLimiter {
+            limit,
+            per_second: f64::from(limit) / 60.0,
+            buckets: Mutex::new(HashMap::new()),
+        }
+    }
+
+    pub fn check(&self, client: IpAddr) -> Decision {
+        self.check_at(client, Instant::now(), SystemTime::now())
+    }
+
+    fn check_at(&self, client: IpAddr, now: Instant, wall: SystemTime) -> Decision {
+        let capacity = f64::from(self.limit);
+        let mut buckets = match self.buckets.lock() {
+            Ok(guard) => guard,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        if buckets.len() >= MAX_TRACKED {
+            let per_second = self.per_second;
+            buckets
+                .retain(|_, b| b.tokens + now.saturating_duration_since(b.last).as_secs_f64() * per_second < capacity);
+        }
+        let bucket = buckets.entry(client).or_insert(Bucket {
+            tokens: capacity,
+            last: now,
+        });
+        let elapsed = now.saturating_duration_since(bucket.last).as_secs_f64();
+        bucket.tokens = (bucket.tokens + elapsed * self.per_second).min(capacity);
+        bucket.last = now;
+        let allowed = bucket.tokens >= 1.0;
+        if allowed {
+            bucket.tokens -= 1.0;
+        }
+        let tokens = bucket.tokens;
+        drop(buckets);
+        let epoch = wall.duration_since(UNIX_EPOCH).unwrap_or(Duration::ZERO).as_secs_f64();
+        let until_full = (capacity - tokens).max(0.0) / self.per_second;
+        let until_next = (1.0 - tokens).max(0.0) / self.per_second;
+        Decision {
+            allowed,
+            limit: self.limit,
+            remaining: tokens.floor().clamp(0.0, capacity) as u32,
+            reset: (epoch + until_full).ceil() as u64,
+            retry_after: if allowed { 0 } else { until_next.ceil().max(1.0) as u64 },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::net::Ipv4Addr;
+
+    #[test]
+    fn bucket_empties_refills_and_is_per_client() {
+        let limiter = RateLimiter::new(3);
+        let a = IpAddr::V4(Ipv4Addr::new(10, 0, 0, 1));
+        let b = IpAddr::V4(Ipv4Addr::new(10, 0, 0, 2));
+        let t0 = Instant::now();
+        let wall = UNIX_EPOCH + Duration::from_secs(1_000);
+        let remaining: Vec<u32> = (0..3).map(|_| limiter.check_at(a, t0, wall).remaining).collect();
+        assert_eq!(remaining, vec![2, 1, 0]);
+        let refused = limiter.check_at(a, t0, wall);
+        assert!(!refused.allowed);
+        assert_eq!(refused.retry_after, 20); // 3 per minute: one token every 20 s
+        assert_eq!(refused.reset, 1_060);
+        assert!(limiter.check_at(b, t0, wall).allowed);
+        let later = limiter.check_at(a, t0 + Duration::from_secs(20), wall);
+        assert!(later.allowed);
+        assert_eq!(later.remaining, 0);
+    }
+}
