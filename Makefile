@@ -48,11 +48,12 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund
 	@touch $@
 
-test: setup lint test-native
+test: setup lint test-native test-server
 
 lint:
 	cargo fmt --all --check
 	cargo clippy --all-targets -- -D warnings
+	cargo clippy -p cart-server --all-targets -- -D warnings
 	cargo clippy --all-targets --no-default-features -- -D warnings
 
 test-native:
@@ -64,3 +65,17 @@ bench:
 clean:
 	cargo clean
 	rm -rf pkg node_modules
+
+# The reference checkout server (server/, crate cart-server): docs/server.md.
+.PHONY: server test-server demo
+server:
+	cargo build -p cart-server
+
+test-server: server
+	cargo test -p cart-server
+
+# Builds pkg/ and the server (release), then serves the storefront (www/), pkg/ and the API on
+# http://127.0.0.1:8080 with the demo catalog; orders and stock live in data/cart.db.
+demo: pkg
+	cargo run --release -p cart-server -- --addr 127.0.0.1:8080 --db data/cart.db \
+	  --catalog server/catalog/demo.json --static www --pkg pkg
