@@ -18,7 +18,7 @@ use wasm_cart::checkout::spec_b::{
     apply_with_fields, lines_by_vendor, CheckoutRequest, MajorAmount, OrderConfirmation, OrderStatus, SpecCart,
     VendorOrder,
 };
-use wasm_cart::pricing::{price, CartView};
+use wasm_cart::pricing::{price, CartView, Issue};
 use wasm_cart::{Action, CartState, CartStatus, Catalog, NewCart, Timestamp};
 
 /// The simulated payment provider's test methods.
@@ -153,15 +153,24 @@ fn random_hex(len: usize) -> String {
 }
 
 /// The SPEC-B cart answer: the SPEC-B fields, our additions, the cart's issues and `canCheckout`.
-fn cart_body(view: &CartView, catalog: &Catalog, metadata: Option<&Value>) -> Value {
-    let mut spec = SpecCart::from_view(view, catalog);
-    spec.metadata = metadata.cloned();
-    let mut value = serde_json::to_value(&spec).unwrap_or_else(|_| json!({}));
-    if let Value::Object(map) = &mut value {
-        map.insert("issues".into(), json!(view.issues));
-        map.insert("canCheckout".into(), json!(view.can_checkout));
+/// Serialized straight to bytes, so the amounts keep their exact decimal text.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct CartBody {
+    #[serde(flatten)]
+    cart: SpecCart,
+    issues: Vec<Issue>,
+    can_checkout: bool,
+}
+
+fn cart_body(view: &CartView, catalog: &Catalog, metadata: Option<&Value>) -> CartBody {
+    let mut cart = SpecCart::from_view(view, catalog);
+    cart.metadata = metadata.cloned();
+    CartBody {
+        cart,
+        issues: view.issues.clone(),
+        can_checkout: view.can_checkout,
     }
-    value
 }
 
 /// Loads an active, unexpired server cart (404 otherwise).
@@ -290,11 +299,7 @@ pub async fn create_cart(
     })
     .await?;
     let mut response = json_response(StatusCode::CREATED, &body);
-    if let Some(location) = body
-        .get("id")
-        .and_then(Value::as_str)
-        .and_then(|id| HeaderValue::from_str(&format!("/api/v1/carts/{id}")).ok())
-    {
+    if let Ok(location) = HeaderValue::from_str(&format!("/api/v1/carts/{}", body.cart.id)) {
         response.headers_mut().insert(header::LOCATION, location);
     }
     Ok(response)

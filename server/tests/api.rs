@@ -58,6 +58,7 @@ struct Reply {
     status: StatusCode,
     headers: HeaderMap,
     body: Value,
+    text: String,
 }
 
 impl TestServer {
@@ -82,7 +83,13 @@ impl TestServer {
         } else {
             serde_json::from_slice(&bytes).unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into()))
         };
-        Reply { status, headers, body }
+        let text = String::from_utf8_lossy(&bytes).into_owned();
+        Reply {
+            status,
+            headers,
+            body,
+            text,
+        }
     }
 
     async fn get(&self, path: &str) -> Reply {
@@ -377,6 +384,9 @@ async fn add_and_remove_items_with_every_refusal() {
         .post(&items, &json!({"productId": "MUG", "variantId": 3, "quantity": 2}))
         .await;
     assert_eq!(mug.status, StatusCode::OK);
+    // Exact decimal text in major units, never a float's shortest form.
+    assert!(mug.text.contains(r#""unitPrice":14.90"#), "{}", mug.text);
+    assert!(mug.text.contains(r#""totalPrice":29.80"#), "{}", mug.text);
     assert_eq!(mug.body["items"].as_array().unwrap().len(), 2);
 
     // 409: a prepaid plan next to a postpaid one.
