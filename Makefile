@@ -48,7 +48,7 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund
 	@touch $@
 
-test: setup lint test-native test-server
+test: setup lint test-native test-server test-wasm test-node test-types
 
 lint:
 	cargo fmt --all --check
@@ -79,3 +79,35 @@ test-server: server
 demo: pkg
 	cargo run --release -p cart-server -- --addr 127.0.0.1:8080 --db data/cart.db \
 	  --catalog server/catalog/demo.json --static www --pkg pkg
+
+# The npm package (pkg/, issue 3): wasm-pack --target web, wasm-opt -Oz from npm's binaryen (never
+# Debian's, see ../shared/TOOLCHAIN.md), then scripts/finish-pkg.mjs (name wasm-cart, types,
+# sideEffects: false, no `any` in the .d.ts). Rebuilt only when a source changed.
+.PHONY: pkg test-wasm test-node test-types bench-views
+PKG_INPUTS := Cargo.toml Cargo.lock README.md scripts/finish-pkg.mjs $(shell find src -type f)
+pkg: pkg/.built
+pkg/.built: $(PKG_INPUTS) | setup-npm
+	@test "$$(command -v wasm-opt)" = "$(CURDIR)/node_modules/.bin/wasm-opt" \
+	  || { echo "wasm-opt must come from node_modules/.bin (npm binaryen), found: $$(command -v wasm-opt)"; exit 1; }
+	wasm-pack build --release --target web --out-dir pkg --mode no-install
+	node scripts/finish-pkg.mjs pkg
+	@touch $@
+
+# tests/web.rs in headless Chromium (wasm-bindgen-test-runner drives chromedriver).
+test-wasm:
+	CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
+	CHROMEDRIVER="$$(command -v chromedriver)" \
+	  cargo test --target wasm32-unknown-unknown --test web
+
+# The built package in Node: every conformance vector through the JavaScript API, and the API itself.
+test-node: pkg
+	node --test tests/node/
+
+# tests/types/usage.ts against pkg/wasm_cart.d.ts.
+test-types: pkg
+	tsc --noEmit --strict -p tests/types
+
+# How the view crosses into JavaScript: serde-wasm-bindgen vs JSON.parse (docs/web-views.md).
+bench-views: | setup-npm
+	wasm-pack build --release --target web --out-dir target/pkg-bench --mode no-install -- --features bench
+	node scripts/bench-views.mjs target/pkg-bench

@@ -1,0 +1,176 @@
+// Compiled with `tsc --noEmit --strict -p tests/types` (make test-types) against pkg/wasm_cart.d.ts:
+// everything a storefront writes against the package must type-check, and the mistakes marked
+// `@ts-expect-error` must not.
+import init, { Cart, isCartError } from "wasm-cart";
+import type {
+  CartAction,
+  CartError,
+  CartErrorCode,
+  CartEvents,
+  CartOptions,
+  CartView,
+  Catalog,
+  LineView,
+  MergeReport,
+  Persistence,
+  StorageLike,
+} from "wasm-cart";
+
+const catalog: Catalog = {
+  version: "2026-11-21T10:00:00Z#42",
+  pricing: { pricesIncludeTax: true, roundingMode: "halfEven", taxCalculation: "lineItem" },
+  currencies: { CHF: { cashRounding: "0.05" } },
+  taxCategories: [{ id: "standard", rates: [{ country: "DE", rate: "0.19", name: "MwSt 19%" }] }],
+  products: [
+    {
+      id: "MS-365-BUS-STD",
+      name: "Microsoft 365 Business Standard",
+      kind: "plan",
+      taxCategory: "standard",
+      shippable: false,
+      prices: [{ currency: "EUR", amount: "12.50", minQuantity: 10, customerGroup: "b2b" }],
+      requiredAttributes: ["domain"],
+      metadata: { planType: "postpaid", contractLength: 24 },
+      variants: [{ id: 2, sku: "MS-365-BUS-STD-ANNUAL", stock: 40 }],
+    },
+  ],
+  rules: [
+    { type: "requires", when: { kinds: ["addon"] }, requires: { kinds: ["plan"] } },
+    { type: "exclusive", metadataKey: "planType" },
+    { type: "maxLines", match: { kinds: ["plan"] }, max: 1 },
+  ],
+  shippingMethods: [
+    { id: "standard", name: "Standard", taxCategory: "standard", default: true,
+      rates: [{ currency: "EUR", countries: ["DE"], price: "4.99", freeAbove: "50.00" }] },
+  ],
+  promotions: [
+    { id: "summer", code: "SUMMER2026", target: { type: "items", match: { kinds: ["device"] } },
+      value: { type: "percentage", percent: "10" } },
+    { id: "3for2", target: { type: "multiBuy", trigger: 3, discounted: 1, selection: "cheapest" },
+      value: { type: "absolute", amount: "5.00", distribution: "each" } },
+  ],
+};
+
+// @ts-expect-error amounts are decimal strings, never numbers
+const badPrice: Catalog = { products: [{ id: "x", name: "X", taxCategory: "s", prices: [{ currency: "EUR", amount: 12.5 }] }] };
+
+const memory: StorageLike = (() => {
+  const map = new Map<string, string>();
+  return { getItem: (k) => map.get(k) ?? null, setItem: (k, v) => void map.set(k, v), removeItem: (k) => void map.delete(k) };
+})();
+
+async function main(): Promise<void> {
+  await init();
+  const options: CartOptions = { catalog, storageKey: "cart", currency: "EUR", country: "DE", now: () => Date.now() };
+  const cart = Cart.open(options);
+  Cart.open({ catalog: JSON.stringify(catalog), storage: "session", ttlSeconds: 3600 });
+  Cart.open({ storage: memory });
+  Cart.open();
+  // @ts-expect-error storage is "local" | "session" | "memory" or a Storage-like object
+  Cart.open({ storage: "indexeddb" });
+  // @ts-expect-error now returns epoch milliseconds
+  Cart.open({ now: () => new Date() });
+
+  let view: CartView = cart.addItem({ productId: "MS-365-BUS-STD", quantity: 5, attributes: { domain: "example.com" } });
+  view = cart.addItem({ sku: "MS-365-BUS-STD-ANNUAL" });
+  // @ts-expect-error an item needs a productId or a sku
+  cart.addItem({ quantity: 2 });
+  const first: LineView | undefined = view.lineItems[0];
+  if (first) {
+    view = cart.changeQuantity(first.id, 3);
+    view = cart.setAttributes(first.id, { domain: "example.org", seats: 3, trial: false, note: null });
+    view = cart.removeItem(first.id, 1);
+    view = cart.removeItem(first.id);
+  }
+  view = cart.applyCode("SUMMER2026");
+  view = cart.removeCode("SUMMER2026");
+  view = cart.setShippingAddress({ country: "DE", city: "Berlin", postalCode: "10115" });
+  view = cart.setBillingAddress(null);
+  view = cart.setShippingMethod("express");
+  view = cart.setCustomer({ customerId: "c-1", email: null });
+  view = cart.setCatalog(catalog);
+  view = cart.clear();
+
+  const actions: CartAction[] = [
+    { action: "addLineItem", productId: "MS-365-BUS-STD", quantity: 2 },
+    { action: "changeLineItemQuantity", lineItemId: "li_1", quantity: 0 },
+    { action: "addCustomLineItem", name: "Setup fee", amount: "25.00", taxCategory: "standard", kind: "custom" },
+    { action: "setShippingMethod", shippingMethodId: "express" },
+    { action: "setCountry", country: "AT" },
+    { action: "acknowledgePriceChanges" },
+    { action: "clear" },
+  ];
+  view = cart.apply(actions, { expectedVersion: view.version });
+  view = cart.apply([{ action: "addDiscountCode", code: "SUMMER2026" }]);
+  // @ts-expect-error unknown action
+  cart.apply([{ action: "teleport" }]);
+  // @ts-expect-error changeLineItemQuantity needs a quantity
+  cart.apply([{ action: "changeLineItemQuantity", lineItemId: "li_1" }]);
+  // @ts-expect-error custom line amounts are decimal strings
+  cart.apply([{ action: "addCustomLineItem", name: "Fee", amount: 25, taxCategory: "standard" }]);
+
+  // The view: minor units, plain data, read-only.
+  const total: number = view.totals.total;
+  const digits: number = view.fractionDigits;
+  const shipping: number | undefined = view.shipping?.total;
+  const taxRate: string | null | undefined = view.lineItems[0]?.taxRate;
+  for (const issue of view.issues) {
+    if (issue.code === "PRICE_CHANGED" && issue.severity === "warning") console.log(issue.lineItemId, issue.details);
+  }
+  // @ts-expect-error views are read-only
+  view.totals.total = 0;
+  console.log(total, digits, shipping, taxRate, view.status === "active", view.canCheckout);
+
+  // Subscriptions: `view` and `subscribe` are bound, so they can be passed unbound.
+  const off: () => void = cart.subscribe((v) => console.log(v.version));
+  off();
+  useSyncExternalStore(cart.subscribe, cart.view);
+  const getSnapshot: () => CartView = cart.view;
+  console.log(getSnapshot().id);
+
+  // Events, typed by name.
+  const offChange = cart.on("change", (v) => console.log(v.totals.total));
+  cart.on("error", (e) => {
+    const code: CartErrorCode = e.code;
+    console.log(code, e.message, e.details["corruptKey"]);
+  });
+  cart.on("expired", (old) => console.log(old.id));
+  cart.on("ordered", (v) => console.log(v.status));
+  // @ts-expect-error no such event
+  cart.on("click", () => {});
+  // @ts-expect-error error listeners get a CartError, not a view
+  cart.on("error", (v: CartView) => v);
+  offChange();
+  const payloads: CartEvents["change"] = cart.view();
+  console.log(payloads);
+
+  // Errors are real Errors with a code and details.
+  try {
+    cart.changeQuantity("li_1", 0.5);
+  } catch (e: unknown) {
+    if (isCartError(e)) {
+      const err: CartError = e;
+      const name: "CartError" = err.name;
+      if (err.code === "INVALID_QUANTITY") console.log(name, err.details["min"], err.stack);
+      // @ts-expect-error codes are a closed union
+      if (err.code === "OOPS") console.log("never");
+    }
+  }
+
+  const persistence: Persistence = cart.persistence;
+  const report: MergeReport | null = cart.lastMergeReport;
+  const guest = Cart.open({ storageKey: "guest", storage: "memory", catalog, currency: "EUR" });
+  cart.merge(guest, { quantities: "sum" });
+  // @ts-expect-error quantities is "max" | "sum"
+  cart.merge(guest, { quantities: "min" });
+  const copy = Cart.fromSnapshot(cart.snapshot(), { catalog, storage: "memory" });
+  console.log(persistence, report, copy.view().id);
+  copy.free();
+  guest[Symbol.dispose]();
+}
+
+/** React's signature, to check that `cart.subscribe` and `cart.view` fit it. */
+declare function useSyncExternalStore<T>(subscribe: (onStoreChange: () => void) => () => void, getSnapshot: () => T): T;
+
+void main();
+void badPrice;
