@@ -850,3 +850,15 @@ async fn a_real_socket_serves_the_api_with_per_client_limits() {
     assert!(statuses[2].contains("429"), "{statuses:?}");
     server.abort();
 }
+
+#[tokio::test]
+async fn a_database_fault_is_internal_error_without_internals() {
+    let s = server();
+    s.state.db.conn().unwrap().execute("DROP TABLE stock", []).unwrap();
+    let reply = s.get("/api/v1/catalog").await;
+    assert_eq!(reply.status, StatusCode::INTERNAL_SERVER_ERROR);
+    assert_eq!(
+        reply.body,
+        json!({"error": {"code": "INTERNAL_ERROR", "message": "internal error"}})
+    );
+}
