@@ -1,0 +1,128 @@
+// The JavaScript API of the built package (pkg/) in Node, where there is no localStorage: server-side
+// rendering and tests use it like this. Complements tests/web.rs (the browser) and the conformance run.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import fs from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+const { initSync, Cart, isCartError } = await import(path.join(root, "pkg/wasm_cart.js"));
+initSync({ module: fs.readFileSync(path.join(root, "pkg/wasm_cart_bg.wasm")) });
+
+const catalog = {
+  version: "node#1",
+  taxCategories: [{ id: "std", rates: [{ country: "DE", rate: "0.19" }] }],
+  products: [
+    { id: "mug", name: "Mug", taxCategory: "std", prices: [{ currency: "EUR", amount: "10.00" }] },
+    { id: "tee", name: "Tee", taxCategory: "std", prices: [{ currency: "EUR", amount: "20.00" }] },
+  ],
+};
+const microtask = () => new Promise((resolve) => setTimeout(resolve, 0));
+
+function memoryStorage() {
+  const map = new Map();
+  return { map, getItem: (k) => map.get(k) ?? null, setItem: (k, v) => void map.set(k, String(v)), removeItem: (k) => void map.delete(k) };
+}
+
+test("without localStorage the cart lives in memory, silently", async () => {
+  assert.equal(typeof globalThis.localStorage, "undefined");
+  const cart = Cart.open({ catalog, currency: "EUR", country: "DE" });
+  const errors = [];
+  cart.on("error", (e) => errors.push(e));
+  await microtask();
+  assert.equal(cart.persistence, "memory");
+  assert.deepEqual(errors, []);
+  assert.equal(cart.addItem({ productId: "mug", quantity: 3 }).totals.total, 3000);
+  cart.free();
+});
+
+test("a custom storage persists and reloads, catalog included", () => {
+  const storage = memoryStorage();
+  const a = Cart.open({ catalog, storage, storageKey: "c", currency: "EUR" });
+  assert.equal(a.persistence, "custom");
+  a.addItem({ productId: "tee" });
+  const b = Cart.open({ storage, storageKey: "c" });
+  assert.equal(b.view().lineItems[0].productId, "tee");
+  assert.deepEqual([...storage.map.keys()].sort(), ["c", "c:catalog"]);
+});
+
+test("view and subscribe work unbound; views are stable until a change", () => {
+  const cart = Cart.open({ catalog, storage: "memory", currency: "EUR" });
+  const { view, subscribe } = cart;
+  const seen = [];
+  const off = subscribe(() => seen.push(view()));
+  const v1 = cart.addItem({ productId: "mug" });
+  assert.equal(view(), v1);
+  assert.equal(view(), view());
+  assert.deepEqual(seen, [v1]);
+  off();
+  off(); // idempotent
+  cart.addItem({ productId: "tee" });
+  assert.equal(seen.length, 1);
+  assert.equal(cart.view, view, "the same bound function every time");
+});
+
+test("listeners may call back into the cart, and one that throws does not break the others", () => {
+  const cart = Cart.open({ catalog, storage: "memory", currency: "EUR" });
+  const reported = [];
+  const original = console.error;
+  console.error = (e) => reported.push(e);
+  try {
+    const calls = [];
+    cart.on("change", () => { throw new Error("listener bug"); });
+    cart.on("change", (v) => {
+      calls.push(v.version);
+      assert.equal(cart.view(), v);
+      if (v.version === 1) cart.addItem({ productId: "tee" }); // a nested change
+    });
+    const returned = cart.addItem({ productId: "mug" });
+    assert.deepEqual(calls, [1, 2]);
+    assert.equal(cart.view().version, 2);
+    assert.equal(returned.version, 2, "the call returns the cart's current view");
+    assert.equal(reported.length, 2);
+    assert.equal(reported[0].message, "listener bug");
+  } finally {
+    console.error = original;
+  }
+});
+
+test("errors are CartErrors with a code and details; refused calls change nothing", () => {
+  const cart = Cart.open({ catalog, storage: "memory", currency: "EUR", now: () => Date.parse("2026-11-21T12:00:00Z") });
+  cart.addItem({ productId: "mug" });
+  const before = cart.view();
+  for (const [call, code] of [
+    [() => cart.addItem({ productId: "mug", quantity: 10000 }), "INVALID_QUANTITY"],
+    [() => cart.changeQuantity(42, 1), "INVALID_REQUEST"],
+    [() => cart.apply("clear"), "INVALID_REQUEST"],
+    [() => cart.apply([{ action: "clear" }], { expectedVersion: -1 }), "INVALID_REQUEST"],
+    [() => cart.apply([{ action: "clear" }], { expectedVersion: 7 }), "CONCURRENT_MODIFICATION"],
+    [() => cart.setCatalog({ products: "none" }), "INVALID_CATALOG"],
+    [() => cart.on("change", "not a function"), "INVALID_REQUEST"],
+    [() => Cart.open({ catalog, storage: "memory", currency: "EUR", now: () => "noon" }), "INVALID_REQUEST"],
+    [() => Cart.open({ catalog, storage: "memory", currency: "XXY" }), "INVALID_REQUEST"],
+    [() => Cart.fromSnapshot("{}", { catalog, storage: "memory" }), "INVALID_SNAPSHOT"],
+  ]) {
+    assert.throws(call, (e) => {
+      assert.ok(e instanceof Error && isCartError(e), String(e));
+      assert.equal(e.name, "CartError");
+      assert.equal(e.code, code, e.message);
+      assert.equal(typeof e.details, "object");
+      assert.notEqual(e.details, null);
+      return true;
+    });
+  }
+  assert.equal(cart.view(), before);
+  assert.equal(isCartError(new Error("x")), false);
+  assert.equal(isCartError(null), false);
+});
+
+test("a snapshot moves a cart between contexts (server render -> client)", () => {
+  const now = () => Date.parse("2026-11-21T12:00:00Z");
+  const server = Cart.open({ catalog, storage: "memory", currency: "EUR", country: "DE", now });
+  server.addItem({ productId: "mug", quantity: 2 });
+  const text = server.snapshot();
+  assert.equal(JSON.parse(text).schema, 1);
+  const client = Cart.fromSnapshot(text, { catalog, storage: "memory", now });
+  assert.deepEqual(client.view(), server.view());
+});
