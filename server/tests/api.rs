@@ -619,6 +619,27 @@ async fn checkout_body_validation_and_payment() {
     assert_eq!((reply.status, code(&reply)), (StatusCode::BAD_REQUEST, "INVALID_ITEM"));
     assert_eq!(reply.body["error"]["details"]["field"], json!("cart.items[0]"));
 
+    // Seed 001's rules hold at checkout too: an add-on needs a plan; prepaid and postpaid do not mix.
+    let addon = browser_checkout(
+        "cart_r",
+        &catalog,
+        json!([{"action": "addLineItem", "productId": "ADDON-ROAM", "quantity": 1}]),
+        "pm_card_visa",
+    );
+    let reply = s.checkout("cart_r", &addon, None).await;
+    assert_eq!((reply.status, code(&reply)), (StatusCode::CONFLICT, "REQUIRES_ITEM"));
+    let mut mixed = addon.clone();
+    mixed["cart"]["items"] = json!([
+        {"productId": "PLAN-POST-20", "quantity": 1},
+        {"productId": "PLAN-PRE-10", "quantity": 1}
+    ]);
+    let reply = s.checkout("cart_r", &mixed, None).await;
+    assert_eq!(
+        (reply.status, code(&reply)),
+        (StatusCode::CONFLICT, "INCOMPATIBLE_ITEMS")
+    );
+    assert_eq!(s.count("checkouts"), 0);
+
     let no_cart = s
         .checkout("cart_unknown", &json!({"paymentMethodId": "pm_card_visa"}), None)
         .await;
