@@ -189,7 +189,7 @@ fn load_live_cart(conn: &rusqlite::Connection, id: &str, now: Timestamp) -> Resu
 pub async fn get_catalog(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Result<Response, ApiError> {
     let st = state.clone();
     let levels = blocking(move || Ok(db::stock_levels(&st.db.conn()?)?)).await?;
-    let mut catalog = state.catalog_json.clone();
+    let mut catalog = state.catalog().json.clone();
     if let Some(Value::Array(products)) = catalog.get_mut("products") {
         for product in products.iter_mut() {
             let Some(id) = product.get("id").and_then(Value::as_str).map(str::to_string) else {
@@ -289,13 +289,14 @@ pub async fn create_cart(
         ttl_seconds: Some(state.config.cart_ttl_seconds),
     };
     let at = now();
-    let cart = CartState::new(new, &state.catalog, at).map_err(ApiError::from_cart)?;
+    let cart = CartState::new(new, &state.catalog().catalog, at).map_err(ApiError::from_cart)?;
     let st = state.clone();
     let body = blocking(move || {
         let conn = st.db.conn()?;
         db::save_cart(&conn, &cart, metadata.as_ref())?;
-        let view = price(&cart, &st.catalog, at).map_err(ApiError::from_cart)?;
-        Ok(cart_body(&view, &st.catalog, metadata.as_ref()))
+        let in_force = st.catalog();
+        let view = price(&cart, &in_force.catalog, at).map_err(ApiError::from_cart)?;
+        Ok(cart_body(&view, &in_force.catalog, metadata.as_ref()))
     })
     .await?;
     let mut response = json_response(StatusCode::CREATED, &body);
@@ -316,7 +317,7 @@ pub async fn get_cart(State(state): State<Arc<AppState>>, Path(cart_id): Path<St
         if stored.state.is_expired(at) {
             return Err(ApiError::cart_expired(&cart_id));
         }
-        let catalog = db::live_catalog(&conn, &st.catalog)?;
+        let catalog = db::live_catalog(&conn, &st.catalog().catalog)?;
         let view = price(&stored.state, &catalog, at).map_err(ApiError::from_cart)?;
         Ok(cart_body(&view, &catalog, stored.metadata.as_ref()))
     })
@@ -384,7 +385,7 @@ pub async fn add_item(
         return Err(ApiError::invalid_request("a JSON body is required", "."));
     }
     let request: AddItem = parse_json(&bytes)?;
-    let attributes = item_attributes(&request, &state.catalog)?;
+    let attributes = item_attributes(&request, &state.catalog().catalog)?;
     let action = Action::AddLineItem {
         product_id: Some(request.product_id.clone()),
         sku: None,
@@ -399,7 +400,8 @@ pub async fn add_item(
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let mut stored = load_live_cart(&tx, &cart_id, at)?;
         let actions = [(action, String::new())];
-        apply_with_fields(&mut stored.state, &st.catalog, &actions, at).map_err(|mut e| {
+        let in_force = st.catalog();
+        apply_with_fields(&mut stored.state, &in_force.catalog, &actions, at).map_err(|mut e| {
             if let Value::Object(map) = &mut e.details {
                 if map.get("field").and_then(Value::as_str) == Some("") {
                     map.remove("field");
@@ -407,7 +409,7 @@ pub async fn add_item(
             }
             ApiError::from_cart(e)
         })?;
-        let catalog = db::live_catalog(&tx, &st.catalog)?;
+        let catalog = db::live_catalog(&tx, &in_force.catalog)?;
         let view = price(&stored.state, &catalog, at).map_err(ApiError::from_cart)?;
         let short = view.issues.iter().find(|i| {
             i.code == "INVENTORY_UNAVAILABLE"
@@ -452,14 +454,15 @@ pub async fn remove_item(
             line_item_id: item_id,
             quantity: None,
         };
-        stored.state.apply(&st.catalog, &[action], at).map_err(|mut e| {
+        let in_force = st.catalog();
+        stored.state.apply(&in_force.catalog, &[action], at).map_err(|mut e| {
             if let Value::Object(map) = &mut e.details {
                 map.remove("actionIndex");
             }
             ApiError::from_cart(e)
         })?;
         db::save_cart(&tx, &stored.state, stored.metadata.as_ref())?;
-        let catalog = db::live_catalog(&tx, &st.catalog)?;
+        let catalog = db::live_catalog(&tx, &in_force.catalog)?;
         tx.commit()?;
         let view = price(&stored.state, &catalog, at).map_err(ApiError::from_cart)?;
         Ok(cart_body(&view, &catalog, stored.metadata.as_ref()))
@@ -574,6 +577,8 @@ fn place_order(
     fingerprint: &str,
 ) -> Result<Answer, ApiError> {
     let at = now();
+    // One catalog for the whole checkout, even if the file is replaced meanwhile.
+    let in_force = state.catalog();
     let mut conn = state.db.conn()?;
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     if let Some(key) = key {
@@ -615,7 +620,7 @@ fn place_order(
     let (mut cart, metadata) = match (&request.cart, server_cart) {
         (Some(_), stored) => {
             let cart = request
-                .rebuild_cart(cart_id, &state.catalog, at)
+                .rebuild_cart(cart_id, &in_force.catalog, at)
                 .map_err(ApiError::from_cart)?;
             (cart, stored.and_then(|s| s.metadata))
         }
@@ -623,13 +628,13 @@ fn place_order(
             if stored.state.status() == CartStatus::Active && stored.state.is_expired(at) {
                 return Err(ApiError::cart_expired(cart_id));
             }
-            apply_with_fields(&mut stored.state, &state.catalog, &request.body_actions(), at)
+            apply_with_fields(&mut stored.state, &in_force.catalog, &request.body_actions(), at)
                 .map_err(ApiError::from_cart)?;
             (stored.state, stored.metadata)
         }
         (None, None) => return Err(ApiError::cart_not_found(cart_id)),
     };
-    let catalog = db::live_catalog(&tx, &state.catalog)?;
+    let catalog = db::live_catalog(&tx, &in_force.catalog)?;
     let view = price(&cart, &catalog, at).map_err(ApiError::from_cart)?;
     if let Some(e) = ApiError::from_issues(&view) {
         return Err(e);

@@ -23,7 +23,7 @@ use serde_json::Value;
 use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use tower_http::services::ServeDir;
 use wasm_cart::{Catalog, Timestamp};
@@ -67,14 +67,34 @@ impl Default for Config {
     }
 }
 
+/// A validated catalog and its JSON. Its stock figures are the initial ones; live stock is in SQLite.
+pub struct LoadedCatalog {
+    pub catalog: Catalog,
+    /// The JSON as loaded, served by `GET /api/v1/catalog` with live stock patched in.
+    pub json: Value,
+}
+
+impl LoadedCatalog {
+    fn parse(text: &str) -> Result<LoadedCatalog, String> {
+        let json: Value = serde_json::from_str(text).map_err(|e| format!("catalog: {e}"))?;
+        let catalog = Catalog::from_value(json.clone()).map_err(|e| format!("catalog: {e}"))?;
+        Ok(LoadedCatalog { catalog, json })
+    }
+}
+
+fn file_stamp(path: &std::path::Path) -> Option<(SystemTime, u64)> {
+    let meta = std::fs::metadata(path).ok()?;
+    Some((meta.modified().ok()?, meta.len()))
+}
+
 /// The shared state of every request.
 pub struct AppState {
     pub config: Config,
     pub db: db::Db,
-    /// The catalog as loaded (its stock figures are the initial ones; live stock is in SQLite).
-    pub catalog: Catalog,
-    /// The catalog JSON as loaded, served by `GET /api/v1/catalog` with live stock patched in.
-    pub catalog_json: Value,
+    /// The catalog in force (see [`AppState::catalog`]).
+    catalog: RwLock<Arc<LoadedCatalog>>,
+    /// Modification time and length of the catalog file when it was last read.
+    catalog_stamp: Mutex<Option<(SystemTime, u64)>>,
     limiter: ratelimit::RateLimiter,
     /// Checkouts running now, by idempotency key.
     inflight: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
@@ -89,19 +109,61 @@ impl AppState {
             }
             None => DEMO_CATALOG.to_string(),
         };
-        let catalog_json: Value = serde_json::from_str(&text).map_err(|e| format!("catalog: {e}"))?;
-        let catalog = Catalog::from_value(catalog_json.clone()).map_err(|e| format!("catalog: {e}"))?;
+        let stamp = config.catalog.as_deref().and_then(file_stamp);
+        let loaded = LoadedCatalog::parse(&text)?;
         let db = db::Db::open(&config.db)?;
         let mut conn = db.conn().map_err(|e| e.to_string())?;
-        db::seed_stock(&mut conn, &catalog).map_err(|e| format!("seeding stock: {e}"))?;
+        db::seed_stock(&mut conn, &loaded.catalog).map_err(|e| format!("seeding stock: {e}"))?;
         Ok(Arc::new(AppState {
             limiter: ratelimit::RateLimiter::new(config.rate_limit),
             config,
             db,
-            catalog,
-            catalog_json,
+            catalog: RwLock::new(Arc::new(loaded)),
+            catalog_stamp: Mutex::new(stamp),
             inflight: Mutex::new(HashMap::new()),
         }))
+    }
+
+    /// The catalog in force. A server started with `--catalog FILE` notices when the file changes and
+    /// reads it again, so a merchant can change prices without a restart (carts priced with the old
+    /// catalog then get `PRICE_CHANGED` at checkout). A file that no longer loads is logged and the last
+    /// good catalog stays in force.
+    pub fn catalog(&self) -> Arc<LoadedCatalog> {
+        if let Some(path) = &self.config.catalog {
+            self.reload_if_changed(path);
+        }
+        self.catalog.read().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    fn reload_if_changed(&self, path: &std::path::Path) {
+        let stamp = file_stamp(path);
+        let mut seen = self.catalog_stamp.lock().unwrap_or_else(|p| p.into_inner());
+        if stamp.is_none() || stamp == *seen {
+            return;
+        }
+        *seen = stamp;
+        let loaded = std::fs::read_to_string(path)
+            .map_err(|e| format!("cannot read catalog {}: {e}", path.display()))
+            .and_then(|text| LoadedCatalog::parse(&text));
+        let seeded = loaded.and_then(|loaded| {
+            let mut conn = self.db.conn().map_err(|e| e.to_string())?;
+            db::seed_stock(&mut conn, &loaded.catalog).map_err(|e| format!("seeding stock: {e}"))?;
+            Ok(loaded)
+        });
+        match seeded {
+            Ok(loaded) => {
+                eprintln!(
+                    "catalog reloaded from {} (version {})",
+                    path.display(),
+                    loaded.catalog.version().unwrap_or("unversioned")
+                );
+                *self.catalog.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(loaded);
+            }
+            Err(e) => eprintln!(
+                "catalog {} not reloaded, keeping the last good one: {e}",
+                path.display()
+            ),
+        }
     }
 
     /// Holds the idempotency key `key` for the duration of one checkout: a second request with the
@@ -181,7 +243,7 @@ pub async fn serve(config: Config) -> Result<(), String> {
     eprintln!(
         "cart-server listening on http://{local} (db {}, catalog {})",
         state.config.db.display(),
-        state.catalog.version().unwrap_or("unversioned")
+        state.catalog().catalog.version().unwrap_or("unversioned")
     );
     let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
     axum::serve(listener, app)

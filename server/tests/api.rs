@@ -228,6 +228,36 @@ async fn catalog_has_a_strong_etag_and_answers_304() {
 }
 
 #[tokio::test]
+async fn an_edited_catalog_file_is_reloaded_and_a_broken_one_ignored() {
+    let s = server();
+    let path = s._dir.path().join("catalog.json");
+    let first = s.call("GET", "/api/v1/catalog", None, &[]).await;
+    let etag = first.headers["etag"].to_str().unwrap().to_string();
+
+    let mut edited = test_catalog();
+    edited["version"] = json!("reloaded#2");
+    edited["products"][0]["prices"][0]["amount"] = json!("1234.00");
+    std::fs::write(&path, edited.to_string()).unwrap();
+    let second = s
+        .call("GET", "/api/v1/catalog", None, &[("if-none-match", &etag)])
+        .await;
+    assert_eq!(second.status, StatusCode::OK, "a new catalog is not 304");
+    assert_eq!(second.body["version"], "reloaded#2");
+    assert_eq!(second.body["products"][0]["prices"][0]["amount"], "1234.00");
+    assert_eq!(s.state.catalog().catalog.version(), Some("reloaded#2"));
+
+    // A file that no longer loads (invalid catalog, longer so its size differs): the last good one stays.
+    std::fs::write(
+        &path,
+        r#"{"products": [{"id": "x", "prices": [{"currency": "EUR", "amount": 1}]}], "padding": "...."}"#,
+    )
+    .unwrap();
+    let third = s.call("GET", "/api/v1/catalog", None, &[]).await;
+    assert_eq!(third.status, StatusCode::OK);
+    assert_eq!(third.body["version"], "reloaded#2");
+}
+
+#[tokio::test]
 async fn request_id_response_time_and_rate_limit_headers() {
     let s = server();
     let reply = s
