@@ -36,7 +36,7 @@ impl Cart {
                     };
                     inner.views.invalidate();
                     price(&inner.cart, &inner.catalog, now)
-                        .and_then(|v| inner.views.build(&v, encoding))
+                        .and_then(|v| inner.views.build(v, encoding))
                         .map(|v| u32::from(v.is_object()))
                 }
                 other => Err(CartError::invalid_request(format!("unknown bench mode {other}"))),

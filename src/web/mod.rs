@@ -613,7 +613,7 @@ pub(crate) fn view_of(rc: &Rc<RefCell<Inner>>) -> Result<JsValue, JsValue> {
     let priced = price(&inner.cart, &inner.catalog, now).map_err(|e| js::cart_error(&e))?;
     inner
         .views
-        .build(&priced, view::ENCODING)
+        .build(priced, view::ENCODING)
         .map_err(|e| js::cart_error(&e))
 }
 

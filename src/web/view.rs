@@ -11,7 +11,6 @@ use crate::error::CartError;
 use crate::pricing::{CartView, CustomLineView, LineView};
 use js_sys::{Reflect, JSON};
 use serde::Serialize;
-use std::collections::HashMap;
 use wasm_bindgen::JsValue;
 
 /// How a view crosses into JavaScript.
@@ -43,8 +42,8 @@ pub(crate) fn encode<T: Serialize>(value: &T, encoding: Encoding) -> Result<JsVa
 #[derive(Default)]
 pub(crate) struct ViewCache {
     view: Option<JsValue>,
-    lines: HashMap<String, (LineView, JsValue)>,
-    custom: HashMap<String, (CustomLineView, JsValue)>,
+    lines: Vec<(LineView, JsValue)>,
+    custom: Vec<(CustomLineView, JsValue)>,
 }
 
 impl ViewCache {
@@ -65,41 +64,46 @@ impl ViewCache {
 
     /// Builds the JavaScript view of `view`, reusing the line objects of the previous view for lines
     /// that are equal to what they were, and caches it.
-    pub(crate) fn build(&mut self, view: &CartView, encoding: Encoding) -> Result<JsValue, CartError> {
-        let js_view = encode(view, encoding)?;
-        self.lines = reuse(&js_view, "lineItems", &view.line_items, &self.lines, |l| &l.id);
-        self.custom = reuse(
-            &js_view,
-            "customLineItems",
-            &view.custom_line_items,
-            &self.custom,
-            |l| &l.id,
-        );
+    pub(crate) fn build(&mut self, view: CartView, encoding: Encoding) -> Result<JsValue, CartError> {
+        let js_view = encode(&view, encoding)?;
+        self.lines = reuse(&js_view, "lineItems", view.line_items, &self.lines, |l| &l.id);
+        self.custom = reuse(&js_view, "customLineItems", view.custom_line_items, &self.custom, |l| {
+            &l.id
+        });
         self.view = Some(js_view.clone());
         Ok(js_view)
     }
 }
 
 /// Puts back the previous object of every unchanged line into `view[field]` and returns the new
-/// id → (data, object) map.
-fn reuse<T: PartialEq + Clone>(
+/// (data, object) list. Lines are looked up by id: first at the same position, then one off (a line
+/// removed or added before it), then anywhere.
+fn reuse<T: PartialEq>(
     js_view: &JsValue,
     field: &str,
-    lines: &[T],
-    previous: &HashMap<String, (T, JsValue)>,
+    lines: Vec<T>,
+    previous: &[(T, JsValue)],
     id: impl Fn(&T) -> &String,
-) -> HashMap<String, (T, JsValue)> {
+) -> Vec<(T, JsValue)> {
     let array = js::get(js_view, field);
-    let mut next = HashMap::with_capacity(lines.len());
-    for (index, line) in (0u32..).zip(lines) {
-        let object = match previous.get(id(line)) {
-            Some((old, object)) if old == line => {
-                let _ = Reflect::set_u32(&array, index, object);
+    let mut next = Vec::with_capacity(lines.len());
+    for (index, line) in lines.into_iter().enumerate() {
+        let same_id = |(old, _): &&(T, JsValue)| id(old) == id(&line);
+        let old = previous
+            .get(index)
+            .filter(same_id)
+            .or_else(|| previous.get(index.wrapping_add(1)).filter(same_id))
+            .or_else(|| index.checked_sub(1).and_then(|i| previous.get(i)).filter(same_id))
+            .or_else(|| previous.iter().find(same_id));
+        let position = u32::try_from(index).unwrap_or(u32::MAX);
+        let object = match old {
+            Some((old, object)) if *old == line => {
+                let _ = Reflect::set_u32(&array, position, object);
                 object.clone()
             }
-            _ => Reflect::get_u32(&array, index).unwrap_or(JsValue::UNDEFINED),
+            _ => Reflect::get_u32(&array, position).unwrap_or(JsValue::UNDEFINED),
         };
-        next.insert(id(line).clone(), (line.clone(), object));
+        next.push((line, object));
     }
     next
 }
