@@ -1,0 +1,81 @@
+// The README's "Use it in the browser" example, run as written: the ```html block of that section is
+// served next to pkg/ on 127.0.0.1 and driven in headless Chromium (playwright-core, /usr/bin/chromium,
+// never a downloaded browser). Keeps the documented example working.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import fs from "node:fs";
+import http from "node:http";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { chromium } from "playwright-core";
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+const readme = fs.readFileSync(path.join(root, "README.md"), "utf8");
+const section = readme.split(/^## /m).find((s) => s.startsWith("Use it in the browser"));
+const html = section && /```html\n([\s\S]*?)```/.exec(section)?.[1];
+
+const types = { ".js": "text/javascript", ".wasm": "application/wasm", ".ts": "text/plain", ".json": "application/json" };
+
+function serve() {
+  const server = http.createServer((req, res) => {
+    const url = new URL(req.url, "http://127.0.0.1");
+    if (url.pathname === "/" || url.pathname === "/index.html") {
+      res.writeHead(200, { "content-type": "text/html; charset=utf-8" }).end(html);
+      return;
+    }
+    if (url.pathname === "/favicon.ico") {
+      res.writeHead(204).end();
+      return;
+    }
+    const file = path.join(root, path.normalize(url.pathname));
+    if (!file.startsWith(path.join(root, "pkg") + path.sep) || !fs.existsSync(file)) {
+      res.writeHead(404).end();
+      return;
+    }
+    res.writeHead(200, { "content-type": types[path.extname(file)] ?? "application/octet-stream" });
+    fs.createReadStream(file).pipe(res);
+  });
+  return new Promise((resolve) => server.listen(0, "127.0.0.1", () => resolve(server)));
+}
+
+test("the README's browser example works as written", async (t) => {
+  assert.ok(html, "README has a ```html block in “Use it in the browser”");
+  const server = await serve();
+  t.after(() => server.close());
+  const browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
+    args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
+      "--no-first-run", "--disable-component-update", "--disable-sync"],
+  });
+  t.after(() => browser.close()); // playwright gives each launch a fresh, temporary profile
+  const page = await browser.newPage();
+  const problems = [];
+  page.on("pageerror", (e) => problems.push(String(e)));
+  page.on("console", (m) => { if (m.type() === "error" || m.type() === "warning") problems.push(m.text()); });
+
+  const base = `http://127.0.0.1:${server.address().port}/`;
+  await page.goto(base);
+  const total = () => page.locator("#total").textContent();
+  await page.waitForFunction(() => document.querySelector("#total")?.textContent !== "");
+  assert.match(await total(), /0,00/);
+
+  await page.click("#mug");
+  await page.click("#mug");
+  assert.equal(await page.locator("#lines li").first().textContent(), "2 × Mug: 19,98\u00a0€");
+  assert.match(await total(), /24,97/); // 19.98 + 4.99 shipping
+  await page.click("#code");
+  assert.match(await total(), /22,97/); // 10% off the mugs: 17.98 + 4.99
+
+  // A reload restores the cart from localStorage.
+  await page.reload();
+  await page.waitForFunction(() => document.querySelector("#lines li") !== null);
+  assert.match(await total(), /22,97/);
+  const stored = await page.evaluate(() => JSON.parse(localStorage.getItem("cart")));
+  assert.equal(stored.schema, 1);
+  assert.equal(stored.cart.lineItems[0].quantity, 2);
+  assert.ok(await page.evaluate(() => localStorage.getItem("cart:catalog") !== null));
+
+  await page.click("#clear");
+  assert.equal(await page.locator("#lines li").count(), 0);
+  assert.deepEqual(problems, []);
+});
