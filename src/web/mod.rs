@@ -498,20 +498,25 @@ impl Inner {
         }
     }
 
+    /// Replaces the cart with a new, empty one (same currency, country and locale unless the options
+    /// said otherwise), writes it and raises `change`. Returns the cart it replaced. For an expired
+    /// cart here, and for the cart that was just ordered in `checkout`.
+    pub(crate) fn start_new_cart(&mut self, now: Timestamp, out: &mut Outbox) -> Result<CartState, CartError> {
+        let fresh = self.defaults.new_cart(&self.catalog, now, Some(&self.cart))?;
+        self.persist.write(&fresh, now, out);
+        self.views.reset();
+        out.push(EventKind::Change, Payload::View);
+        Ok(std::mem::replace(&mut self.cart, fresh))
+    }
+
     /// An expired cart is replaced by a fresh one (an `expired` event carries the old view).
     fn renew_if_expired(&mut self, now: Timestamp, out: &mut Outbox) -> Result<(), CartError> {
         if !self.cart.is_expired(now) {
             return Ok(());
         }
-        let fresh = self.defaults.new_cart(&self.catalog, now, Some(&self.cart))?;
-        out.push(
-            EventKind::Expired,
-            Payload::Value(one_off_view(&self.cart, &self.catalog, now)),
-        );
-        self.persist.write(&fresh, now, out);
-        self.cart = fresh;
-        self.views.reset();
-        out.push(EventKind::Change, Payload::View);
+        let expired_view = one_off_view(&self.cart, &self.catalog, now);
+        self.start_new_cart(now, out)?;
+        out.push(EventKind::Expired, Payload::Value(expired_view));
         Ok(())
     }
 

@@ -87,6 +87,8 @@ pub(crate) fn resolve(option: &JsValue) -> Result<Resolved, CartError> {
     }
 }
 
+/// `undefined` (Node, workers: there is no such storage) is memory without complaint; `null` (storage
+/// disabled in the browser's settings) and a throwing getter (`SecurityError`) are failures.
 fn web_storage(name: &str, persistence: Persistence) -> Resolved {
     match js::try_get(&js::global(), name) {
         Err(e) => Resolved::memory(Some(e)),
@@ -95,6 +97,7 @@ fn web_storage(name: &str, persistence: Persistence) -> Resolved {
             persistence,
             failure: None,
         },
+        Ok(v) if v.is_null() => Resolved::memory(Some(JsValue::from_str(&format!("{name} is disabled (null)")))),
         Ok(_) => Resolved::memory(None),
     }
 }
