@@ -14,7 +14,11 @@
 //! - Every successful change is written to storage right away, after re-reading it: if another tab
 //!   wrote in between, the change is re-applied on that newer cart (DESIGN §7, no lost update).
 //! - Storage that throws turns the cart into an in-memory cart (`persistence === "memory"`) and raises
-//!   an `error` event; it never makes a call fail.
+//!   an `error` event; it never makes a call fail. The cart stays in memory for the rest of its life
+//!   (the next `Cart.open` tries storage again).
+//! - Web Storage has no transactions: the re-read and the write happen in one synchronous call, so a
+//!   lost update needs two tabs writing within the same few microseconds. Then the later write wins
+//!   and the earlier tab adopts it on its next `storage` event or change.
 //!
 //! `checkout()` (issue 4) is meant to live beside this file and to reuse [`Inner::run`],
 //! [`Inner::commit`], [`Outbox`] and [`flush`].
