@@ -111,3 +111,13 @@ test-types: pkg
 bench-views: | setup-npm
 	wasm-pack build --release --target web --out-dir target/pkg-bench --mode no-install -- --features bench
 	node scripts/bench-views.mjs target/pkg-bench
+
+# The demo storefront (www/) in headless Chromium (playwright-core, Debian's /usr/bin/chromium) against
+# a real cart-server on an ephemeral port with a temporary database. Screenshots of failures go to
+# target/e2e/; `make screenshot` also refreshes docs/storefront.png for the README.
+.PHONY: test-e2e screenshot
+test-e2e: pkg server | setup-npm
+	CART_SERVER_BIN=$(CURDIR)/target/debug/cart-server node --test --test-concurrency=1 tests/e2e/
+
+screenshot: pkg server | setup-npm
+	UPDATE_SCREENSHOT=1 CART_SERVER_BIN=$(CURDIR)/target/debug/cart-server node --test --test-concurrency=1 tests/e2e/

@@ -18,7 +18,7 @@ function variantPrices(product, variant) {
 export function renderGrid(list, catalog, view, onOpen) {
   const items = catalog.products.filter((p) => p.available !== false).map((product) => {
     const price = listPrice(product.prices, view.currency, view.country);
-    return el("li", { class: "product" },
+    return el("li", { class: "product", dataset: { productId: product.id } },
       el("span", { class: "kind", text: product.kind || "product" }),
       el("span", { class: "name", text: product.name }),
       product.vendor ? el("span", { class: "muted", text: "by " + product.vendor }) : null,

@@ -1,0 +1,88 @@
+// End-to-end harness: a real cart-server on an ephemeral 127.0.0.1 port with a temporary database and
+// its own copy of the demo catalog, and Debian's Chromium driven by playwright-core.
+import { spawn } from "node:child_process";
+import { mkdtempSync, mkdirSync, copyFileSync, rmSync, existsSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { chromium } from "playwright-core";
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+export const SHOTS = path.join(ROOT, "target/e2e");
+
+/** `$CART_SERVER_BIN` (the Makefile sets it), else the debug build `make server` makes. */
+function serverBinary() {
+  const bin = process.env.CART_SERVER_BIN || path.join(ROOT, "target/debug/cart-server");
+  if (!existsSync(bin)) throw new Error(`cart-server is not built at ${bin}: run \`make server\``);
+  return bin;
+}
+
+/** Starts cart-server; resolves once it prints the address it listens on. */
+export async function startServer() {
+  const dir = mkdtempSync(path.join(tmpdir(), "wasm-cart-e2e-"));
+  const catalog = path.join(dir, "catalog.json");
+  copyFileSync(path.join(ROOT, "server/catalog/demo.json"), catalog);
+  const args = ["--addr", "127.0.0.1:0", "--db", path.join(dir, "cart.db"), "--catalog", catalog,
+    "--static", path.join(ROOT, "www"), "--pkg", path.join(ROOT, "pkg")];
+  const child = spawn(serverBinary(), args, { stdio: ["ignore", "pipe", "pipe"] });
+  const log = [];
+  const url = await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error("cart-server did not start:\n" + log.join(""))), 30000);
+    const onData = (chunk) => {
+      const text = chunk.toString();
+      log.push(text);
+      const match = text.match(/listening on (http:\/\/127\.0\.0\.1:\d+)/);
+      if (match) {
+        clearTimeout(timer);
+        resolve(match[1]);
+      }
+    };
+    child.stdout.on("data", onData);
+    child.stderr.on("data", onData);
+    child.on("exit", (code) => reject(new Error(`cart-server exited with ${code}:\n${log.join("")}`)));
+  });
+  child.stdout.on("data", (c) => log.push(c.toString()));
+  child.stderr.on("data", (c) => log.push(c.toString()));
+  return {
+    url,
+    dir,
+    catalog,
+    log,
+    async stop() {
+      if (child.exitCode === null) {
+        child.kill("SIGTERM");
+        await new Promise((resolve) => child.once("exit", resolve));
+      }
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+const FLAGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
+  "--no-first-run", "--disable-component-update", "--disable-sync", "--disable-quic"];
+
+export async function launchBrowser() {
+  return chromium.launch({ executablePath: "/usr/bin/chromium", args: FLAGS, headless: true });
+}
+
+/** Saves a screenshot of every open page under target/e2e/ (called when a test fails). */
+export async function screenshots(context, name) {
+  mkdirSync(SHOTS, { recursive: true });
+  let i = 0;
+  for (const page of context.pages()) {
+    await page.screenshot({ path: path.join(SHOTS, `${name.replace(/[^a-z0-9-]+/gi, "_")}-${i++}.png`), fullPage: true }).catch(() => {});
+  }
+}
+
+/** Runs `body` with a fresh browser context; screenshots on failure. */
+export async function withContext(browser, name, body) {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  try {
+    await body(context);
+  } catch (e) {
+    await screenshots(context, name);
+    throw e;
+  } finally {
+    await context.close();
+  }
+}

@@ -1,0 +1,276 @@
+// The demo storefront in real Chromium against a real cart-server: every promise of the project.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { readFileSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { mkdirSync } from "node:fs";
+import { startServer, launchBrowser, withContext, screenshots, ROOT, SHOTS } from "./harness.mjs";
+
+let server;
+let browser;
+let catalog;
+
+before(async () => {
+  server = await startServer();
+  browser = await launchBrowser();
+  catalog = await (await fetch(server.url + "/api/v1/catalog")).json();
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.stop();
+});
+
+const eur = (p) => (p.prices || []).find((x) => x.currency === "EUR" && !x.customerGroup && !x.country && !x.minQuantity);
+/** A plain shippable product with stock and a EUR price, no variants or required attributes. */
+const simple = () => catalog.products.find((p) => p.available !== false && p.shippable !== false && eur(p) &&
+  !(p.requiredAttributes || []).length && !(p.variants || []).length && (p.stock ?? 0) >= 20 && p.kind !== "addon");
+const licence = () => catalog.products.find((p) => (p.requiredAttributes || []).includes("domain") && eur(p));
+
+async function openStore(page) {
+  await page.goto(server.url + "/");
+  await page.waitForFunction(() => globalThis.demoCart && document.querySelectorAll("#products li").length > 0);
+}
+
+const view = (page) => page.evaluate(() => globalThis.demoCart.view());
+
+async function add(page, product, { quantity = 1, attributes = {} } = {}) {
+  await page.click(`li[data-product-id="${product.id}"] button`);
+  const dialog = page.locator("#product-dialog");
+  await dialog.waitFor({ state: "visible" });
+  for (const [name, value] of Object.entries(attributes)) await dialog.locator(`input[data-attribute="${name}"]`).fill(value);
+  await dialog.locator("#product-quantity").fill(String(quantity));
+  await dialog.locator("#product-add").click();
+  await dialog.waitFor({ state: "hidden" });
+}
+
+async function stockOf(productId) {
+  const fresh = await (await fetch(server.url + "/api/v1/catalog")).json();
+  return fresh.products.find((p) => p.id === productId).stock;
+}
+
+async function placeOrder(page) {
+  const shown = Number(await page.getAttribute("#totals [data-total]", "data-total"));
+  await page.click("#place-order");
+  await page.locator("#confirmation").waitFor({ state: "visible" });
+  const ids = await page.locator("#order-numbers li").evaluateAll((lis) => lis.map((li) => li.dataset.orderId));
+  return { shown, ids };
+}
+
+async function chargedTotal(ids) {
+  let total = 0;
+  for (const id of ids) {
+    const order = await (await fetch(`${server.url}/api/v1/orders/${id}`)).json();
+    total += order.total;
+  }
+  return total;
+}
+
+test("add, change and remove a line", async () => {
+  await withContext(browser, "add-change-remove", async (context) => {
+    const page = await context.newPage();
+    await openStore(page);
+    const product = simple();
+    await add(page, product);
+    await page.locator(".line").first().waitFor();
+    await page.click(`button[aria-label="One more ${product.name}"]`);
+    await page.waitForFunction(() => globalThis.demoCart.view().lineItems[0]?.quantity === 2);
+    const v = await view(page);
+    assert.equal(v.lineItems[0].baseTotal, v.lineItems[0].unitPrice * 2);
+    await page.click(`button[aria-label="Remove ${product.name}"]`);
+    await page.locator("#cart-empty").waitFor({ state: "visible" });
+    assert.equal((await view(page)).lineItems.length, 0);
+    assert.equal(await page.isDisabled("#place-order"), true);
+  });
+});
+
+test("promo codes show their state and unknown codes are refused", async () => {
+  const promo = catalog.promotions.find((p) => p.code && p.target.type === "items" && !p.conditions);
+  assert.ok(promo, "the demo catalog has an item promotion with a code and no conditions");
+  await withContext(browser, "promo-codes", async (context) => {
+    const page = await context.newPage();
+    await openStore(page);
+    await add(page, simple(), { quantity: 2 });
+    await page.fill("#code-input", "NO-SUCH-CODE");
+    await page.click("#code-form button[type=submit]");
+    await page.locator("#code-error").waitFor({ state: "visible" });
+    await page.fill("#code-input", promo.code.toLowerCase());
+    await page.click("#code-form button[type=submit]");
+    await page.locator(`.code[data-state="applied"]`).waitFor();
+    const v = await view(page);
+    assert.ok(v.totals.discountTotal < 0);
+    assert.ok(v.lineItems[0].discounts.some((d) => d.promotionId === promo.id));
+  });
+});
+
+test("shipping and tax follow the destination country", async () => {
+  await withContext(browser, "shipping-tax", async (context) => {
+    const page = await context.newPage();
+    await openStore(page);
+    const product = simple();
+    await add(page, product);
+    const rateFor = (country) => catalog.taxCategories.find((t) => t.id === product.taxCategory).rates
+      .find((r) => r.country === country || !r.country).rate;
+    for (const country of ["AT", "DE"]) {
+      await page.selectOption("#country", country);
+      await page.waitForFunction((c) => globalThis.demoCart.view().shippingAddress?.country === c, country);
+      const v = await view(page);
+      assert.equal(v.lineItems[0].taxRate, rateFor(country));
+      assert.ok(v.shipping, "a shippable product has shipping");
+      assert.equal(await page.locator("#shipping-options input[type=radio]").count(), v.availableShippingMethods.length);
+    }
+  });
+});
+
+test("the cart survives a reload and two tabs stay in sync", async () => {
+  await withContext(browser, "reload-tabs", async (context) => {
+    const one = await context.newPage();
+    await openStore(one);
+    const two = await context.newPage();
+    await openStore(two);
+    await add(one, simple(), { quantity: 3 });
+    await two.waitForFunction(() => globalThis.demoCart.view().lineItems[0]?.quantity === 3);
+    await two.locator(".line").first().waitFor();
+    await one.reload();
+    await one.waitForFunction(() => globalThis.demoCart?.view().lineItems[0]?.quantity === 3);
+    const lic = licence();
+    await add(two, lic, { quantity: 2, attributes: { domain: "example.com" } });
+    await one.waitForFunction(() => globalThis.demoCart.view().lineItems.length === 2);
+  });
+});
+
+test("a successful order is charged exactly what the page showed", async () => {
+  await withContext(browser, "order-ok", async (context) => {
+    const page = await context.newPage();
+    await openStore(page);
+    const product = simple();
+    const before = await stockOf(product.id);
+    await add(page, product, { quantity: 2 });
+    await add(page, licence(), { quantity: 3, attributes: { domain: "shop.example" } });
+    const { shown, ids } = await placeOrder(page);
+    assert.ok(ids.length >= 1);
+    assert.equal(await chargedTotal(ids), shown);
+    assert.equal(await stockOf(product.id), before - 2);
+    assert.equal((await view(page)).lineItems.length, 0, "a new empty cart starts");
+  });
+});
+
+test("a declined payment leaves the cart and the stock as they were", async () => {
+  await withContext(browser, "declined", async (context) => {
+    const page = await context.newPage();
+    await openStore(page);
+    const product = simple();
+    const before = await stockOf(product.id);
+    await add(page, product);
+    await page.selectOption("#payment", "pm_card_declined");
+    await page.click("#place-order");
+    await page.locator("#notice").waitFor({ state: "visible" });
+    assert.match(await page.textContent("#notice"), /declined/i);
+    const v = await view(page);
+    assert.equal(v.status, "active");
+    assert.equal(v.lineItems.length, 1);
+    assert.equal(await stockOf(product.id), before);
+  });
+});
+
+test("a double click on Place order gives one order", async () => {
+  await withContext(browser, "double-click", async (context) => {
+    const page = await context.newPage();
+    await openStore(page);
+    const product = simple();
+    const before = await stockOf(product.id);
+    await add(page, product);
+    await page.dblclick("#place-order");
+    await page.locator("#confirmation").waitFor({ state: "visible" });
+    assert.equal(await stockOf(product.id), before - 1);
+  });
+});
+
+test("a price change between adding and ordering is shown, then charged at the new price", async () => {
+  await withContext(browser, "price-change", async (context) => {
+    const page = await context.newPage();
+    await openStore(page);
+    const product = simple();
+    await add(page, product);
+    const edited = JSON.parse(readFileSync(server.catalog, "utf8"));
+    const price = eur(edited.products.find((p) => p.id === product.id));
+    price.amount = (Number(price.amount) + 1).toFixed(2);
+    edited.version = "e2e-price-change";
+    writeFileSync(server.catalog, JSON.stringify(edited));
+    await page.click("#place-order");
+    await page.locator("#price-dialog").waitFor({ state: "visible" });
+    assert.ok(await page.locator("#price-changes li").count() >= 1);
+    await page.click("#price-accept");
+    await page.locator("#confirmation").waitFor({ state: "visible" });
+    const ids = await page.locator("#order-numbers li").evaluateAll((lis) => lis.map((li) => li.dataset.orderId));
+    const order = await (await fetch(`${server.url}/api/v1/orders/${ids[0]}`)).json();
+    assert.ok(order.total > 0);
+  });
+});
+
+test("prices edited in localStorage are still charged at server prices", async () => {
+  await withContext(browser, "tampered", async (context) => {
+    const page = await context.newPage();
+    await openStore(page);
+    const product = simple();
+    await add(page, product);
+    // Make the cached catalog claim the product costs 0.01 and keep the page from refreshing it.
+    await page.evaluate((id) => {
+      for (let i = 0; i < localStorage.length; i++) {
+        const key = localStorage.key(i);
+        if (!key.endsWith(":catalog")) continue;
+        localStorage.setItem(key, localStorage.getItem(key).replace(/"amount":"[0-9.]+"/g, '"amount":"0.01"'));
+      }
+    }, product.id);
+    await page.route("**/api/v1/catalog", (route) => route.abort());
+    await page.reload();
+    await page.waitForFunction(() => globalThis.demoCart);
+    await page.click("#place-order");
+    await page.locator("#price-dialog").waitFor({ state: "visible" });
+    await page.click("#price-accept");
+    await page.locator("#confirmation").waitFor({ state: "visible" });
+    const ids = await page.locator("#order-numbers li").evaluateAll((lis) => lis.map((li) => li.dataset.orderId));
+    const charged = await chargedTotal(ids);
+    assert.ok(charged > 1, "charged at the server's price, not 0.01");
+  });
+});
+
+test("offline: a reload still shows the cart and a queued order is sent once back online", async () => {
+  await withContext(browser, "offline", async (context) => {
+    const page = await context.newPage();
+    await openStore(page);
+    await page.evaluate(() => navigator.serviceWorker.ready);
+    await page.reload();
+    await page.waitForFunction(() => navigator.serviceWorker.controller && globalThis.demoCart);
+    const product = simple();
+    const before = await stockOf(product.id);
+    await add(page, product);
+    await context.setOffline(true);
+    await page.reload();
+    await page.waitForFunction(() => globalThis.demoCart?.view().lineItems.length === 1);
+    await page.click("#place-order");
+    await page.waitForFunction(() => /queued/.test(document.querySelector("#checkout-status").textContent));
+    assert.equal(await stockOf(product.id), before);
+    await context.setOffline(false);
+    await page.locator("#confirmation").waitFor({ state: "visible", timeout: 30000 });
+    assert.equal(await stockOf(product.id), before - 1);
+    await page.reload();
+    await page.waitForFunction(() => globalThis.demoCart);
+    assert.equal(await stockOf(product.id), before - 1, "sent exactly once");
+  });
+});
+
+test("screenshot of the storefront for the README", async () => {
+  mkdirSync(SHOTS, { recursive: true });
+  await withContext(browser, "readme", async (context) => {
+    const page = await context.newPage();
+    await openStore(page);
+    await add(page, simple(), { quantity: 2 });
+    await add(page, licence(), { quantity: 5, attributes: { domain: "example.com" } });
+    await page.screenshot({ path: path.join(ROOT, "target/e2e/storefront.png") });
+    // `make screenshot` (UPDATE_SCREENSHOT=1) refreshes the README's picture from this run.
+    if (process.env.UPDATE_SCREENSHOT) await page.screenshot({ path: path.join(ROOT, "docs/storefront.png") });
+  });
+});
+
+export { screenshots };
