@@ -1,8 +1,10 @@
 //! Checkout and sync (DESIGN §8): the request and response models, and one adapter per cart API.
 //!
+//! - `client`: the browser's checkout state (persisted record, archive, retries, accepted prices).
 //! - `plan`: the request-plan machinery every non-SPEC-B protocol uses, and [`plan::plan_for`].
 //! - `distributor_v3`, `commercetools`, `shopware`, `sylius`: the adapters (seeds 000, 004, 003, 002).
 
+pub mod client;
 pub mod commercetools;
 pub mod distributor_v3;
 pub mod plan;
