@@ -52,7 +52,8 @@ function totalsRows(view) {
   const rows = [["Subtotal", t.subtotal]];
   if (t.discountTotal) rows.push(["Discounts", t.discountTotal]);
   if (view.shipping) rows.push(["Shipping (" + view.shipping.name + ")", t.shippingTotal]);
-  for (const tax of t.taxes) rows.push([(tax.name || tax.rate) + (view.totals && isGross(view) ? " included" : ""), tax.tax]);
+  const included = isGross(view) ? " included" : "";
+  for (const tax of t.taxes) rows.push([(tax.name || tax.rate) + included, tax.tax]);
   if (t.cashRounding) rows.push(["Cash rounding", t.cashRounding]);
   const out = [];
   for (const [label, amount] of rows) out.push(el("dt", {}, label), el("dd", {}, money(view, amount)));
@@ -89,7 +90,8 @@ export function renderCart(root, view, actions) {
   const shipping = $("shipping");
   shipping.hidden = view.availableShippingMethods.length === 0;
   $("shipping-options").replaceChildren(...view.availableShippingMethods.map((m) => {
-    const when = m.estimatedDelivery ? `${day(view.locale, m.estimatedDelivery.min)} – ${day(view.locale, m.estimatedDelivery.max)}` : "";
+    const d = m.estimatedDelivery;
+    const when = !d ? "" : d.min === d.max ? day(view.locale, d.min) : `${day(view.locale, d.min)} – ${day(view.locale, d.max)}`;
     return el("label", { class: "ship-option" },
       el("input", { type: "radio", name: "shipping", value: m.id, checked: view.shipping && view.shipping.methodId === m.id,
         onchange: () => actions.setShippingMethod(m.id) }),
