@@ -516,7 +516,9 @@ fn an_order_placed_in_another_tab_raises_ordered() {
     dispatch_storage("t-ordered");
     let got = recorded(&log);
     assert_eq!(got.len(), 1);
-    assert_eq!(rust(&got[0].1)["status"], json!("ordered"));
+    let payload = rust(&got[0].1);
+    assert_eq!(payload["cart"]["status"], json!("ordered"));
+    assert_eq!(payload["order"], Value::Null); // that tab archived no order
     let e = a.add_item(item("mug", 1)).unwrap_err();
     assert_cart_error(&e, "CART_NOT_ACTIVE");
     drop(a);

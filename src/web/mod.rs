@@ -20,11 +20,13 @@
 //!   lost update needs two tabs writing within the same few microseconds. Then the later write wins
 //!   and the earlier tab adopts it on its next `storage` event or change.
 //!
-//! `checkout()` (issue 4) is meant to live beside this file and to reuse [`Inner::run`],
-//! [`Inner::commit`], [`Outbox`] and [`flush`].
+//! `checkout()` (issue 4) lives in `checkout.rs`: it drives the pure state of `crate::checkout::client`
+//! (the persisted record, the archive, retries, accepted prices) over `fetch`, and reuses
+//! [`Inner::start_new_cart`], [`Outbox`] and [`flush`].
 
 #[cfg(feature = "bench")]
 mod bench;
+mod checkout;
 mod js;
 mod storage;
 mod types;
@@ -39,6 +41,7 @@ use crate::time::Timestamp;
 use js_sys::Function;
 use serde_json::{json, Value};
 use std::cell::{Cell, RefCell};
+use std::collections::BTreeMap;
 use std::rc::{Rc, Weak};
 use storage::{Persistence, Store};
 use view::ViewCache;
@@ -58,7 +61,8 @@ pub(crate) enum EventKind {
     Error,
     /// The stored cart had expired; a fresh one replaced it. Payload: the expired cart's view.
     Expired,
-    /// The cart became `ordered` (here or in another tab). Payload: the ordered cart's view.
+    /// The cart became `ordered` (here or in another tab). Payload: `{order, cart}` (the order as
+    /// archived, or `null`; the ordered cart's view).
     Ordered,
 }
 
@@ -332,6 +336,9 @@ pub(crate) struct Persist {
     persistence: Persistence,
     /// The blob this instance last read from or wrote to storage.
     last_seen: Option<String>,
+    /// The checkout record and the order archive when they cannot go to storage (memory mode, or a
+    /// write that threw): `None` is a removal.
+    side: BTreeMap<String, Option<String>>,
 }
 
 impl Persist {
@@ -402,6 +409,38 @@ impl Persist {
         }
     }
 
+    /// Reads a key beside the cart (`<key>:checkout`, `<key>:orders`); an empty string is absent.
+    pub(crate) fn side_get(&self, key: &str) -> Option<String> {
+        let value = match (self.side.get(key), &self.store) {
+            (Some(v), _) => v.clone(),
+            (None, Some(store)) => store.get(key).ok().flatten(),
+            (None, None) => None,
+        };
+        value.filter(|v| !v.is_empty())
+    }
+
+    /// Writes (`Some`) or removes (`None`) a key beside the cart. A storage that throws keeps the value
+    /// in memory for this page and reports an `error`; it does not switch the cart to memory mode.
+    pub(crate) fn side_set(&mut self, key: &str, value: Option<&str>, out: &mut Outbox) {
+        let Some(store) = self.store.clone() else {
+            self.side.insert(key.to_string(), value.map(str::to_string));
+            return;
+        };
+        let result = match value {
+            Some(v) => store.set(key, v),
+            None => store.remove(key),
+        };
+        match result {
+            Ok(()) => {
+                self.side.remove(key);
+            }
+            Err(e) => {
+                self.side.insert(key.to_string(), value.map(str::to_string));
+                out.error(js::storage_error(key, "write", &e));
+            }
+        }
+    }
+
     /// Writes the catalog cache if it holds another catalog. A failure is reported, and does not
     /// change `persistence`: a catalog can exceed a quota that the small cart blob does not.
     fn cache_catalog(&mut self, input: &CatalogInput, now: Timestamp, out: &mut Outbox) {
@@ -433,7 +472,7 @@ fn one_off_view(cart: &CartState, catalog: &Catalog, now: Timestamp) -> JsValue 
         .unwrap_or(JsValue::NULL)
 }
 
-/// The `storage` event listener: its target and the closure to remove again.
+/// An event listener (`storage`, `online`): its target and the closure to remove again.
 type StorageListener = (JsValue, Closure<dyn FnMut(JsValue)>);
 
 /// The state behind one `Cart` object.
@@ -442,16 +481,21 @@ pub(crate) struct Inner {
     cart: CartState,
     catalog: Catalog,
     catalog_checksum: String,
+    /// The catalog's compact JSON, for `cart.catalog()`, and the object last returned for it.
+    catalog_json: String,
+    catalog_object: Option<JsValue>,
     defaults: Defaults,
     clock: Option<Function>,
     views: ViewCache,
     listeners: Rc<RefCell<Listeners>>,
     last_merge: Option<MergeReport>,
     storage_listener: Option<StorageListener>,
+    checkout: checkout::State,
 }
 
 impl Drop for Inner {
     fn drop(&mut self) {
+        self.checkout.remove_listener();
         if let Some((target, closure)) = self.storage_listener.take() {
             let _ = js::call_method(
                 &target,
@@ -477,18 +521,27 @@ impl Inner {
             Stored::Unchanged => self.persist.last_seen = stored,
             Stored::Older => {}
             Stored::Newer(theirs) => {
-                let ordered = theirs.id() == self.cart.id()
-                    && theirs.status() == CartStatus::Ordered
-                    && self.cart.status() == CartStatus::Active;
-                if theirs.id() == self.cart.id() {
+                let active = self.cart.status() == CartStatus::Active;
+                let same = theirs.id() == self.cart.id();
+                let ordered_here = same && theirs.status() == CartStatus::Ordered && active;
+                // Another tab checked our cart out and already started the next one: the archive says so.
+                let ordered_elsewhere = (!same && active)
+                    .then(|| checkout::archived(&self.persist, self.cart.id()))
+                    .flatten();
+                if same {
                     self.views.invalidate();
                 } else {
                     self.views.reset();
                 }
-                self.cart = *theirs;
+                let previous = std::mem::replace(&mut self.cart, *theirs);
                 self.persist.last_seen = stored;
-                if ordered {
-                    out.push(EventKind::Ordered, Payload::View);
+                if ordered_here {
+                    let order = checkout::archived(&self.persist, self.cart.id()).map(|a| a.order);
+                    let view = one_off_view(&self.cart, &self.catalog, now);
+                    self.checkout.announce(self.cart.id(), order, view, out);
+                } else if let Some(archived) = ordered_elsewhere {
+                    let view = one_off_view(&archived.cart, &self.catalog, now);
+                    self.checkout.announce(previous.id(), Some(archived.order), view, out);
                 }
                 out.push(EventKind::Change, Payload::View);
             }
@@ -566,6 +619,8 @@ impl Inner {
         if let Ok(cached) = snapshot::decode_catalog(&text) {
             self.catalog = cached.catalog;
             self.catalog_checksum = cached.checksum;
+            self.catalog_json = cached.json;
+            self.catalog_object = None;
             self.views.invalidate();
             out.push(EventKind::Change, Payload::View);
         }
@@ -620,6 +675,7 @@ pub(crate) fn view_of(rc: &Rc<RefCell<Inner>>) -> Result<JsValue, JsValue> {
         return Ok(v);
     }
     let priced = price(&inner.cart, &inner.catalog, now).map_err(|e| js::cart_error(&e))?;
+    let priced = inner.checkout.shown(&inner.cart, priced);
     inner
         .views
         .build(priced, view::ENCODING)
@@ -707,16 +763,17 @@ impl Cart {
             store: resolved.store,
             persistence: resolved.persistence,
             last_seen: None,
+            side: BTreeMap::new(),
         };
         if let Some(failure) = &resolved.failure {
             out.error(js::storage_error(&persist.key, "open", failure));
         }
 
-        let (catalog, catalog_checksum) = match &opts.catalog {
-            Some(input) => (input.catalog.clone(), input.checksum.clone()),
+        let (catalog, catalog_checksum, catalog_json) = match &opts.catalog {
+            Some(input) => (input.catalog.clone(), input.checksum.clone(), input.json.clone()),
             None => {
                 let cached = cached_catalog(&persist).map_err(err)?;
-                (cached.catalog, cached.checksum)
+                (cached.catalog, cached.checksum, cached.json)
             }
         };
 
@@ -760,16 +817,20 @@ impl Cart {
             cart,
             catalog,
             catalog_checksum,
+            catalog_json,
+            catalog_object: None,
             defaults,
             clock: opts.clock,
             views: ViewCache::default(),
             listeners: Rc::new(RefCell::new(Listeners::default())),
             last_merge: None,
             storage_listener: None,
+            checkout: checkout::State::default(),
         }));
         if listen_to_storage {
             install_storage_listener(&rc);
         }
+        checkout::resume_at_open(&rc);
         let bound = bind(&rc);
         if !out.is_empty() {
             let weak: Weak<RefCell<Inner>> = Rc::downgrade(&rc);
@@ -1125,6 +1186,8 @@ impl Cart {
                 Ok(_) => {
                     inner.catalog = input.catalog.clone();
                     inner.catalog_checksum = input.checksum.clone();
+                    inner.catalog_json = input.json.clone();
+                    inner.catalog_object = None;
                     inner.persist.cache_catalog(&input, now, &mut out);
                     inner.views.invalidate();
                     out.push(EventKind::Change, Payload::View);

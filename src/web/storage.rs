@@ -118,6 +118,16 @@ impl Store {
         .map(|_| ())
     }
 
+    /// Removes `key` (`removeItem`; a custom storage without it gets an empty string, which readers
+    /// of the checkout record and the archive take as absent).
+    pub(crate) fn remove(&self, key: &str) -> Result<(), JsValue> {
+        if js::get(&self.object, "removeItem").is_function() {
+            js::call_method(&self.object, "removeItem", &[&JsValue::from_str(key)]).map(|_| ())
+        } else {
+            self.set(key, "")
+        }
+    }
+
     /// Whether a `storage` event's `storageArea` is this store (a synthetic event without one counts).
     pub(crate) fn is_area(&self, area: &JsValue) -> bool {
         js::is_nullish(area) || js_sys::Object::is(area, &self.object)

@@ -448,16 +448,282 @@ export interface CartError extends Error {
   readonly details: { readonly [key: string]: JsonValue };
 }
 
+// ---------------------------------------------------------------- checkout (DESIGN §8, docs/checkout.md)
+
+export type CheckoutProtocol = "spec-b" | "distributor-v3" | "commercetools" | "shopware" | "sylius";
+
+/** How checkout requests are sent. Also the options of `resumeCheckout()`. */
+export interface SendOptions {
+  /** Per attempt, enforced with an AbortController. Default 15000. */
+  timeoutMs?: number;
+  /** Retries after the first attempt (network errors, timeouts, 408, 429, 5xx). Default 4. */
+  retries?: number;
+  /** The first backoff step in ms; it doubles per retry, half of it random (jitter). Default 500. */
+  retryBaseMs?: number;
+  /** The longest single wait; a server asking for more (`Retry-After`) ends the retries. Default 30000. */
+  retryMaxMs?: number;
+  /**
+   * Replaces `setTimeout` for the waits between attempts; receives the chosen delay in ms (which
+   * honours `Retry-After` / `X-RateLimit-Reset`). For tests: record `ms`, resolve at once.
+   */
+  sleep?: (ms: number) => Promise<void> | void;
+}
+
+export interface CheckoutOptions extends SendOptions {
+  /** The API base: `"/api/v1"` or `"https://shop.example/api/v1"` (no trailing slash needed). */
+  endpoint: string;
+  /** Required unless the cart has one (`setPaymentMethod`). `pm_card_visa`, `pm_card_declined` on cart-server. */
+  paymentMethodId?: string;
+  /** Default: the cart's customer id. */
+  customerId?: string;
+  /** Purchase order number, copied onto every order. */
+  poNumber?: string;
+  /** One more discount code for this order. */
+  promoCode?: string;
+  /** Default `"spec-b"` (one request, idempotency key, resumable). The others run the core's request plans. */
+  protocol?: CheckoutProtocol;
+  /** Bearer token (distributor-v3, commercetools) or context token (shopware). */
+  token?: string;
+  /** Shopware's `sw-access-key`. */
+  accessKey?: string;
+  /** Sylius channel code. */
+  channel?: string;
+  /**
+   * `"fail"` (default): offline rejects with `OFFLINE`. `"queue"` (spec-b only): offline (`navigator.onLine
+   * === false`, or network errors after every retry) persists the order and resolves `{status: "queued"}`;
+   * it is sent on the `online` event or at the next `Cart.open`, and `ordered` (or `error`) fires then.
+   */
+  whenOffline?: "fail" | "queue";
+}
+
+/** Integer minor units, as in the view. */
+export interface ExpectedTotals {
+  readonly subtotal: number;
+  readonly discountTotal: number;
+  readonly shippingTotal: number;
+  readonly taxTotal: number;
+  readonly total: number;
+}
+
+/** SPEC-B's cart item. Amounts are JSON numbers in major units (62.5), as in SPEC-B. */
+export interface SpecBCartItem {
+  readonly id: string;
+  readonly productId: string;
+  readonly variantId: number | null;
+  readonly sku: string;
+  readonly productName: string;
+  readonly productType: string;
+  readonly vendor?: string;
+  readonly quantity: number;
+  readonly unitPrice: number;
+  readonly totalPrice: number;
+  readonly attributes: { readonly [name: string]: JsonValue };
+  readonly metadata: { readonly [key: string]: JsonValue };
+}
+
+export interface SpecBCart {
+  readonly id: string;
+  readonly status: CartStatus;
+  readonly version: number;
+  readonly currency: string;
+  readonly items: readonly SpecBCartItem[];
+  readonly subtotal: number;
+  readonly discountTotal: number;
+  readonly shippingTotal: number;
+  readonly tax: number;
+  readonly total: number;
+  readonly createdAt: Rfc3339;
+  readonly expiresAt: Rfc3339;
+  readonly customerId?: string;
+  readonly metadata?: JsonValue;
+}
+
+/** One order per vendor (major units). */
+export interface VendorOrder {
+  readonly orderId: string;
+  readonly vendor: string;
+  readonly status: "confirmed" | "pending";
+  readonly items: readonly SpecBCartItem[];
+  readonly subtotal: number;
+  readonly discountTotal: number;
+  readonly tax: number;
+  readonly total: number;
+}
+
+/** The SPEC-B checkout answer (`docs/server.md`), plus `protocol`. */
+export interface SpecBOrder {
+  readonly protocol: "spec-b";
+  readonly orderId: string;
+  readonly status: "confirmed" | "pending";
+  readonly confirmationNumber: string;
+  readonly paymentMethodId: string;
+  readonly estimatedDelivery?: Rfc3339;
+  readonly customerId?: string;
+  readonly poNumber?: string;
+  readonly currency: string;
+  /** What was charged, major units. `view.totals.total` has it in minor units. */
+  readonly total: number;
+  readonly createdAt: Rfc3339;
+  readonly orders: readonly VendorOrder[];
+  readonly cart: SpecBCart;
+  /** The server's priced cart the order was charged from (minor units). */
+  readonly view: CartView;
+  /** Set when an earlier attempt placed the order, its answer was lost, and the order was fetched. */
+  readonly recovered?: true;
+}
+
+export interface PlacedOrder {
+  readonly orderId: string;
+  readonly vendor: string | null;
+  readonly orderNumber: string | null;
+}
+
+/** The outcome of the other protocols. */
+export interface SyncOrder {
+  readonly protocol: Exclude<CheckoutProtocol, "spec-b">;
+  readonly status: "placed";
+  /** The first order's id. */
+  readonly orderId: string | null;
+  readonly orders: readonly PlacedOrder[];
+  readonly remoteCartId: string | null;
+  /** Minor units, when the remote system reports a total (it matched the cart's). */
+  readonly remoteTotal: number | null;
+}
+
+/** `whenOffline: "queue"` while offline: persisted, sent later. */
+export interface QueuedCheckout {
+  readonly status: "queued";
+  readonly protocol: "spec-b";
+  readonly cartId: string;
+  readonly idempotencyKey: string;
+}
+
+export type PlacedCheckout = SpecBOrder | SyncOrder;
+export type CheckoutResult = PlacedCheckout | QueuedCheckout;
+
+/**
+ * The codes of `CheckoutError`: the server's error codes pass through as they are (SPEC-B:
+ * `EMPTY_CART` 400, `PAYMENT_FAILED` 402, `INVENTORY_UNAVAILABLE` / `PRICE_CHANGED` 409,
+ * `INVALID_PROMO_CODE` 422, `RATE_LIMITED` 429, ...); the client adds `NETWORK_ERROR`, `TIMEOUT`,
+ * `OFFLINE` (status 0), `CHECKOUT_FAILED` (a non-SPEC-B error answer, or another protocol's refusal),
+ * `INVALID_RESPONSE`, and the cart's own blocking issue codes when it cannot be checked out (status 0).
+ */
+export type CheckoutErrorCode =
+  | "NETWORK_ERROR"
+  | "TIMEOUT"
+  | "OFFLINE"
+  | "CHECKOUT_FAILED"
+  | "INVALID_RESPONSE"
+  | "INVALID_REQUEST"
+  | "EMPTY_CART"
+  | "PAYMENT_FAILED"
+  | "INVENTORY_UNAVAILABLE"
+  | "PRICE_CHANGED"
+  | "INVALID_PROMO_CODE"
+  | "RATE_LIMITED"
+  | "CART_NOT_ACTIVE"
+  | "CART_EXPIRED"
+  | "IDEMPOTENCY_KEY_REUSED"
+  | (string & {});
+
+/**
+ * What `checkout()` and `resumeCheckout()` reject with: a real `Error`, `name === "CheckoutError"`,
+ * `status` the HTTP status (0 when no answer was involved), `details` always an object. For
+ * `PRICE_CHANGED`, `details` is `PriceChangedDetails`: pass it to `cart.acceptServerPrices`.
+ */
+export interface CheckoutError extends Error {
+  readonly name: "CheckoutError";
+  readonly code: CheckoutErrorCode;
+  readonly status: number;
+  readonly details: { readonly [key: string]: JsonValue };
+}
+
+/** `details` of SPEC-B's `PRICE_CHANGED`. */
+export interface PriceChangedDetails {
+  readonly expected: ExpectedTotals;
+  readonly actual: ExpectedTotals;
+  readonly differences: readonly string[];
+  /** The server's priced cart (minor units). */
+  readonly view: CartView;
+}
+
+/** A line whose price moved (minor units). */
+export interface PriceDifference {
+  readonly lineItemId: string;
+  readonly productId: string;
+  readonly name: string;
+  readonly quantity: number;
+  readonly oldUnitPrice: number;
+  readonly newUnitPrice: number;
+  readonly oldTotal: number;
+  readonly newTotal: number;
+}
+
+/** The cart-level change (minor units). */
+export interface TotalDifference {
+  readonly oldTotal: number;
+  readonly newTotal: number;
+  /** `newTotal - oldTotal`. */
+  readonly difference: number;
+  readonly old: ExpectedTotals;
+  readonly new: ExpectedTotals;
+  /** The totals that moved: "subtotal", "discountTotal", "shippingTotal", "taxTotal", "total". */
+  readonly fields: readonly string[];
+}
+
+/**
+ * What `acceptServerPrices` returns: the lines whose unit price or total moved (possibly none, e.g.
+ * when only shipping moved), and the cart-level difference as the array's `total` property.
+ */
+export type PriceDifferences = readonly PriceDifference[] & { readonly total: TotalDifference };
+
+/** The checkout stored under `<storageKey>:checkout`. */
+export interface PendingCheckout {
+  /**
+   * "sending": a send is running (or its page went away: sent again at the next open); "queued":
+   * waiting to be online; "failed": no answer after every retry, the order may or may not exist; the
+   * key is kept so that a checkout of the unchanged cart (or `resumeCheckout()`) gets the same order.
+   */
+  readonly state: "sending" | "queued" | "failed";
+  readonly cartId: string;
+  readonly version: number;
+  readonly idempotencyKey: string;
+  readonly endpoint: string;
+  readonly createdAt: Rfc3339;
+  readonly attempts: number;
+}
+
+/** An entry of `<storageKey>:orders` (`cart.orders()`). */
+export interface ArchivedOrder {
+  readonly orderId: string | null;
+  readonly cartId: string;
+  readonly orderedAt: Rfc3339;
+  readonly order: PlacedCheckout;
+  /** The cart's persisted state, status "ordered". */
+  readonly cart: { readonly [key: string]: JsonValue };
+}
+
+/** The payload of `ordered`. */
+export interface OrderedEvent {
+  /** The order (as `checkout()` resolved it), or `null` when another tab ordered without archiving it. */
+  readonly order: PlacedCheckout | null;
+  /** The ordered cart's view (status "ordered"). */
+  readonly cart: CartView;
+}
+
 /** The payload of each event of `cart.on(event, listener)`. */
 export interface CartEvents {
-  /** The view changed: a change here, another tab's change, a new catalog. */
+  /** The view changed: a change here, another tab's change, a new catalog, accepted server prices. */
   change: CartView;
-  /** Something went wrong without failing a call: corrupt storage (kept aside), storage unavailable. */
-  error: CartError;
+  /**
+   * Something went wrong without failing a call: corrupt storage (kept aside), storage unavailable,
+   * a queued checkout the server finally refused (a `CheckoutError`).
+   */
+  error: CartError | CheckoutError;
   /** The stored cart had expired and a fresh one replaced it; the payload is the expired cart's view. */
   expired: CartView;
-  /** The cart became `ordered` (here or in another tab). */
-  ordered: CartView;
+  /** An order was placed (here, by a queued checkout, or in another tab); a new cart has started. */
+  ordered: OrderedEvent;
 }
 
 export type CartEventName = keyof CartEvents;
