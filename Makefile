@@ -99,9 +99,10 @@ test-wasm:
 	CHROMEDRIVER="$$(command -v chromedriver)" \
 	  cargo test --target wasm32-unknown-unknown --test web
 
-# The built package in Node: every conformance vector through the JavaScript API, and the API itself.
-test-node: pkg
-	node --test tests/node/
+# The built package in Node: every conformance vector through the JavaScript API, the API itself, and
+# the client's checkout against the real cart-server binary (tests/node/checkout-server.test.mjs).
+test-node: pkg server
+	CART_SERVER_BIN=$(CURDIR)/target/debug/cart-server node --test tests/node/
 
 # tests/types/usage.ts against pkg/wasm_cart.d.ts.
 test-types: pkg

@@ -1,0 +1,358 @@
+// The JavaScript client's checkout (pkg/, cart.checkout) against the real cart-server binary: a spawned
+// process on an ephemeral port with a temporary SQLite database and the demo catalog. Built by
+// `make server` (a prerequisite of `make test-node`); CART_SERVER_BIN overrides the path.
+//
+// Covers: a successful order whose charged total is the view's; a response dropped after the server
+// processed it, then the retry -> exactly one order (same key, replayed answer, stock taken once); a
+// declined payment leaves the cart, the storage and the stock untouched; PRICE_CHANGED ->
+// acceptServerPrices -> an order at the server's prices; a checkout queued offline is sent once (on
+// `online`, and at the next open). No test asserts on timing: retries wait through the `sleep` option.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { spawn } from "node:child_process";
+import { fileURLToPath } from "node:url";
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+const { initSync, Cart, isCheckoutError } = await import(path.join(root, "pkg/wasm_cart.js"));
+initSync({ module: fs.readFileSync(path.join(root, "pkg/wasm_cart_bg.wasm")) });
+
+const demoCatalog = JSON.parse(fs.readFileSync(path.join(root, "server/catalog/demo.json"), "utf8"));
+const serverBin = process.env.CART_SERVER_BIN ?? [
+  path.join(root, "target/debug/cart-server"),
+  path.join(root, "target/release/cart-server"),
+].find((p) => fs.existsSync(p));
+
+let server;
+let base;
+let dir;
+const serverLog = [];
+
+before(async () => {
+  assert.ok(serverBin && fs.existsSync(serverBin), "cart-server is not built: run `make server`");
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), "wasm-cart-checkout-"));
+  server = spawn(serverBin, [
+    "--addr", "127.0.0.1:0",
+    "--db", path.join(dir, "cart.db"),
+    "--catalog", path.join(root, "server/catalog/demo.json"),
+    "--static", dir,
+    "--pkg", dir,
+    "--rate-limit", "100000",
+  ], { stdio: ["ignore", "ignore", "pipe"] });
+  base = await new Promise((resolve, reject) => {
+    server.once("exit", (code) => reject(new Error(`cart-server exited (${code}): ${serverLog.join("")}`)));
+    server.stderr.on("data", (chunk) => {
+      serverLog.push(String(chunk));
+      const m = /listening on (http:\/\/\S+)/.exec(serverLog.join(""));
+      if (m) resolve(m[1]);
+    });
+  });
+});
+
+after(() => {
+  if (server && server.exitCode === null) process.kill(server.pid, "SIGTERM");
+  if (dir) fs.rmSync(dir, { recursive: true, force: true });
+});
+
+const api = () => `${base}/api/v1`;
+const noWait = () => Promise.resolve();
+
+function memoryStorage() {
+  const map = new Map();
+  return { map, getItem: (k) => map.get(k) ?? null, setItem: (k, v) => void map.set(k, String(v)), removeItem: (k) => void map.delete(k) };
+}
+
+function openCart(storage, catalog = demoCatalog) {
+  return Cart.open({ catalog, storage, storageKey: "shop", currency: "EUR", country: "DE", locale: "de-DE" });
+}
+
+/** Replaces globalThis.fetch for the duration of `body`; `wrap(realFetch)` returns the stand-in. */
+async function withFetch(wrap, body) {
+  const real = globalThis.fetch;
+  globalThis.fetch = wrap(real);
+  try {
+    return await body();
+  } finally {
+    globalThis.fetch = real;
+  }
+}
+
+/** Records every checkout POST (headers as sent) and passes it on. */
+function recording(log, onCheckout = (real, url, init) => real(url, init)) {
+  return (real) => (url, init = {}) => {
+    if (String(url).endsWith("/checkout")) {
+      log.push({ url: String(url), headers: { ...init.headers }, body: init.body });
+      return onCheckout(real, url, init, log.length);
+    }
+    return real(url, init);
+  };
+}
+
+/** How many units of `productId` (variant `variantId`) the server still has: it refuses to add more
+ * than it has, and says how many are available. */
+async function stockOf(productId, variantId) {
+  const created = await fetch(`${api()}/carts`, { method: "POST", headers: { "Content-Type": "application/json" }, body: "{}" });
+  const cart = await created.json();
+  const add = await fetch(`${api()}/carts/${cart.id}/items`, {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ productId, variantId, quantity: 9999 }),
+  });
+  const answer = await add.json();
+  assert.equal(add.status, 409, JSON.stringify(answer));
+  assert.equal(answer.error.code, "INVENTORY_UNAVAILABLE");
+  return answer.error.details.available;
+}
+
+test("a successful order: the charged total is the view's, the cart is archived, a new cart starts", async () => {
+  const storage = memoryStorage();
+  const cart = openCart(storage);
+  const ordered = [];
+  cart.on("ordered", (e) => ordered.push(e));
+  cart.addItem({ productId: "MUG", variantId: 1, quantity: 2 });
+  cart.addItem({ productId: "MS-365-BUS-STD", quantity: 3, attributes: { domain: "example.com" } });
+  const before = cart.setShippingAddress({ country: "DE", city: "Berlin" });
+  const sent = [];
+  const order = await withFetch(recording(sent), () =>
+    cart.checkout({ endpoint: api(), paymentMethodId: "pm_card_visa", customerId: "cust_42", poNumber: "PO-7" }));
+
+  assert.equal(order.protocol, "spec-b");
+  assert.equal(order.status, "confirmed");
+  assert.match(order.orderId, /^ord_/);
+  assert.equal(order.view.totals.total, before.totals.total, "charged what the shopper saw");
+  assert.equal(order.poNumber, "PO-7");
+  assert.deepEqual(order.orders.map((o) => o.vendor).sort(), ["merch", "microsoft"]);
+  assert.equal(sent.length, 1);
+  assert.match(sent[0].headers["X-Idempotency-Key"], new RegExp(`^${before.id}-v${before.version}-`));
+  assert.equal(JSON.parse(sent[0].body).cart.expected.total, before.totals.total);
+
+  assert.equal(ordered.length, 1);
+  assert.equal(ordered[0].order.orderId, order.orderId);
+  assert.equal(ordered[0].cart.status, "ordered");
+  assert.equal(ordered[0].cart.id, before.id);
+  const fresh = cart.view();
+  assert.notEqual(fresh.id, before.id);
+  assert.equal(fresh.lineItems.length, 0);
+  assert.deepEqual([fresh.currency, fresh.country, fresh.locale], ["EUR", "DE", "de-DE"]);
+  const archive = JSON.parse(storage.map.get("shop:orders"));
+  assert.equal(archive.length, 1);
+  assert.equal(archive[0].orderId, order.orderId);
+  assert.equal(archive[0].cart.status, "ordered");
+  assert.deepEqual(cart.orders().map((o) => o.orderId), [order.orderId]);
+  assert.equal(storage.map.has("shop:checkout"), false);
+  assert.equal(cart.pendingCheckout, null);
+
+  const stored = await (await fetch(`${api()}/orders/${order.orderId}`)).json();
+  assert.equal(stored.orderId, order.orderId);
+  assert.equal(stored.view.totals.total, before.totals.total);
+  cart.free();
+});
+
+test("a dropped response, then the retry: exactly one order", async () => {
+  const stockBefore = await stockOf("TSHIRT", 4);
+  const storage = memoryStorage();
+  const cart = openCart(storage);
+  const view = cart.addItem({ productId: "TSHIRT", variantId: 4, quantity: 3 });
+  const sent = [];
+  const answers = [];
+  const delays = [];
+  const order = await withFetch(
+    recording(sent, async (real, url, init, n) => {
+      const response = await real(url, init); // the server processes it ...
+      if (n === 1) {
+        await response.text();
+        throw new TypeError("fetch failed: the connection dropped"); // ... and the answer is lost
+      }
+      answers.push(response.headers.get("idempotent-replayed"));
+      return response;
+    }),
+    () => cart.checkout({ endpoint: api(), paymentMethodId: "pm_card_visa", sleep: (ms) => void delays.push(ms) }),
+  );
+  assert.equal(sent.length, 2);
+  assert.equal(sent[0].headers["X-Idempotency-Key"], sent[1].headers["X-Idempotency-Key"]);
+  assert.notEqual(sent[0].headers["X-Request-ID"], sent[1].headers["X-Request-ID"]);
+  assert.equal(sent[0].body, sent[1].body);
+  assert.deepEqual(answers, ["true"], "the second answer is the stored one");
+  assert.equal(delays.length, 1);
+  assert.equal(order.view.totals.total, view.totals.total);
+  assert.equal(await stockOf("TSHIRT", 4), stockBefore - 3, "stock taken once");
+  // The cart id is ordered once: another key for the same cart is refused with that order's id.
+  const again = await fetch(`${api()}/carts/${view.id}/checkout`, {
+    method: "POST",
+    headers: { "Content-Type": "application/json", "X-Idempotency-Key": "another-key" },
+    body: sent[0].body,
+  });
+  assert.equal(again.status, 409);
+  assert.equal((await again.json()).error.details.orderId, order.orderId);
+  assert.equal(cart.orders().length, 1);
+});
+
+test("a declined payment leaves the cart, its storage and the stock untouched", async () => {
+  const stockBefore = await stockOf("ROUTER-5G");
+  const storage = memoryStorage();
+  const cart = openCart(storage);
+  cart.addItem({ productId: "ROUTER-5G", quantity: 1 });
+  const before = cart.setShippingAddress({ country: "DE" });
+  const blob = storage.map.get("shop");
+  const events = [];
+  cart.on("ordered", (e) => events.push(e));
+  cart.on("change", (v) => events.push(v));
+  const error = await cart.checkout({ endpoint: api(), paymentMethodId: "pm_card_declined", sleep: noWait }).then(
+    () => assert.fail("a declined card must reject"),
+    (e) => e,
+  );
+  assert.ok(error instanceof Error);
+  assert.ok(isCheckoutError(error));
+  assert.equal(error.name, "CheckoutError");
+  assert.equal(error.code, "PAYMENT_FAILED");
+  assert.equal(error.status, 402);
+  assert.equal(error.details.declineCode, "card_declined");
+  assert.equal(cart.view(), before, "the very same view: nothing changed");
+  assert.equal(storage.map.get("shop"), blob);
+  assert.deepEqual([...storage.map.keys()].sort(), ["shop", "shop:catalog"], "no pending record, no archive");
+  assert.equal(cart.pendingCheckout, null);
+  assert.deepEqual(events, []);
+  assert.equal(await stockOf("ROUTER-5G"), stockBefore);
+
+  // The same cart then goes through with a card that works.
+  const order = await cart.checkout({ endpoint: api(), paymentMethodId: "pm_card_visa" });
+  assert.equal(order.view.totals.total, before.totals.total);
+  assert.equal(await stockOf("ROUTER-5G"), stockBefore - 1);
+});
+
+test("PRICE_CHANGED: acceptServerPrices adopts the server's prices, the retry is charged those", async () => {
+  // This client's catalog is stale: the mug costs 10.00 here, 12.90 on the server.
+  const stale = structuredClone(demoCatalog);
+  const mug = stale.products.find((p) => p.id === "MUG");
+  mug.prices = mug.prices.map((p) => (p.currency === "EUR" && !p.minQuantity ? { ...p, amount: "10.00" } : p));
+  mug.variants = mug.variants.map(({ prices, ...v }) => v);
+  const storage = memoryStorage();
+  const cart = openCart(storage, stale);
+  const mugLine = cart.addItem({ productId: "MUG", quantity: 2 }).lineItems[0];
+  const before = cart.addItem({ productId: "MS-365-BUS-BASIC", quantity: 1, attributes: { domain: "example.org" } });
+  assert.equal(mugLine.unitPrice, 1000);
+
+  const error = await cart.checkout({ endpoint: api(), paymentMethodId: "pm_card_visa" }).then(
+    () => assert.fail("stale prices must be refused"),
+    (e) => e,
+  );
+  assert.equal(error.code, "PRICE_CHANGED");
+  assert.equal(error.status, 409);
+  assert.equal(error.details.expected.total, before.totals.total);
+  assert.notEqual(error.details.actual.total, before.totals.total);
+  assert.equal(cart.view(), before, "the refusal changed nothing");
+  assert.equal(cart.pendingCheckout, null);
+
+  const changes = cart.acceptServerPrices(error.details);
+  assert.deepEqual(changes.map((c) => [c.lineItemId, c.name, c.quantity, c.oldUnitPrice, c.newUnitPrice, c.oldTotal, c.newTotal]), [
+    [mugLine.id, mugLine.name, 2, 1000, 1290, 2000, 2580],
+  ]);
+  assert.equal(changes.total.oldTotal, before.totals.total);
+  assert.equal(changes.total.newTotal, error.details.actual.total);
+  assert.equal(changes.total.difference, error.details.actual.total - before.totals.total);
+  const accepted = cart.view();
+  assert.equal(accepted.totals.total, error.details.actual.total, "the view shows the accepted prices");
+  assert.equal(accepted.lineItems[0].id, mugLine.id);
+  assert.equal(accepted.lineItems[0].unitPrice, 1290);
+  assert.equal(accepted.version, before.version, "accepting is not a change to the cart");
+
+  const order = await cart.checkout({ endpoint: api(), paymentMethodId: "pm_card_visa" });
+  assert.equal(order.view.totals.total, error.details.actual.total);
+  assert.equal(order.orders.find((o) => o.vendor === "merch").items[0].unitPrice, 12.9);
+});
+
+test("a checkout queued while offline is sent once: on `online`, not again at the next open", async () => {
+  const target = new EventTarget();
+  const saved = {
+    navigator: Object.getOwnPropertyDescriptor(globalThis, "navigator"),
+    addEventListener: globalThis.addEventListener,
+    removeEventListener: globalThis.removeEventListener,
+  };
+  const network = { onLine: false };
+  Object.defineProperty(globalThis, "navigator", { value: network, configurable: true, writable: true });
+  globalThis.addEventListener = target.addEventListener.bind(target);
+  globalThis.removeEventListener = target.removeEventListener.bind(target);
+  try {
+    const sent = [];
+    await withFetch(recording(sent), async () => {
+      const storage = memoryStorage();
+      const cart = openCart(storage);
+      const view = cart.addItem({ productId: "ROUTER-5G", quantity: 1 });
+      const ordered = new Promise((resolve) => cart.on("ordered", resolve));
+      const queued = await cart.checkout({ endpoint: api(), paymentMethodId: "pm_card_visa", whenOffline: "queue" });
+      assert.equal(queued.status, "queued");
+      assert.equal(queued.cartId, view.id);
+      assert.equal(cart.pendingCheckout.state, "queued");
+      assert.equal(cart.pendingCheckout.idempotencyKey, queued.idempotencyKey);
+      assert.equal(sent.length, 0, "nothing is sent while offline");
+      assert.equal(cart.view().id, view.id, "the cart stays until the order is placed");
+
+      network.onLine = true;
+      target.dispatchEvent(new Event("online"));
+      target.dispatchEvent(new Event("online")); // a second event while the first send runs
+      const event = await ordered;
+      assert.equal(sent.length, 1);
+      assert.equal(sent[0].headers["X-Idempotency-Key"], queued.idempotencyKey);
+      assert.equal(event.cart.id, view.id);
+      assert.equal(event.order.view.totals.total, view.totals.total);
+      assert.equal(cart.pendingCheckout, null);
+      assert.notEqual(cart.view().id, view.id);
+
+      // A reload and another `online`: nothing left to send.
+      const reloaded = openCart(storage);
+      target.dispatchEvent(new Event("online"));
+      await new Promise((resolve) => setTimeout(resolve, 0));
+      assert.equal(reloaded.pendingCheckout, null);
+      assert.equal(reloaded.orders().length, 1);
+      assert.equal(sent.length, 1, "sent exactly once");
+      cart.free();
+      reloaded.free();
+    });
+  } finally {
+    if (saved.navigator) Object.defineProperty(globalThis, "navigator", saved.navigator);
+    else delete globalThis.navigator;
+    globalThis.addEventListener = saved.addEventListener;
+    globalThis.removeEventListener = saved.removeEventListener;
+    if (saved.addEventListener === undefined) delete globalThis.addEventListener;
+    if (saved.removeEventListener === undefined) delete globalThis.removeEventListener;
+  }
+});
+
+test("a checkout queued while offline is sent at the next open (a reload), once", async () => {
+  const saved = Object.getOwnPropertyDescriptor(globalThis, "navigator");
+  const network = { onLine: false };
+  Object.defineProperty(globalThis, "navigator", { value: network, configurable: true, writable: true });
+  try {
+    const sent = [];
+    await withFetch(recording(sent), async () => {
+      const storage = memoryStorage();
+      const first = openCart(storage);
+      const view = first.addItem({ productId: "MUG", variantId: 3, quantity: 1 });
+      const queued = await first.checkout({ endpoint: api(), paymentMethodId: "pm_card_visa", whenOffline: "queue" });
+      assert.equal(queued.status, "queued");
+      first.free(); // the page goes away
+
+      network.onLine = true;
+      const second = openCart(storage);
+      assert.equal(second.view().id, view.id);
+      assert.equal(second.pendingCheckout.state, "queued");
+      const event = await new Promise((resolve) => second.on("ordered", resolve));
+      assert.equal(event.order.view.totals.total, view.totals.total);
+      assert.equal(sent.length, 1);
+      assert.equal(sent[0].headers["X-Idempotency-Key"], queued.idempotencyKey);
+      assert.equal(second.pendingCheckout, null);
+      assert.equal(second.orders().length, 1);
+
+      const third = openCart(storage);
+      await new Promise((resolve) => setTimeout(resolve, 0));
+      assert.equal(third.pendingCheckout, null);
+      assert.notEqual(third.view().id, view.id);
+      assert.equal(sent.length, 1, "sent exactly once");
+    });
+  } finally {
+    if (saved) Object.defineProperty(globalThis, "navigator", saved);
+    else delete globalThis.navigator;
+  }
+});
