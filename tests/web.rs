@@ -1,19 +1,21 @@
 //! The `Cart` class in headless Chromium (wasm-bindgen-test): persistence and reload, every kind of
 //! corrupt blob, a throwing storage, two instances on one storage acting as two tabs, `storage`
-//! events, the other events, subscriptions, view identity, and errors crossing the boundary.
+//! events, the other events, subscriptions, view identity, and errors crossing the boundary; and
+//! `checkout()` against a scripted fake `fetch` on `globalThis` (retries, keys, timeouts, errors,
+//! prices, archive, reload, offline queue). No test asserts on timing: waits go through `sleep`.
 //!
 //!   make test-wasm
 //!   (= CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner CHROMEDRIVER=/usr/bin/chromedriver \
 //!      cargo test --target wasm32-unknown-unknown --test web)
 #![cfg(target_arch = "wasm32")]
 
-use js_sys::{Function, Reflect, JSON};
+use js_sys::{Function, Object, Reflect, JSON};
 use serde_json::{json, Value};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 use wasm_bindgen_test::*;
-use wasm_cart::web::{is_cart_error, Cart};
+use wasm_cart::web::{is_cart_error, is_checkout_error, Cart};
 use wasm_cart::{snapshot, Timestamp};
 
 wasm_bindgen_test_configure!(run_in_browser);
@@ -59,6 +61,43 @@ export function dispatchStorage(key) {
 }
 export function tick() { return new Promise((resolve) => setTimeout(resolve, 0)); }
 export function local() { return localStorage; }
+// A scripted fetch on globalThis. Steps: {status, body, headers} | {network: true} | {hang: true}
+// (settles only when aborted) | {held: true} (settles when the test calls release(step)).
+export function installFetch(script) {
+  const queue = [...script];
+  const calls = [];
+  const held = [];
+  const original = globalThis.fetch;
+  const answer = (step) => step.network
+    ? Promise.reject(new TypeError("Failed to fetch"))
+    : Promise.resolve(new Response(step.body === undefined ? "" : JSON.stringify(step.body),
+        { status: step.status, headers: step.headers || {} }));
+  globalThis.fetch = function (url, init = {}) {
+    if (this !== undefined && this !== globalThis) throw new TypeError("Illegal invocation");
+    const call = { url: String(url), method: init.method, headers: { ...init.headers }, body: init.body, aborted: false };
+    calls.push(call);
+    init.signal?.addEventListener("abort", () => { call.aborted = true; });
+    const step = queue.length ? queue.shift() : { status: 599, body: { error: { code: "NO_SCRIPT", message: "unscripted" } } };
+    if (step.hang) {
+      return new Promise((_, reject) => init.signal?.addEventListener("abort", () => reject(new DOMException("The operation was aborted.", "AbortError"))));
+    }
+    if (step.held) return new Promise((resolve) => held.push((s) => resolve(answer(s))));
+    return answer(step);
+  };
+  return {
+    calls,
+    push(step) { queue.push(step); },
+    release(step) { const r = held.shift(); if (r) r(step); },
+    restore() { globalThis.fetch = original; },
+  };
+}
+export function sleepRecorder(delays) { return (ms) => { delays.push(ms); return Promise.resolve(); }; }
+export function setOnline(value) { Object.defineProperty(navigator, "onLine", { configurable: true, get: () => value }); }
+export function resetOnline() { delete navigator.onLine; }
+export function dispatchOnline() { globalThis.dispatchEvent(new Event("online")); }
+export function settled(promise) {
+  return promise.then((value) => ({ ok: true, value }), (error) => ({ ok: false, error }));
+}
 "#)]
 extern "C" {
     #[wasm_bindgen(js_name = memoryStorage)]
@@ -76,6 +115,17 @@ extern "C" {
     fn dispatch_storage(key: &str);
     fn tick() -> js_sys::Promise;
     fn local() -> JsValue;
+    #[wasm_bindgen(js_name = installFetch)]
+    fn install_fetch(script: JsValue) -> JsValue;
+    #[wasm_bindgen(js_name = sleepRecorder)]
+    fn sleep_recorder(delays: &js_sys::Array) -> JsValue;
+    #[wasm_bindgen(js_name = setOnline)]
+    fn set_online(value: bool);
+    #[wasm_bindgen(js_name = resetOnline)]
+    fn reset_online();
+    #[wasm_bindgen(js_name = dispatchOnline)]
+    fn dispatch_online();
+    fn settled(promise: &js_sys::Promise) -> js_sys::Promise;
 }
 
 const T0: f64 = 1_795_348_800_000.0; // 2026-11-21T12:00:00Z
@@ -782,4 +832,627 @@ fn snapshots_round_trip() {
     .unwrap();
     assert_cart_error(&e, "INVALID_SNAPSHOT");
     assert_eq!(rust(&get(&e, "details"))["reason"], json!("badChecksum"));
+}
+
+// ------------------------------------------------------------------------------------------------ checkout
+
+const API: &str = "/api/v1";
+
+/// The scripted fake fetch (see `installFetch`); restored when dropped.
+struct FakeFetch(JsValue);
+
+impl FakeFetch {
+    fn install(script: Value) -> FakeFetch {
+        FakeFetch(install_fetch(js(&script)))
+    }
+
+    fn calls(&self) -> Vec<JsValue> {
+        get(&self.0, "calls").unchecked_into::<js_sys::Array>().iter().collect()
+    }
+
+    fn push(&self, step: Value) {
+        let f: Function = get(&self.0, "push").unchecked_into();
+        f.call1(&self.0, &js(&step)).unwrap();
+    }
+
+    fn release(&self, step: Value) {
+        let f: Function = get(&self.0, "release").unchecked_into();
+        f.call1(&self.0, &js(&step)).unwrap();
+    }
+}
+
+impl Drop for FakeFetch {
+    fn drop(&mut self) {
+        let f: Function = get(&self.0, "restore").unchecked_into();
+        let _ = f.call0(&self.0);
+    }
+}
+
+fn header(call: &JsValue, name: &str) -> String {
+    get(&get(call, "headers"), name).as_string().unwrap_or_default()
+}
+
+/// A SPEC-B order answer for `view`.
+fn order_answer(order_id: &str, view: &JsValue) -> Value {
+    json!({"status": 200, "body": {
+        "orderId": order_id, "status": "confirmed", "confirmationNumber": "CONF-2026-11-21-ABC123",
+        "paymentMethodId": "pm_card_visa", "currency": "EUR", "total": 1, "createdAt": "2026-11-21T12:00:00Z",
+        "orders": [{"orderId": format!("{order_id}_store"), "vendor": "store", "status": "confirmed", "items": [],
+                    "subtotal": 1, "discountTotal": 0, "tax": 0, "total": 1}],
+        "cart": {}, "view": rust(view)}})
+}
+
+fn refusal(status: u16, code: &str, details: Value) -> Value {
+    json!({"status": status, "body": {"error": {"code": code, "message": format!("{code} (test)"), "details": details}}})
+}
+
+/// Checkout options: the API, a card, the recording `sleep`, plus `extra`.
+fn checkout_options(delays: &js_sys::Array, extra: Value) -> JsValue {
+    let mut o = json!({"endpoint": API, "paymentMethodId": "pm_card_visa"});
+    if let (Value::Object(o), Value::Object(extra)) = (&mut o, extra) {
+        o.extend(extra);
+    }
+    let o = js(&o);
+    set(&o, "sleep", &sleep_recorder(delays));
+    o
+}
+
+/// Awaits a promise: `Ok(value)` or `Err(rejection)`.
+async fn outcome(promise: js_sys::Promise) -> Result<JsValue, JsValue> {
+    let settled = JsFuture::from(settled(&promise)).await.unwrap();
+    if get(&settled, "ok").as_bool() == Some(true) {
+        Ok(get(&settled, "value"))
+    } else {
+        Err(get(&settled, "error"))
+    }
+}
+
+fn assert_checkout_error(e: &JsValue, expected: &str, status: u16) {
+    assert!(e.is_instance_of::<js_sys::Error>(), "not an Error: {e:?}");
+    assert_eq!(get(e, "name").as_string().as_deref(), Some("CheckoutError"));
+    assert_eq!(code(e), expected, "message: {:?}", get(e, "message").as_string());
+    assert_eq!(get(e, "status").as_f64(), Some(f64::from(status)));
+    assert!(get(e, "details").is_object(), "details must be an object");
+    assert!(is_checkout_error(e.clone()));
+    assert!(!is_cart_error(e.clone()));
+}
+
+/// A cart on a fresh memory storage with two mugs and a tee.
+fn filled_cart(storage: &JsValue) -> (Cart, JsValue) {
+    let cart = Cart::open(options(storage, "shop", json!({"locale": "de-DE"}))).unwrap();
+    cart.add_item(item("mug", 2)).unwrap();
+    let v = cart.add_item(item("tee", 1)).unwrap();
+    (cart, v)
+}
+
+#[wasm_bindgen_test]
+async fn checkout_retries_with_one_idempotency_key_and_new_request_ids() {
+    let storage = memory_storage();
+    let (cart, v) = filled_cart(&storage);
+    let id = get(&v, "id").as_string().unwrap();
+    let fake = FakeFetch::install(
+        json!([{"network": true}, refusal(503, "UNAVAILABLE", json!({})), order_answer("ord_1", &v)]),
+    );
+    let delays = js_sys::Array::new();
+    let order = outcome(cart.checkout(checkout_options(
+        &delays,
+        json!({"customerId": "cust_1", "poNumber": "PO-1"}),
+    )))
+    .await
+    .unwrap();
+    assert_eq!(get(&order, "orderId").as_string().as_deref(), Some("ord_1"));
+    assert_eq!(get(&order, "protocol").as_string().as_deref(), Some("spec-b"));
+    let calls = fake.calls();
+    assert_eq!(calls.len(), 3);
+    let keys: Vec<String> = calls.iter().map(|c| header(c, "X-Idempotency-Key")).collect();
+    assert!(keys[0].starts_with(&format!("{id}-v")), "{keys:?}");
+    assert!(
+        keys.iter().all(|k| *k == keys[0]),
+        "one key for every attempt: {keys:?}"
+    );
+    let mut ids: Vec<String> = calls.iter().map(|c| header(c, "X-Request-ID")).collect();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), 3, "a new request id per attempt");
+    for c in &calls {
+        assert_eq!(
+            get(c, "url").as_string().unwrap(),
+            format!("/api/v1/carts/{id}/checkout")
+        );
+        assert_eq!(get(c, "method").as_string().as_deref(), Some("POST"));
+        assert_eq!(header(c, "Content-Type"), "application/json");
+        assert_eq!(get(c, "body").as_string(), get(&calls[0], "body").as_string());
+    }
+    let body: Value = serde_json::from_str(&get(&calls[0], "body").as_string().unwrap()).unwrap();
+    assert_eq!(body["paymentMethodId"], json!("pm_card_visa"));
+    assert_eq!(body["customerId"], json!("cust_1"));
+    assert_eq!(body["poNumber"], json!("PO-1"));
+    assert_eq!(body["cart"]["items"][0]["productId"], json!("mug"));
+    assert_eq!(body["cart"]["expected"]["total"], rust(&v)["totals"]["total"]);
+    // Two waits, each within its backoff step (500 ms doubling, half of it random).
+    let delays: Vec<f64> = delays.iter().map(|d| d.as_f64().unwrap()).collect();
+    assert_eq!(delays.len(), 2);
+    assert!((250.0..=500.0).contains(&delays[0]), "{delays:?}");
+    assert!((500.0..=1000.0).contains(&delays[1]), "{delays:?}");
+    drop(cart);
+}
+
+#[wasm_bindgen_test]
+async fn checkout_honours_retry_after_and_rate_limit_reset() {
+    let storage = memory_storage();
+    let (cart, v) = filled_cart(&storage);
+    let reset = (js_sys::Date::now() / 1000.0).floor() + 4.0;
+    let fake = FakeFetch::install(json!([
+        {"status": 429, "headers": {"Retry-After": "2"}, "body": {"error": {"code": "RATE_LIMITED", "message": "slow down"}}},
+        {"status": 429, "headers": {"X-RateLimit-Reset": reset.to_string()}, "body": {"error": {"code": "RATE_LIMITED", "message": "slow down"}}},
+        {"status": 503, "headers": {"Retry-After": "Thu, 01 Jan 1970 00:00:00 GMT"}},
+        order_answer("ord_2", &v)
+    ]));
+    let delays = js_sys::Array::new();
+    outcome(cart.checkout(checkout_options(&delays, json!({}))))
+        .await
+        .unwrap();
+    assert_eq!(fake.calls().len(), 4);
+    let delays: Vec<f64> = delays.iter().map(|d| d.as_f64().unwrap()).collect();
+    assert_eq!(delays[0], 2000.0, "Retry-After: 2 seconds");
+    assert!(
+        (3000.0..=4000.0).contains(&delays[1]),
+        "until X-RateLimit-Reset: {delays:?}"
+    );
+    assert!(
+        (1000.0..=2000.0).contains(&delays[2]),
+        "a date in the past: the backoff: {delays:?}"
+    );
+    drop(fake);
+
+    // A server that wants a longer pause than retryMaxMs ends the retries: RATE_LIMITED, the cart kept.
+    drop(cart);
+    let (cart, v) = filled_cart(&memory_storage());
+    let fake = FakeFetch::install(json!([
+        {"status": 429, "headers": {"Retry-After": "120"}, "body": {"error": {"code": "RATE_LIMITED", "message": "slow down"}}}
+    ]));
+    let delays = js_sys::Array::new();
+    let e = outcome(cart.checkout(checkout_options(&delays, json!({"retryMaxMs": 30000}))))
+        .await
+        .unwrap_err();
+    assert_checkout_error(&e, "RATE_LIMITED", 429);
+    assert_eq!(rust(&get(&e, "details"))["retryAfterMs"], json!(120000));
+    assert_eq!((fake.calls().len(), delays.length()), (1, 0));
+    assert!(Object::is(&view(&cart), &v));
+    drop(cart);
+}
+
+#[wasm_bindgen_test]
+async fn a_checkout_attempt_that_times_out_is_aborted() {
+    let storage = memory_storage();
+    let (cart, v) = filled_cart(&storage);
+    let fake = FakeFetch::install(json!([{"hang": true}, order_answer("ord_3", &v)]));
+    let delays = js_sys::Array::new();
+    let order = outcome(cart.checkout(checkout_options(&delays, json!({"timeoutMs": 10}))))
+        .await
+        .unwrap();
+    assert_eq!(get(&order, "orderId").as_string().as_deref(), Some("ord_3"));
+    let calls = fake.calls();
+    assert_eq!(calls.len(), 2);
+    assert_eq!(
+        get(&calls[0], "aborted").as_bool(),
+        Some(true),
+        "the hanging request was aborted"
+    );
+    assert_eq!(get(&calls[1], "aborted").as_bool(), Some(false));
+    assert_eq!(
+        header(&calls[0], "X-Idempotency-Key"),
+        header(&calls[1], "X-Idempotency-Key")
+    );
+    drop(fake);
+
+    // Without retries: TIMEOUT; the outcome is unknown, so the key is kept ("failed").
+    let (cart, _) = filled_cart(&memory_storage());
+    let _fake = FakeFetch::install(json!([{"hang": true}]));
+    let e = outcome(cart.checkout(checkout_options(&delays, json!({"timeoutMs": 10, "retries": 0}))))
+        .await
+        .unwrap_err();
+    assert_checkout_error(&e, "TIMEOUT", 0);
+    let pending = cart.pending_checkout().unwrap();
+    assert_eq!(get(&pending, "state").as_string().as_deref(), Some("failed"));
+}
+
+#[wasm_bindgen_test]
+async fn refusals_reject_with_checkout_errors_and_leave_the_cart_as_it_was() {
+    let storage = memory_storage();
+    let (cart, v) = filled_cart(&storage);
+    let blob = stored(&storage, "shop");
+    let log = events();
+    listen(&cart, &log, "change");
+    listen(&cart, &log, "ordered");
+    let cases = [
+        (400, "EMPTY_CART", json!({"issues": []})),
+        (
+            402,
+            "PAYMENT_FAILED",
+            json!({"paymentMethodId": "pm_card_visa", "declineCode": "card_declined"}),
+        ),
+        (
+            409,
+            "INVENTORY_UNAVAILABLE",
+            json!({"productId": "mug", "available": 1, "requested": 2}),
+        ),
+        (422, "INVALID_PROMO_CODE", json!({"field": "promoCode"})),
+    ];
+    for (status, expected, details) in cases {
+        let fake = FakeFetch::install(json!([refusal(status, expected, details.clone())]));
+        let delays = js_sys::Array::new();
+        let e = outcome(cart.checkout(checkout_options(&delays, json!({}))))
+            .await
+            .unwrap_err();
+        assert_checkout_error(&e, expected, status);
+        assert_eq!(rust(&get(&e, "details")), details);
+        assert_eq!(fake.calls().len(), 1, "{expected}: a refusal is not retried");
+        assert!(Object::is(&view(&cart), &v), "{expected}: the cart is as it was");
+        assert_eq!(stored(&storage, "shop"), blob);
+        assert_eq!(stored(&storage, "shop:checkout"), None, "{expected}: no pending record");
+        assert_eq!(stored(&storage, "shop:orders"), None);
+        assert!(cart.pending_checkout().unwrap().is_null());
+    }
+    // A 5xx after every retry: the server's code and status, the key kept (the outcome is unknown).
+    let fake = FakeFetch::install(json!([
+        refusal(500, "INTERNAL_ERROR", json!({})),
+        refusal(502, "BAD_GATEWAY", json!({}))
+    ]));
+    let delays = js_sys::Array::new();
+    let e = outcome(cart.checkout(checkout_options(&delays, json!({"retries": 1}))))
+        .await
+        .unwrap_err();
+    assert_checkout_error(&e, "BAD_GATEWAY", 502);
+    assert_eq!(rust(&get(&e, "details"))["attempts"], json!(2));
+    assert_eq!(fake.calls().len(), 2);
+    assert!(Object::is(&view(&cart), &v));
+    assert!(recorded(&log).is_empty(), "no event");
+    drop(fake);
+
+    // Refused before any request: bad options, an empty cart.
+    let fake = FakeFetch::install(json!([]));
+    let e = outcome(cart.checkout(js(&json!({"paymentMethodId": "pm_card_visa"}))))
+        .await
+        .unwrap_err();
+    assert_checkout_error(&e, "INVALID_REQUEST", 0);
+    assert_eq!(rust(&get(&e, "details"))["field"], json!("endpoint"));
+    let empty = Cart::open(options(&memory_storage(), "empty", json!({}))).unwrap();
+    let e = outcome(empty.checkout(checkout_options(&delays, json!({}))))
+        .await
+        .unwrap_err();
+    assert_checkout_error(&e, "EMPTY_CART", 0);
+    assert_eq!(fake.calls().len(), 0);
+}
+
+#[wasm_bindgen_test]
+async fn price_changed_then_accepted_prices_then_a_successful_checkout() {
+    let storage = memory_storage();
+    let (cart, v) = filled_cart(&storage);
+    let mug = at(&get(&v, "lineItems"), 0);
+    // The server's view: the same cart priced with a mug at 12.00, its own line ids.
+    let server = Cart::open(options(&memory_storage(), "server", json!({}))).unwrap();
+    server.set_catalog(js(&catalog_with("12.00"))).unwrap();
+    server.add_item(item("mug", 2)).unwrap();
+    let mut server_view = rust(&server.add_item(item("tee", 1)).unwrap());
+    server_view["id"] = rust(&get(&v, "id"));
+    for (i, line) in server_view["lineItems"].as_array_mut().unwrap().iter_mut().enumerate() {
+        line["id"] = json!(format!("li_server_{i}"));
+    }
+    let ours = rust(&v)["totals"].clone();
+    let theirs = server_view["totals"].clone();
+    let totals = |t: &Value| {
+        json!({"subtotal": t["subtotal"], "discountTotal": t["discountTotal"],
+        "shippingTotal": t["shippingTotal"], "taxTotal": t["taxTotal"], "total": t["total"]})
+    };
+    let details = json!({"expected": totals(&ours), "actual": totals(&theirs),
+        "differences": ["subtotal", "taxTotal", "total"], "view": server_view});
+    let fake = FakeFetch::install(json!([refusal(409, "PRICE_CHANGED", details.clone())]));
+    let delays = js_sys::Array::new();
+    let e = outcome(cart.checkout(checkout_options(&delays, json!({}))))
+        .await
+        .unwrap_err();
+    assert_checkout_error(&e, "PRICE_CHANGED", 409);
+    assert!(Object::is(&view(&cart), &v));
+
+    let log = events();
+    listen(&cart, &log, "change");
+    let changes = cart.accept_server_prices(get(&e, "details")).unwrap();
+    let lines = rust(&changes);
+    assert_eq!(
+        lines,
+        json!([{"lineItemId": get(&mug, "id").as_string(), "productId": "mug", "name": "Mug", "quantity": 2,
+                "oldUnitPrice": 1000, "newUnitPrice": 1200, "oldTotal": 2000, "newTotal": 2400}])
+    );
+    let total = rust(&get(&changes, "total"));
+    assert_eq!(total["oldTotal"], ours["total"]);
+    assert_eq!(total["newTotal"], theirs["total"]);
+    assert_eq!(total["difference"], json!(400));
+    let accepted = view(&cart);
+    assert_eq!(rust(&accepted)["totals"], theirs, "the view shows the server's prices");
+    assert_eq!(rust(&at(&get(&accepted, "lineItems"), 0))["id"], rust(&mug)["id"]);
+    assert_eq!(get(&accepted, "version").as_f64(), get(&v, "version").as_f64());
+    assert_eq!(recorded(&log).len(), 1, "one change event");
+
+    // The retry sends the accepted totals, under a new key (the body changed), and goes through.
+    fake.push(order_answer("ord_4", &accepted));
+    let order = outcome(cart.checkout(checkout_options(&delays, json!({}))))
+        .await
+        .unwrap();
+    assert_eq!(get(&order, "orderId").as_string().as_deref(), Some("ord_4"));
+    let calls = fake.calls();
+    let body: Value = serde_json::from_str(&get(&calls[1], "body").as_string().unwrap()).unwrap();
+    assert_eq!(body["cart"]["expected"], totals(&theirs));
+    assert_ne!(
+        header(&calls[0], "X-Idempotency-Key"),
+        header(&calls[1], "X-Idempotency-Key")
+    );
+
+    // Accepting prices for a cart that changed since is refused.
+    let (other, _) = filled_cart(&memory_storage());
+    other.add_item(item("mug", 1)).unwrap();
+    let e = other.accept_server_prices(js(&details)).unwrap_err();
+    assert_cart_error(&e, "INVALID_REQUEST");
+}
+
+#[wasm_bindgen_test]
+async fn an_accepted_quote_ends_when_the_cart_changes() {
+    let storage = memory_storage();
+    let (cart, v) = filled_cart(&storage);
+    let mut server_view = rust(&v);
+    server_view["totals"]["total"] = json!(rust(&v)["totals"]["total"].as_i64().unwrap() + 100);
+    server_view["totals"]["shippingTotal"] = json!(599);
+    let changes = cart
+        .accept_server_prices(js(&json!({"code": "PRICE_CHANGED", "details": {"view": server_view}})))
+        .unwrap();
+    assert_eq!(rust(&changes), json!([]), "no line moved");
+    assert_eq!(
+        rust(&get(&changes, "total"))["fields"],
+        json!(["shippingTotal", "total"])
+    );
+    assert_eq!(rust(&view(&cart))["totals"]["total"], server_view["totals"]["total"]);
+    let after = cart.add_item(item("mug", 1)).unwrap();
+    assert_eq!(rust(&after)["totals"]["subtotal"], json!(5000), "local prices again");
+    assert_ne!(rust(&after)["totals"]["total"], server_view["totals"]["total"]);
+}
+
+#[wasm_bindgen_test]
+async fn success_archives_the_order_starts_a_new_cart_and_tells_every_tab() {
+    clear_local("t-checkout");
+    let a = Cart::open(options(
+        &JsValue::from_str("local"),
+        "t-checkout",
+        json!({"locale": "de-DE"}),
+    ))
+    .unwrap();
+    a.add_item(item("mug", 2)).unwrap();
+    let v = a
+        .set_shipping_address(js(&json!({"country": "DE", "city": "Berlin"})))
+        .unwrap();
+    let b = Cart::open(options(&JsValue::from_str("local"), "t-checkout", json!({}))).unwrap();
+    let (log_a, log_b) = (events(), events());
+    listen(&a, &log_a, "ordered");
+    listen(&a, &log_a, "change");
+    listen(&b, &log_b, "ordered");
+    let _fake = FakeFetch::install(json!([order_answer("ord_5", &v)]));
+    let delays = js_sys::Array::new();
+    let order = outcome(a.checkout(checkout_options(&delays, json!({})))).await.unwrap();
+
+    let got = recorded(&log_a);
+    let names: Vec<&str> = got.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(names, ["ordered", "change"]);
+    let ordered = rust(&got[0].1);
+    assert_eq!(ordered["order"]["orderId"], json!("ord_5"));
+    assert_eq!(ordered["cart"]["status"], json!("ordered"));
+    assert_eq!(ordered["cart"]["id"], rust(&v)["id"]);
+    assert_eq!(ordered["cart"]["totals"], rust(&v)["totals"]);
+    assert_eq!(rust(&order), ordered["order"]);
+    let fresh = rust(&view(&a));
+    assert_ne!(fresh["id"], rust(&v)["id"]);
+    assert_eq!(fresh["status"], json!("active"));
+    assert_eq!(fresh["lineItems"], json!([]));
+    assert_eq!(
+        (fresh["currency"].clone(), fresh["locale"].clone()),
+        (json!("EUR"), json!("de-DE"))
+    );
+    let archive: Value = serde_json::from_str(&stored(&local(), "t-checkout:orders").unwrap()).unwrap();
+    assert_eq!(archive.as_array().unwrap().len(), 1);
+    assert_eq!(archive[0]["orderId"], json!("ord_5"));
+    assert_eq!(archive[0]["cartId"], rust(&v)["id"]);
+    assert_eq!(archive[0]["cart"]["status"], json!("ordered"));
+    assert_eq!(archive[0]["order"]["orderId"], json!("ord_5"));
+    assert_eq!(rust(&a.orders().unwrap()), archive);
+    assert_eq!(stored(&local(), "t-checkout:checkout"), None);
+
+    // The other tab learns it from the storage event: same order, then the new cart.
+    dispatch_storage("t-checkout");
+    let got = recorded(&log_b);
+    assert_eq!(got.len(), 1);
+    assert_eq!(rust(&got[0].1)["order"]["orderId"], json!("ord_5"));
+    assert_eq!(rust(&got[0].1)["cart"]["id"], rust(&v)["id"]);
+    assert_eq!(rust(&view(&b))["id"], fresh["id"]);
+    drop((a, b));
+    clear_local("t-checkout");
+}
+
+#[wasm_bindgen_test]
+async fn the_idempotency_key_survives_a_reload() {
+    // A checkout without an answer (503 and no retries left): the key stays with the cart version.
+    let storage = memory_storage();
+    let (a, v) = filled_cart(&storage);
+    let fake = FakeFetch::install(json!([refusal(503, "UNAVAILABLE", json!({}))]));
+    let delays = js_sys::Array::new();
+    let e = outcome(a.checkout(checkout_options(&delays, json!({"retries": 0}))))
+        .await
+        .unwrap_err();
+    assert_checkout_error(&e, "UNAVAILABLE", 503);
+    let first_key = header(&fake.calls()[0], "X-Idempotency-Key");
+    drop(a);
+    // The reload does not send it on its own (the shopper saw it fail) ...
+    let b = Cart::open(options(&storage, "shop", json!({}))).unwrap();
+    next_tick().await;
+    assert_eq!(fake.calls().len(), 1);
+    let pending = rust(&b.pending_checkout().unwrap());
+    assert_eq!(
+        (pending["state"].clone(), pending["idempotencyKey"].clone()),
+        (json!("failed"), json!(first_key))
+    );
+    // ... but checking the same cart out again reuses the key, so the server can replay its answer.
+    fake.push(order_answer("ord_6", &v));
+    outcome(b.checkout(checkout_options(&delays, json!({})))).await.unwrap();
+    assert_eq!(header(&fake.calls()[1], "X-Idempotency-Key"), first_key);
+    assert!(b.pending_checkout().unwrap().is_null());
+    drop(fake);
+
+    // A page that goes away mid-request: the next open sends it again with the same key.
+    let storage = memory_storage();
+    let (a, v) = filled_cart(&storage);
+    let fake = FakeFetch::install(json!([{"held": true}, {"held": true}]));
+    let first = a.checkout(checkout_options(&delays, json!({"retries": 0})));
+    next_tick().await;
+    assert_eq!(fake.calls().len(), 1);
+    assert_eq!(
+        get(&a.pending_checkout().unwrap(), "state").as_string().as_deref(),
+        Some("sending")
+    );
+    let b = Cart::open(options(&storage, "shop", json!({}))).unwrap();
+    let log = events();
+    listen(&b, &log, "ordered");
+    next_tick().await;
+    let calls = fake.calls();
+    assert_eq!(calls.len(), 2, "the reload resumed the checkout");
+    assert_eq!(
+        header(&calls[0], "X-Idempotency-Key"),
+        header(&calls[1], "X-Idempotency-Key")
+    );
+    assert_eq!(get(&calls[0], "body").as_string(), get(&calls[1], "body").as_string());
+    // The server answers both with the same (replayed) order: one order, archived once.
+    fake.release(order_answer("ord_7", &v));
+    fake.release(order_answer("ord_7", &v));
+    let order = outcome(first).await.unwrap();
+    for _ in 0..3 {
+        next_tick().await;
+    }
+    assert_eq!(get(&order, "orderId").as_string().as_deref(), Some("ord_7"));
+    assert_eq!(recorded(&log).len(), 1);
+    let archive: Value = serde_json::from_str(&stored(&storage, "shop:orders").unwrap()).unwrap();
+    assert_eq!(archive.as_array().unwrap().len(), 1);
+    assert_eq!(stored(&storage, "shop:checkout"), None);
+}
+
+#[wasm_bindgen_test]
+async fn a_checkout_queued_offline_is_sent_once_when_back_online() {
+    let storage = memory_storage();
+    let (cart, v) = filled_cart(&storage);
+    let log = events();
+    listen(&cart, &log, "ordered");
+    let fake = FakeFetch::install(json!([order_answer("ord_8", &v)]));
+    let delays = js_sys::Array::new();
+    set_online(false);
+    // Offline without "queue": refused at once, nothing stored.
+    let e = outcome(cart.checkout(checkout_options(&delays, json!({}))))
+        .await
+        .unwrap_err();
+    assert_checkout_error(&e, "OFFLINE", 0);
+    assert_eq!(stored(&storage, "shop:checkout"), None);
+    let queued = outcome(cart.checkout(checkout_options(&delays, json!({"whenOffline": "queue"}))))
+        .await
+        .unwrap();
+    assert_eq!(rust(&queued)["status"], json!("queued"));
+    assert_eq!(fake.calls().len(), 0);
+    let record: Value = serde_json::from_str(&stored(&storage, "shop:checkout").unwrap()).unwrap();
+    assert_eq!(record["state"], json!("queued"));
+    assert_eq!(record["idempotencyKey"], rust(&queued)["idempotencyKey"]);
+    dispatch_online(); // still offline: a spurious event sends nothing
+    next_tick().await;
+    assert_eq!(fake.calls().len(), 0);
+
+    set_online(true);
+    dispatch_online();
+    dispatch_online();
+    for _ in 0..5 {
+        next_tick().await;
+    }
+    reset_online();
+    assert_eq!(fake.calls().len(), 1, "sent once");
+    assert_eq!(
+        header(&fake.calls()[0], "X-Idempotency-Key"),
+        record["idempotencyKey"].as_str().unwrap()
+    );
+    let got = recorded(&log);
+    assert_eq!(got.len(), 1);
+    assert_eq!(rust(&got[0].1)["order"]["orderId"], json!("ord_8"));
+    assert_eq!(stored(&storage, "shop:checkout"), None);
+    assert_ne!(rust(&view(&cart))["id"], rust(&v)["id"]);
+    dispatch_online();
+    next_tick().await;
+    assert_eq!(fake.calls().len(), 1);
+}
+
+#[wasm_bindgen_test]
+async fn a_queued_checkout_the_server_refuses_raises_error() {
+    let storage = memory_storage();
+    let (cart, v) = filled_cart(&storage);
+    let fake = FakeFetch::install(
+        json!([{"network": true}, refusal(402, "PAYMENT_FAILED", json!({"declineCode": "card_declined"}))]),
+    );
+    let delays = js_sys::Array::new();
+    // Network errors after every retry with "queue": queued (it may be offline without knowing).
+    let queued = outcome(cart.checkout(checkout_options(&delays, json!({"whenOffline": "queue", "retries": 0}))))
+        .await
+        .unwrap();
+    assert_eq!(rust(&queued)["status"], json!("queued"));
+    drop(cart);
+    let reopened = Cart::open(options(&storage, "shop", json!({}))).unwrap();
+    let log = events();
+    listen(&reopened, &log, "error");
+    listen(&reopened, &log, "ordered");
+    for _ in 0..5 {
+        next_tick().await;
+    }
+    assert_eq!(fake.calls().len(), 2);
+    let got = recorded(&log);
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0].0, "error");
+    assert_checkout_error(&got[0].1, "PAYMENT_FAILED", 402);
+    assert_eq!(stored(&storage, "shop:checkout"), None);
+    assert_eq!(rust(&view(&reopened))["id"], rust(&v)["id"], "the cart stays");
+}
+
+#[wasm_bindgen_test]
+async fn other_protocols_run_the_core_plans_over_fetch() {
+    let storage = memory_storage();
+    let (cart, v) = filled_cart(&storage);
+    let total = rust(&v)["totals"]["total"].clone();
+    let fake = FakeFetch::install(json!([
+        {"status": 201, "body": {"id": "ct-1", "version": 2, "totalPrice": {"centAmount": total, "currencyCode": "EUR"}}},
+        {"status": 201, "body": {"id": "ord-ct-1", "orderNumber": "2026-0001"}}
+    ]));
+    let delays = js_sys::Array::new();
+    let o = checkout_options(
+        &delays,
+        json!({"protocol": "commercetools", "token": "tok", "endpoint": "https://ct.example/p"}),
+    );
+    let order = outcome(cart.checkout(o)).await.unwrap();
+    assert_eq!(
+        rust(&order),
+        json!({"protocol": "commercetools", "status": "placed", "orderId": "ord-ct-1",
+               "orders": [{"orderId": "ord-ct-1", "vendor": null, "orderNumber": "2026-0001"}],
+               "remoteCartId": "ct-1", "remoteTotal": total})
+    );
+    let calls = fake.calls();
+    assert_eq!(
+        get(&calls[0], "url").as_string().as_deref(),
+        Some("https://ct.example/p/me/carts")
+    );
+    assert_eq!(header(&calls[0], "Authorization"), "Bearer tok");
+    assert_eq!(
+        get(&calls[1], "url").as_string().as_deref(),
+        Some("https://ct.example/p/me/orders")
+    );
+    assert_ne!(rust(&view(&cart))["id"], rust(&v)["id"], "ordered: a new cart");
+    assert_eq!(
+        rust(&cart.orders().unwrap())[0]["order"]["protocol"],
+        json!("commercetools")
+    );
 }

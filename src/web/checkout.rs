@@ -779,6 +779,10 @@ async fn send(
             Err(e)
         }
         Exchange::NoAnswer(failure) => {
+            // Another page (the same key, resumed at its open) may have placed the order meanwhile.
+            if let Some(order) = archived_order_of(rc, &record.cart_id) {
+                return Ok(finish(rc, &record.cart, Some(&record.idempotency_key), order));
+            }
             let e = failure.to_error(record.attempts);
             if was_queued || (failure.is_network() && queue_on_network_error) {
                 record.state = RecordState::Queued;
@@ -817,6 +821,12 @@ async fn recover(record: &CheckoutRecord, details: &Value, options: &SendOptions
         }
         _ => None,
     }
+}
+
+/// The order of `cart_id` if `<storageKey>:orders` already holds it.
+fn archived_order_of(rc: &Rc<RefCell<Inner>>, cart_id: &str) -> Option<Value> {
+    let inner = rc.try_borrow().ok()?;
+    archived(&inner.persist, cart_id).map(|a| a.order)
 }
 
 /// Raises an `error` event.

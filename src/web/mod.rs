@@ -45,6 +45,8 @@ use std::collections::BTreeMap;
 use std::rc::{Rc, Weak};
 use storage::{Persistence, Store};
 use view::ViewCache;
+
+pub use checkout::is_checkout_error;
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::prelude::*;
 
