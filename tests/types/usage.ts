@@ -1,8 +1,9 @@
 // Compiled with `tsc --noEmit --strict -p tests/types` (make test-types) against pkg/wasm_cart.d.ts:
 // everything a storefront writes against the package must type-check, and the mistakes marked
 // `@ts-expect-error` must not.
-import init, { Cart, isCartError } from "wasm-cart";
+import init, { Cart, isCartError, isCheckoutError } from "wasm-cart";
 import type {
+  ArchivedOrder,
   CartAction,
   CartError,
   CartErrorCode,
@@ -10,6 +11,13 @@ import type {
   CartOptions,
   CartView,
   Catalog,
+  CheckoutError,
+  CheckoutOptions,
+  CheckoutResult,
+  OrderedEvent,
+  PendingCheckout,
+  PriceDifference,
+  PriceDifferences,
   LineView,
   MergeReport,
   Persistence,
@@ -131,11 +139,16 @@ async function main(): Promise<void> {
   // Events, typed by name.
   const offChange = cart.on("change", (v) => console.log(v.totals.total));
   cart.on("error", (e) => {
-    const code: CartErrorCode = e.code;
-    console.log(code, e.message, e.details["corruptKey"]);
+    if (e.name === "CartError") {
+      const code: CartErrorCode = e.code;
+      console.log(code, e.message, e.details["corruptKey"]);
+    } else {
+      const status: number = e.status; // a queued checkout the server refused
+      console.log(e.code, status);
+    }
   });
   cart.on("expired", (old) => console.log(old.id));
-  cart.on("ordered", (v) => console.log(v.status));
+  cart.on("ordered", (e: OrderedEvent) => console.log(e.cart.status, e.order?.orderId));
   // @ts-expect-error no such event
   cart.on("click", () => {});
   // @ts-expect-error error listeners get a CartError, not a view
@@ -167,6 +180,63 @@ async function main(): Promise<void> {
   console.log(persistence, report, copy.view().id);
   copy.free();
   guest[Symbol.dispose]();
+
+  await checkout(cart);
+}
+
+/** Checkout (DESIGN §8): options, results, errors, accepted prices, the pending record, the archive. */
+async function checkout(cart: Cart): Promise<void> {
+  const options: CheckoutOptions = {
+    endpoint: "/api/v1",
+    paymentMethodId: "pm_card_visa",
+    customerId: "cust_42",
+    poNumber: "PO-1",
+    whenOffline: "queue",
+    timeoutMs: 10_000,
+    retries: 3,
+    sleep: async (ms) => void ms,
+  };
+  // @ts-expect-error the endpoint is required
+  void cart.checkout({ paymentMethodId: "pm_card_visa" });
+  // @ts-expect-error whenOffline is "fail" | "queue"
+  void cart.checkout({ endpoint: "/api/v1", whenOffline: "retry" });
+  // @ts-expect-error unknown protocol
+  void cart.checkout({ endpoint: "/api/v1", protocol: "magento" });
+  void cart.checkout({ endpoint: "https://ct.example/p", protocol: "commercetools", token: "t" });
+  try {
+    const result: CheckoutResult = await cart.checkout(options);
+    if (result.status === "queued") {
+      const key: string = result.idempotencyKey;
+      console.log("queued", key);
+    } else if (result.protocol === "spec-b") {
+      const charged: number = result.view.totals.total;
+      const vendors: string[] = result.orders.map((o) => o.vendor);
+      console.log(result.orderId, result.confirmationNumber, result.estimatedDelivery, charged, vendors);
+    } else {
+      console.log(result.protocol, result.orders[0]?.orderNumber, result.remoteTotal);
+    }
+  } catch (e: unknown) {
+    if (isCheckoutError(e)) {
+      const err: CheckoutError = e;
+      const status: number = err.status;
+      if (err.code === "PRICE_CHANGED") {
+        const changes: PriceDifferences = cart.acceptServerPrices(err.details);
+        const first: PriceDifference | undefined = changes[0];
+        console.log(first?.lineItemId, first?.oldUnitPrice, first?.newTotal, changes.total.difference, changes.total.fields);
+        cart.acceptServerPrices(err);
+        // @ts-expect-error the differences are read-only
+        changes.total.newTotal = 0;
+      }
+      if (err.code === "PAYMENT_FAILED" || err.code === "SOME_SERVER_CODE") console.log(status, err.details["declineCode"]);
+    }
+  }
+  const pending: PendingCheckout | null = cart.pendingCheckout;
+  if (pending?.state === "queued") console.log(pending.idempotencyKey);
+  const resumed: CheckoutResult | null = await cart.resumeCheckout({ retries: 1 });
+  const discarded: boolean = cart.discardPendingCheckout();
+  const orders: ArchivedOrder[] = cart.orders();
+  const catalogInUse: Catalog = cart.catalog();
+  console.log(resumed, discarded, orders[0]?.order.orderId, catalogInUse.version);
 }
 
 /** React's signature, to check that `cart.subscribe` and `cart.view` fit it. */
