@@ -298,8 +298,10 @@ fn new_idempotency_key(cart: &CartState) -> String {
     format!("{}-v{}-{}", cart.id(), cart.version(), random_hex(8))
 }
 
+/// `setTimeout(callback, ms)`; `ms` is capped at 2^31 - 1, beyond which timers fire at once.
 fn set_timeout(callback: &JsValue, ms: u64) -> Option<JsValue> {
-    js::call_method(&js::global(), "setTimeout", &[callback, &JsValue::from_f64(ms as f64)]).ok()
+    let ms = ms.min(2_147_483_647) as f64;
+    js::call_method(&js::global(), "setTimeout", &[callback, &JsValue::from_f64(ms)]).ok()
 }
 
 fn clear_timeout(id: &JsValue) {
