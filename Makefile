@@ -48,7 +48,7 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund
 	@touch $@
 
-test: setup lint test-native test-server test-wasm test-node test-types
+test: setup lint test-native test-server test-wasm test-node test-types test-e2e
 
 lint:
 	cargo fmt --all --check

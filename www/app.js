@@ -56,6 +56,7 @@ function render(view) {
   currency.value = view.currency;
   currency.disabled = view.lineItems.length > 0;
   $("currency-hint").hidden = !currency.disabled;
+  if (view.shippingAddress) $("country").value = view.shippingAddress.country;
   if (catalog) renderGrid($("products"), catalog, view, openDetail);
 }
 
@@ -70,13 +71,18 @@ function showNetwork() {
   badge.classList.toggle("offline", !online);
 }
 
+/** The order as the server confirmed it: the checkout's confirmation number and one order per vendor. */
 function showConfirmation(order, total) {
-  const numbers = (order.orders && order.orders.length ? order.orders : [order]).map((o) =>
-    el("li", { dataset: { orderId: o.orderId } }, `${o.orderId}${o.vendor ? " (" + o.vendor + ")" : ""}${o.confirmationNumber ? " · " + o.confirmationNumber : ""}`));
-  $("order-numbers").replaceChildren(...numbers);
-  $("confirmation-total").textContent = total || "";
-  $("confirmation").hidden = false;
-  $("confirmation").focus();
+  const section = $("confirmation");
+  section.dataset.checkoutId = order.orderId || "";
+  const vendorOrders = order.orders && order.orders.length ? order.orders : [order];
+  $("order-numbers").replaceChildren(...vendorOrders.map((o) =>
+    el("li", { dataset: { orderId: o.orderId } }, o.orderId + (o.vendor ? ` (${o.vendor})` : ""))));
+  const charged = order.view ? money(order.view, order.view.totals.total) : total;
+  $("confirmation-total").textContent = [order.confirmationNumber && "Confirmation " + order.confirmationNumber,
+    charged && "charged " + charged].filter(Boolean).join(" · ");
+  section.hidden = false;
+  section.focus();
 }
 
 /** PRICE_CHANGED: list every line whose price moved, let the shopper accept the server's prices. */
@@ -143,7 +149,7 @@ function wire() {
   $("address-form").addEventListener("submit", guard((e) => {
     e.preventDefault();
     const form = e.target.elements;
-    const address = { country: form.country.value };
+    const address = { country: $("country").value };
     for (const key of ["lastName", "streetName", "postalCode", "city", "email"]) {
       if (form[key].value.trim()) address[key] = form[key].value.trim();
     }
@@ -177,11 +183,10 @@ async function main() {
   $("catalog-status").textContent = catalog ? "" : "The catalog could not be loaded.";
   $("catalog-status").hidden = Boolean(catalog);
   cart.subscribe(render);
-  cart.on("ordered", (order) => showConfirmation(order, ""));
+  // Also fires when a queued order goes out later (back online, or at the next visit).
+  cart.on("ordered", (e) => e.order && showConfirmation(e.order, ""));
   cart.on("error", (e) => notice(e.message || String(e)));
   render(cart.view());
-  const address = cart.view().shippingAddress;
-  if (address) $("country").value = address.country;
   globalThis.demoCart = cart; // for the end-to-end tests and curious developers
   if ("serviceWorker" in navigator) navigator.serviceWorker.register("sw.js").catch(() => {});
 }

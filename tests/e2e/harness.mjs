@@ -74,9 +74,9 @@ export async function screenshots(context, name) {
   }
 }
 
-/** Runs `body` with a fresh browser context; screenshots on failure. */
-export async function withContext(browser, name, body) {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+/** Runs `body` with a fresh browser context (extra context `options` allowed); screenshots on failure. */
+export async function withContext(browser, name, body, options = {}) {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, ...options });
   try {
     await body(context);
   } catch (e) {
