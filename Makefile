@@ -76,7 +76,7 @@ test-server: server
 
 # Builds pkg/ and the server (release), then serves the storefront (www/), pkg/ and the API on
 # http://127.0.0.1:8080 with the demo catalog; orders and stock live in data/cart.db.
-demo: pkg
+demo: setup pkg
 	cargo run --release -p cart-server -- --addr 127.0.0.1:8080 --db data/cart.db \
 	  --catalog server/catalog/demo.json --static www --pkg pkg
 
@@ -86,7 +86,7 @@ demo: pkg
 .PHONY: pkg test-wasm test-node test-types bench-views
 PKG_INPUTS := Cargo.toml Cargo.lock README.md scripts/finish-pkg.mjs $(shell find src -type f)
 pkg: pkg/.built
-pkg/.built: $(PKG_INPUTS) | setup-npm
+pkg/.built: $(PKG_INPUTS) | setup
 	@test "$$(command -v wasm-opt)" = "$(CURDIR)/node_modules/.bin/wasm-opt" \
 	  || { echo "wasm-opt must come from node_modules/.bin (npm binaryen), found: $$(command -v wasm-opt)"; exit 1; }
 	wasm-pack build --release --target web --out-dir pkg --mode no-install

@@ -49,6 +49,14 @@ async function fetchCatalog() {
   }
 }
 
+/** Adopts the server's current catalog (after it reported new prices); offline, the cart keeps its own. */
+async function refreshCatalog() {
+  const fresh = await fetchCatalog();
+  if (!fresh) return;
+  catalog = fresh;
+  guard(() => cart.setCatalog(fresh))();
+}
+
 function render(view) {
   renderCart(document, view, actions);
   $("cart-count").textContent = String(view.lineItems.reduce((n, l) => n + l.quantity, 0));
@@ -93,7 +101,11 @@ function showPriceChanges(error) {
     el("li", { dataset: { lineId: c.lineItemId || "" } }, `${c.name}: ${money(view, c.oldTotal)} → ${money(view, c.newTotal)}`)));
   $("price-total").textContent = "New total: " + money(view, view.totals.total);
   const dialog = $("price-dialog");
-  $("price-accept").onclick = () => { dialog.close(); placeOrder(); };
+  $("price-accept").onclick = async () => {
+    dialog.close();
+    await refreshCatalog(); // later edits then price like the server, too
+    placeOrder();
+  };
   $("price-cancel").onclick = () => dialog.close();
   dialog.showModal();
 }
