@@ -64,7 +64,7 @@ function render(view) {
   currency.value = view.currency;
   currency.disabled = view.lineItems.length > 0;
   $("currency-hint").hidden = !currency.disabled;
-  if (view.shippingAddress) $("country").value = view.shippingAddress.country;
+  $("country").value = (view.shippingAddress && view.shippingAddress.country) || view.country || "DE";
   if (catalog) renderGrid($("products"), catalog, view, openDetail);
 }
 
