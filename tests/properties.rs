@@ -217,3 +217,83 @@ proptest! {
         }
     }
 }
+
+/// Replaces the value at a random path of a JSON document by a random (often wrong-typed) value.
+fn mutate(doc: &mut Value, choices: &[(usize, u8)]) {
+    // Wrong types and bad values, and plausible ones (so that some damaged catalogs load and get priced).
+    let replacements = [
+        json!(null),
+        json!(-1),
+        json!(1.5),
+        json!("-0.01"),
+        json!("abc"),
+        json!([]),
+        json!({}),
+        json!(0),
+        json!("1e3"),
+        json!(true),
+        json!("99999999999"),
+        json!("5.00"),
+        json!("0"),
+        json!(2),
+        json!("DE"),
+        json!("EUR"),
+        json!("0.5"),
+        json!(10000),
+    ];
+    for &(pick, kind) in choices {
+        // Walk 2 to 6 levels down (never replacing the root), picking children with a small xorshift.
+        let mut seed = pick | 1;
+        let depth = 2 + pick % 5;
+        let mut node = &mut *doc;
+        for _ in 0..depth {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            let len = match node {
+                Value::Object(m) => m.len(),
+                Value::Array(a) => a.len(),
+                _ => 0,
+            };
+            if len == 0 {
+                break;
+            }
+            let i = seed % len;
+            node = match node {
+                Value::Object(m) => m.values_mut().nth(i).unwrap(),
+                Value::Array(a) => &mut a[i],
+                _ => unreachable!(),
+            };
+        }
+        *node = replacements[usize::from(kind) % replacements.len()].clone();
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 300, ..ProptestConfig::default() })]
+
+    /// A damaged catalog is either refused with INVALID_CATALOG or accepted; an accepted one prices any
+    /// cart without panicking. Nothing a catalog says can crash the engine.
+    #[test]
+    fn damaged_catalogs_are_refused_or_priced_never_a_panic(
+        choices in prop::collection::vec((any::<usize>(), any::<u8>()), 1..4),
+        steps in steps(),
+    ) {
+        let s = Settings { gross: true, rounding: "halfEven", tax_rounding: "halfEven", unit_level: false };
+        let mut doc = rich_catalog(s);
+        mutate(&mut doc, &choices);
+        match Catalog::from_value(doc) {
+            Err(e) => prop_assert_eq!(e.code, wasm_cart::ErrorCode::InvalidCatalog),
+            Ok(catalog) => {
+                let new = NewCart { id: "cart_d".into(), currency: "EUR".into(), country: Some("DE".into()), ..NewCart::default() };
+                let mut cart = CartState::new(new, &catalog, Timestamp::from_millis(NOW)).unwrap();
+                for step in &steps {
+                    run_step(&mut cart, &catalog, step)?;
+                    let view = price(&cart, &catalog, Timestamp::from_millis(NOW));
+                    prop_assert!(view.is_ok(), "{:?}", view.err());
+                    check_totals(&view.unwrap(), true)?;
+                }
+            }
+        }
+    }
+}
