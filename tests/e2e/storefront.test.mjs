@@ -269,6 +269,50 @@ test("offline: a reload still shows the cart and a queued order is sent once bac
   });
 });
 
+test("EUR/CHF switch on an empty cart, with Swiss tax, shipping and cash rounding", async () => {
+  await withContext(browser, "chf", async (context) => {
+    const page = await context.newPage();
+    await openStore(page);
+    await page.selectOption("#currency", "CHF");
+    await page.waitForFunction(() => globalThis.demoCart.view().currency === "CHF");
+    await page.selectOption("#country", "CH");
+    const product = simple();
+    await add(page, product);
+    assert.equal(await page.isDisabled("#currency"), true, "no currency switch once the cart has lines");
+    const v = await view(page);
+    const chf = product.prices.find((p) => p.currency === "CHF" && !p.customerGroup);
+    assert.equal(v.lineItems[0].unitPrice, Math.round(Number(chf.amount) * 100));
+    const swiss = catalog.taxCategories.find((t) => t.id === product.taxCategory).rates.find((r) => r.country === "CH");
+    assert.equal(v.lineItems[0].taxRate, swiss.rate);
+    assert.equal(v.totals.total % 5, 0, "CHF totals are rounded to 5 Rappen");
+    assert.equal(v.totals.total, v.totals.gross + v.totals.cashRounding);
+    assert.match(await page.textContent("#totals"), /CHF/);
+  });
+});
+
+test("usable by keyboard alone", async () => {
+  await withContext(browser, "keyboard", async (context) => {
+    const page = await context.newPage();
+    await openStore(page);
+    const product = licence();
+    await page.focus(`li[data-product-id="${product.id}"] button`);
+    await page.keyboard.press("Enter");
+    await page.locator("#product-dialog").waitFor({ state: "visible" });
+    // The dialog takes the focus; type the domain, then submit with Enter.
+    await page.locator('#product-dialog input[data-attribute="domain"]').focus();
+    await page.keyboard.type("keys.example");
+    await page.keyboard.press("Enter");
+    await page.locator("#product-dialog").waitFor({ state: "hidden" });
+    await page.waitForFunction(() => globalThis.demoCart.view().lineItems.length === 1);
+    await page.focus(`button[aria-label="One more ${product.name}"]`);
+    await page.keyboard.press("Enter");
+    await page.waitForFunction(() => globalThis.demoCart.view().lineItems[0].quantity === 2);
+    const v = await view(page);
+    assert.deepEqual(v.lineItems[0].attributes, { domain: "keys.example" });
+    assert.equal(v.canCheckout, true);
+  });
+});
+
 test("screenshot of the storefront for the README", async () => {
   mkdirSync(SHOTS, { recursive: true });
   await withContext(browser, "readme", async (context) => {
