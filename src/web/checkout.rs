@@ -13,7 +13,10 @@
 //!
 //! No `RefCell` borrow is held across an `await` or while JavaScript (fetch, listeners, sleep) runs.
 
-use super::{flush, js, now_of, one_off_view, opt_count, opt_string, Cart, EventKind, Inner, Outbox, Payload, Persist};
+use super::{
+    flush, js, now_of, one_off_view, opt_count, opt_function, opt_string, Cart, EventKind, Inner, Outbox, Payload,
+    Persist,
+};
 use crate::cart::{CartState, CartStatus};
 use crate::checkout::client::{self, ArchivedOrder, CheckoutRecord, PriceQuote, RecordState, RetryPolicy, Verdict};
 use crate::checkout::plan::{plan_for, HttpResponse, Protocol, Step, SyncInput, SyncOutcome};
@@ -188,16 +191,7 @@ impl SendOptions {
             return Err(js::bad_field("timeoutMs", "timeoutMs: must be at least 1"));
         }
         let retries = opt_count(options, "retries")?.map_or(defaults.retries, |r| r.min(100) as u32);
-        let sleep = js::get(options, "sleep");
-        let sleep = if js::is_nullish(&sleep) {
-            None
-        } else {
-            Some(
-                sleep
-                    .dyn_into::<Function>()
-                    .map_err(|_| js::bad_field("sleep", "sleep: expected a function (ms) => Promise<void>"))?,
-            )
-        };
+        let sleep = opt_function(options, "sleep", "a function (ms) => Promise<void>")?;
         Ok(SendOptions {
             timeout_ms,
             policy: RetryPolicy {

@@ -229,6 +229,17 @@ fn opt_string(options: &JsValue, field: &str) -> Result<Option<String>, CartErro
         .ok_or_else(|| js::bad_field(field, format!("{field}: expected a string")))
 }
 
+/// A function option (`now`, `sleep`); `expected` describes it in the error.
+fn opt_function(options: &JsValue, field: &str, expected: &str) -> Result<Option<Function>, CartError> {
+    let v = js::get(options, field);
+    if js::is_nullish(&v) {
+        return Ok(None);
+    }
+    v.dyn_into::<Function>()
+        .map(Some)
+        .map_err(|_| js::bad_field(field, format!("{field}: expected {expected}")))
+}
+
 /// A whole, non-negative number option (`ttlSeconds`, `expectedVersion`).
 fn opt_count(options: &JsValue, field: &str) -> Result<Option<u64>, CartError> {
     let v = js::get(options, field);
@@ -260,16 +271,7 @@ impl Options {
         if key.is_empty() {
             return Err(js::bad_field("storageKey", "storageKey: must not be empty"));
         }
-        let clock = js::get(options, "now");
-        let clock = if js::is_nullish(&clock) {
-            None
-        } else {
-            Some(
-                clock
-                    .dyn_into::<Function>()
-                    .map_err(|_| js::bad_field("now", "now: expected a function returning epoch milliseconds"))?,
-            )
-        };
+        let clock = opt_function(options, "now", "a function returning epoch milliseconds")?;
         let ttl_seconds = opt_count(options, "ttlSeconds")?;
         if ttl_seconds == Some(0) {
             return Err(js::bad_field("ttlSeconds", "ttlSeconds: must be at least 1"));
