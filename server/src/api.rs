@@ -580,6 +580,7 @@ fn place_order(
     // One catalog for the whole checkout, even if the file is replaced meanwhile.
     let in_force = state.catalog();
     let mut conn = state.db.conn()?;
+    forget_expired_keys(&conn, state, at)?;
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     if let Some(key) = key {
         let stored: Option<(String, u16, String)> = tx
@@ -759,6 +760,17 @@ fn place_order(
         body: body.into_bytes(),
         replayed: false,
     })
+}
+
+/// Deletes the idempotency records older than `--idempotency-ttl`: their keys are free again. Its own
+/// statement, outside the checkout transaction, so that it holds whatever that checkout answers.
+fn forget_expired_keys(conn: &rusqlite::Connection, state: &AppState, at: Timestamp) -> Result<(), ApiError> {
+    let ttl_ms = i64::try_from(state.config.idempotency_ttl_seconds.saturating_mul(1000)).unwrap_or(i64::MAX);
+    conn.execute(
+        "DELETE FROM idempotency WHERE created_at < ?1",
+        [at.millis().saturating_sub(ttl_ms)],
+    )?;
+    Ok(())
 }
 
 // ---------------------------------------------------------------------------------------------------

@@ -1,5 +1,5 @@
 //! The command line: `cart-server [--addr A] [--db FILE] [--catalog FILE] [--static DIR] [--pkg DIR]
-//! [--rate-limit N] [--cart-ttl SECONDS] [--body-limit BYTES]`. Hand-rolled: a handful of flags do not
+//! [--rate-limit N] [--cart-ttl SECONDS] [--idempotency-ttl SECONDS] [--body-limit BYTES]`. Hand-rolled: a handful of flags do not
 //! justify a dependency. `--flag value` and `--flag=value` both work.
 
 use crate::Config;
@@ -20,6 +20,8 @@ OPTIONS:
     --pkg DIR             wasm-pack output served at /pkg/       [default: pkg]
     --rate-limit N        API requests per minute per client IP  [default: 100]
     --cart-ttl SECONDS    server carts expire after inactivity   [default: 1800]
+    --idempotency-ttl SECONDS
+                          checkout answers replayed per key for  [default: 86400]
     --body-limit BYTES    largest request body accepted          [default: 65536]
     -h, --help            print this help
     -V, --version         print the version
@@ -63,6 +65,7 @@ pub fn parse<I: IntoIterator<Item = String>>(args: I) -> Result<Command, String>
             "--pkg" => config.pkg_dir = PathBuf::from(value()?),
             "--rate-limit" => config.rate_limit = number(&flag, &value()?, 1)?,
             "--cart-ttl" => config.cart_ttl_seconds = number(&flag, &value()?, 0)?,
+            "--idempotency-ttl" => config.idempotency_ttl_seconds = number(&flag, &value()?, 1)?,
             "--body-limit" => config.body_limit = number(&flag, &value()?, 1024)?,
             other => return Err(format!("unknown option {other} (see --help)")),
         }
@@ -96,6 +99,7 @@ mod tests {
         assert_eq!(c.static_dir, PathBuf::from("www"));
         assert_eq!(c.pkg_dir, PathBuf::from("pkg"));
         assert_eq!(c.rate_limit, 100);
+        assert_eq!(c.idempotency_ttl_seconds, 86_400);
         assert!(c.catalog.is_none());
         let c = run(&[
             "--addr=0.0.0.0:9000",
@@ -105,12 +109,14 @@ mod tests {
             "c.json",
             "--rate-limit",
             "5",
+            "--idempotency-ttl=3600",
         ])
         .unwrap();
         assert_eq!(c.addr.port(), 9000);
         assert_eq!(c.db, PathBuf::from("x.db"));
         assert_eq!(c.catalog, Some(PathBuf::from("c.json")));
         assert_eq!(c.rate_limit, 5);
+        assert_eq!(c.idempotency_ttl_seconds, 3600);
     }
 
     #[test]
@@ -119,6 +125,7 @@ mod tests {
         assert!(run(&["--addr"]).unwrap_err().contains("needs a value"));
         assert!(run(&["--addr", "nope"]).is_err());
         assert!(run(&["--rate-limit", "0"]).is_err());
+        assert!(run(&["--idempotency-ttl", "0"]).is_err());
         assert!(matches!(parse(vec!["--help".to_string()]), Ok(Command::Help)));
     }
 }

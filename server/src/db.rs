@@ -59,6 +59,8 @@ const MIGRATIONS: &[&str] = &[
         checkout_id TEXT REFERENCES checkouts(id),
         created_at INTEGER NOT NULL
     );",
+    // 2: expired idempotency records are deleted by age.
+    "CREATE INDEX idempotency_by_age ON idempotency(created_at);",
 ];
 
 /// The schema version this build writes.
@@ -277,6 +279,35 @@ mod tests {
         drop(conn);
         let e = Db::open(&path).unwrap_err();
         assert!(e.contains("newer"), "{e}");
+    }
+
+    #[test]
+    fn a_version_1_database_is_migrated_with_its_rows() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("old.db");
+        let conn = Connection::open(&path).unwrap();
+        let first = MIGRATIONS.first().unwrap();
+        conn.execute_batch(&format!(
+            "{first}; CREATE TABLE schema_version (version INTEGER NOT NULL); INSERT INTO schema_version VALUES (1);
+             INSERT INTO idempotency (key, fingerprint, status, response, created_at) VALUES ('k', 'f', 200, '{{}}', 5);"
+        ))
+        .unwrap();
+        drop(conn);
+        let conn = Db::open(&path).unwrap().conn().unwrap();
+        let version: i64 = conn
+            .query_row("SELECT version FROM schema_version", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(version, SCHEMA_VERSION);
+        let index: i64 = conn
+            .query_row(
+                "SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND name = 'idempotency_by_age'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(index, 1);
+        let kept: String = conn.query_row("SELECT key FROM idempotency", [], |r| r.get(0)).unwrap();
+        assert_eq!(kept, "k");
     }
 
     #[test]

@@ -49,6 +49,10 @@ pub struct Config {
     /// How long a checkout waits for another one running under the same idempotency key before it
     /// answers 409 `CHECKOUT_IN_PROGRESS`.
     pub idempotency_wait: Duration,
+    /// How long a stored checkout answer is replayed for its idempotency key. Older records are
+    /// deleted, so the table does not grow for ever; a cart is ordered at most once whatever the key,
+    /// so a key reused after that answers `CART_NOT_ACTIVE`, never a second order.
+    pub idempotency_ttl_seconds: u64,
 }
 
 impl Default for Config {
@@ -63,6 +67,7 @@ impl Default for Config {
             cart_ttl_seconds: 1800,
             body_limit: 64 * 1024,
             idempotency_wait: Duration::from_secs(10),
+            idempotency_ttl_seconds: 24 * 60 * 60,
         }
     }
 }

@@ -759,6 +759,35 @@ async fn idempotent_replay_and_key_reuse() {
 }
 
 #[tokio::test]
+async fn idempotency_records_expire_after_their_ttl() {
+    let s = server_with(|c| c.idempotency_ttl_seconds = 3600);
+    let catalog = demo();
+    let add = json!([{"action": "addLineItem", "productId": "ROUTER-5G", "quantity": 1}]);
+    let body = browser_checkout("cart_t1", &catalog, add.clone(), "pm_card_visa");
+    let first = s.checkout("cart_t1", &body, Some("idem-t")).await;
+    assert_eq!(first.status, StatusCode::OK, "{}", first.body);
+    // Within the TTL: replayed, and the key is bound to its request.
+    let other = browser_checkout("cart_t2", &catalog, add.clone(), "pm_card_visa");
+    let reused = s.checkout("cart_t2", &other, Some("idem-t")).await;
+    assert_eq!(code(&reused), "IDEMPOTENCY_KEY_REUSED");
+    // An hour and a millisecond later the record is gone: the same request no longer replays, and the
+    // ordered cart is still never ordered twice.
+    let conn = s.state.db.conn().unwrap();
+    conn.execute("UPDATE idempotency SET created_at = created_at - 3600001", [])
+        .unwrap();
+    let again = s.checkout("cart_t1", &body, Some("idem-t")).await;
+    assert_eq!((again.status, code(&again)), (StatusCode::CONFLICT, "CART_NOT_ACTIVE"));
+    assert_eq!(again.body["error"]["details"]["orderId"], first.body["orderId"]);
+    assert_eq!(s.count("idempotency"), 0);
+    // The key is free for another request.
+    let fresh = s.checkout("cart_t2", &other, Some("idem-t")).await;
+    assert_eq!(fresh.status, StatusCode::OK, "{}", fresh.body);
+    assert_ne!(fresh.body["orderId"], first.body["orderId"]);
+    assert_eq!(s.count("checkouts"), 2);
+    assert_eq!(s.count("idempotency"), 1);
+}
+
+#[tokio::test]
 async fn a_duplicate_while_the_first_runs_gets_checkout_in_progress() {
     let s = server_with(|c| c.idempotency_wait = Duration::ZERO);
     let catalog = demo();
