@@ -25,6 +25,7 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use tower_http::compression::CompressionLayer;
 use tower_http::services::ServeDir;
 use wasm_cart::{Catalog, Timestamp};
 
@@ -230,10 +231,15 @@ pub fn router(state: Arc<AppState>) -> Router {
         .layer(middleware::from_fn_with_state(state.clone(), rate_limit))
         .with_state(state.clone());
     let static_files = ServeDir::new(&state.config.static_dir).append_index_html_on_directories(true);
-    Router::new()
-        .nest("/api/v1", api)
+    // Files go out brotli- or gzip-compressed when the browser accepts it (the wasm module shrinks to
+    // about a third). The API is left as it is: its catalog ETag names the uncompressed bytes.
+    let files = Router::new()
         .nest_service("/pkg", ServeDir::new(&state.config.pkg_dir))
         .fallback_service(static_files)
+        .layer(CompressionLayer::new());
+    Router::new()
+        .nest("/api/v1", api)
+        .merge(files)
         .layer(middleware::from_fn(observe))
 }
 

@@ -277,6 +277,51 @@ async fn request_id_response_time_and_rate_limit_headers() {
     assert!(page.headers.contains_key("x-request-id"));
 }
 
+/// Static files and the package are compressed for browsers that accept it; the API is not.
+#[tokio::test]
+async fn files_are_served_gzip_or_brotli_when_accepted() {
+    use std::io::Read;
+    let s = server();
+    let pkg = s.state.config.pkg_dir.clone();
+    std::fs::create_dir_all(&pkg).unwrap();
+    let module: Vec<u8> = (0..40_000u32).flat_map(|i| (i % 251).to_le_bytes()).collect();
+    std::fs::write(pkg.join("wasm_cart_bg.wasm"), &module).unwrap();
+    let fetch = |path: &'static str, encoding: &'static str| {
+        let app = s.app.clone();
+        async move {
+            let request = Request::builder()
+                .uri(path)
+                .header("accept-encoding", encoding)
+                .body(Body::empty())
+                .unwrap();
+            let response = app.oneshot(request).await.unwrap();
+            let headers = response.headers().clone();
+            let bytes = response.into_body().collect().await.unwrap().to_bytes();
+            (headers, bytes.to_vec())
+        }
+    };
+    let (headers, gzipped) = fetch("/pkg/wasm_cart_bg.wasm", "gzip").await;
+    assert_eq!(headers["content-encoding"], "gzip");
+    assert_eq!(headers["content-type"], "application/wasm");
+    assert!(gzipped.len() < module.len() / 2, "{} bytes", gzipped.len());
+    let mut unzipped = Vec::new();
+    flate2::read::GzDecoder::new(gzipped.as_slice())
+        .read_to_end(&mut unzipped)
+        .unwrap();
+    assert_eq!(unzipped, module);
+    let (headers, _) = fetch("/pkg/wasm_cart_bg.wasm", "br;q=1.0, gzip;q=0.5").await;
+    assert_eq!(headers["content-encoding"], "br");
+    let (headers, plain) = fetch("/pkg/wasm_cart_bg.wasm", "identity").await;
+    assert!(!headers.contains_key("content-encoding"));
+    assert_eq!(plain, module);
+    let (headers, page) = fetch("/", "gzip").await;
+    assert!(headers.contains_key("x-request-id"));
+    assert!(!page.is_empty());
+    let (headers, _) = fetch("/api/v1/catalog", "gzip, br").await;
+    assert!(!headers.contains_key("content-encoding"));
+    assert!(headers.contains_key("etag"));
+}
+
 #[tokio::test]
 async fn rate_limit_answers_429_when_the_bucket_is_spent() {
     let s = server_with(|c| c.rate_limit = 3);
