@@ -3,10 +3,11 @@
 // `make server` (a prerequisite of `make test-node`); CART_SERVER_BIN overrides the path.
 //
 // Covers: a successful order whose charged total is the view's; a response dropped after the server
-// processed it, then the retry -> exactly one order (same key, replayed answer, stock taken once); a
-// declined payment leaves the cart, the storage and the stock untouched; PRICE_CHANGED ->
-// acceptServerPrices -> an order at the server's prices; a checkout queued offline is sent once (on
-// `online`, and at the next open). No test asserts on timing: retries wait through the `sleep` option.
+// processed it, then the retry -> exactly one order (same key, replayed answer, stock taken once); a lost
+// answer whose key then expired on the server -> resumeCheckout recovers that order (CART_NOT_ACTIVE,
+// then GET /orders/:id), still one order; a declined payment leaves the cart, the storage and the stock
+// untouched; PRICE_CHANGED -> acceptServerPrices -> an order at the server's prices; a checkout queued
+// offline is sent once (on `online`, and at the next open). No test asserts on timing: retries wait through the `sleep` option.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs";
@@ -25,36 +26,46 @@ const serverBin = process.env.CART_SERVER_BIN ?? [
   path.join(root, "target/release/cart-server"),
 ].find((p) => fs.existsSync(p));
 
-let server;
+let main;
 let base;
-let dir;
-const serverLog = [];
 
-before(async () => {
+/** Spawns cart-server on an ephemeral port with a fresh database in a temporary folder. */
+async function startServer(extraArgs = []) {
   assert.ok(serverBin && fs.existsSync(serverBin), "cart-server is not built: run `make server`");
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), "wasm-cart-checkout-"));
-  server = spawn(serverBin, [
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "wasm-cart-checkout-"));
+  const log = [];
+  const proc = spawn(serverBin, [
     "--addr", "127.0.0.1:0",
     "--db", path.join(dir, "cart.db"),
     "--catalog", path.join(root, "server/catalog/demo.json"),
     "--static", dir,
     "--pkg", dir,
     "--rate-limit", "100000",
+    ...extraArgs,
   ], { stdio: ["ignore", "ignore", "pipe"] });
-  base = await new Promise((resolve, reject) => {
-    server.once("exit", (code) => reject(new Error(`cart-server exited (${code}): ${serverLog.join("")}`)));
-    server.stderr.on("data", (chunk) => {
-      serverLog.push(String(chunk));
-      const m = /listening on (http:\/\/\S+)/.exec(serverLog.join(""));
+  const url = await new Promise((resolve, reject) => {
+    proc.once("exit", (code) => reject(new Error(`cart-server exited (${code}): ${log.join("")}`)));
+    proc.stderr.on("data", (chunk) => {
+      log.push(String(chunk));
+      const m = /listening on (http:\/\/\S+)/.exec(log.join(""));
       if (m) resolve(m[1]);
     });
   });
+  return {
+    url,
+    stop() {
+      if (proc.exitCode === null) process.kill(proc.pid, "SIGTERM");
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+before(async () => {
+  main = await startServer();
+  base = main.url;
 });
 
-after(() => {
-  if (server && server.exitCode === null) process.kill(server.pid, "SIGTERM");
-  if (dir) fs.rmSync(dir, { recursive: true, force: true });
-});
+after(() => main?.stop());
 
 const api = () => `${base}/api/v1`;
 const noWait = () => Promise.resolve();
@@ -92,10 +103,10 @@ function recording(log, onCheckout = (real, url, init) => real(url, init)) {
 
 /** How many units of `productId` (variant `variantId`) the server still has: it refuses to add more
  * than it has, and says how many are available. */
-async function stockOf(productId, variantId) {
-  const created = await fetch(`${api()}/carts`, { method: "POST", headers: { "Content-Type": "application/json" }, body: "{}" });
+async function stockOf(productId, variantId, endpoint = api()) {
+  const created = await fetch(`${endpoint}/carts`, { method: "POST", headers: { "Content-Type": "application/json" }, body: "{}" });
   const cart = await created.json();
-  const add = await fetch(`${api()}/carts/${cart.id}/items`, {
+  const add = await fetch(`${endpoint}/carts/${cart.id}/items`, {
     method: "POST",
     headers: { "Content-Type": "application/json" },
     body: JSON.stringify({ productId, variantId, quantity: 9999 }),
@@ -187,6 +198,51 @@ test("a dropped response, then the retry: exactly one order", async () => {
   assert.equal(again.status, 409);
   assert.equal((await again.json()).error.details.orderId, order.orderId);
   assert.equal(cart.orders().length, 1);
+});
+
+test("an answer lost and its key expired: resumeCheckout recovers the order the lost attempt placed", async () => {
+  const short = await startServer(["--idempotency-ttl", "1"]);
+  try {
+    const endpoint = `${short.url}/api/v1`;
+    const stockBefore = await stockOf("ROUTER-5G", undefined, endpoint);
+    const storage = memoryStorage();
+    const cart = openCart(storage);
+    const ordered = [];
+    cart.on("ordered", (e) => ordered.push(e));
+    const view = cart.addItem({ productId: "ROUTER-5G", quantity: 2 });
+    const sent = [];
+    const dropEvery = recording(sent, async (real, url, init) => {
+      const response = await real(url, init); // placed on the server, the answer never arrives
+      await response.text();
+      throw new TypeError("fetch failed: the connection dropped");
+    });
+    await assert.rejects(
+      withFetch(dropEvery, () => cart.checkout({ endpoint, paymentMethodId: "pm_card_visa", retries: 0, sleep: noWait })),
+      (e) => isCheckoutError(e) && e.code === "NETWORK_ERROR",
+    );
+    assert.equal(sent.length, 1);
+    assert.equal(cart.view(), view, "the cart is unchanged");
+    assert.equal(await stockOf("ROUTER-5G", undefined, endpoint), stockBefore - 2, "the lost attempt placed it");
+    // Wait out the server's one-second idempotency TTL: the resend's key is unknown there now, so the
+    // server answers CART_NOT_ACTIVE with the order id, and the client fetches and checks that order.
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    const resent = [];
+    const order = await withFetch(recording(resent), () => cart.resumeCheckout({ sleep: noWait }));
+    assert.equal(resent.length, 1);
+    assert.equal(resent[0].headers["X-Idempotency-Key"], sent[0].headers["X-Idempotency-Key"]);
+    assert.equal(order.recovered, true);
+    assert.equal(order.status, "confirmed");
+    const placed = await (await fetch(`${endpoint}/orders/${order.orderId}`)).json();
+    assert.equal(placed.orderId, order.orderId);
+    assert.equal(await stockOf("ROUTER-5G", undefined, endpoint), stockBefore - 2, "still one order");
+    assert.equal(ordered.length, 1);
+    assert.equal(cart.orders().length, 1);
+    assert.equal(cart.orders()[0].order.orderId, order.orderId);
+    assert.notEqual(cart.view().id, view.id, "a new cart started");
+    assert.equal(cart.view().lineItems.length, 0);
+  } finally {
+    short.stop();
+  }
 });
 
 test("a declined payment leaves the cart, its storage and the stock untouched", async () => {
