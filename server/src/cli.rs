@@ -1,6 +1,6 @@
 //! The command line: `cart-server [--addr A] [--db FILE] [--catalog FILE] [--static DIR] [--pkg DIR]
-//! [--rate-limit N] [--cart-ttl SECONDS] [--idempotency-ttl SECONDS] [--body-limit BYTES]`. Hand-rolled: a handful of flags do not
-//! justify a dependency. `--flag value` and `--flag=value` both work.
+//! [--rate-limit N] [--cart-ttl SECONDS] [--idempotency-ttl SECONDS] [--body-limit BYTES]`.
+//! Hand-rolled: a handful of flags do not justify a dependency. `--flag value` and `--flag=value` both work.
 
 use crate::Config;
 use std::net::SocketAddr;
@@ -21,7 +21,7 @@ OPTIONS:
     --rate-limit N        API requests per minute per client IP  [default: 100]
     --cart-ttl SECONDS    server carts expire after inactivity   [default: 1800]
     --idempotency-ttl SECONDS
-                          checkout answers replayed per key for  [default: 86400]
+                          checkout answers kept per key          [default: 86400]
     --body-limit BYTES    largest request body accepted          [default: 65536]
     -h, --help            print this help
     -V, --version         print the version
