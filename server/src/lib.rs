@@ -251,11 +251,13 @@ pub async fn serve(config: Config) -> Result<(), String> {
         .await
         .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
     let local = listener.local_addr().map_err(|e| e.to_string())?;
-    eprintln!(
-        "cart-server listening on http://{local} (db {}, catalog {})",
+    // One write, so that a process reading stderr never sees half an address.
+    let line = format!(
+        "cart-server listening on http://{local} (db {}, catalog {})\n",
         state.config.db.display(),
         state.catalog().catalog.version().unwrap_or("unversioned")
     );
+    let _ = std::io::Write::write_all(&mut std::io::stderr().lock(), line.as_bytes());
     let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
     axum::serve(listener, app)
         .with_graceful_shutdown(async {

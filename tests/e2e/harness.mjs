@@ -29,9 +29,9 @@ export async function startServer() {
   const url = await new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error("cart-server did not start:\n" + log.join(""))), 30000);
     const onData = (chunk) => {
-      const text = chunk.toString();
-      log.push(text);
-      const match = text.match(/listening on (http:\/\/127\.0\.0\.1:\d+)/);
+      log.push(chunk.toString());
+      // Only a whole address: output may arrive cut anywhere, even in the middle of the port.
+      const match = log.join("").match(/listening on (http:\/\/127\.0\.0\.1:\d+)\s/);
       if (match) {
         clearTimeout(timer);
         resolve(match[1]);

@@ -47,7 +47,8 @@ async function startServer(extraArgs = []) {
     proc.once("exit", (code) => reject(new Error(`cart-server exited (${code}): ${log.join("")}`)));
     proc.stderr.on("data", (chunk) => {
       log.push(String(chunk));
-      const m = /listening on (http:\/\/\S+)/.exec(log.join(""));
+      // Only a whole address: stderr may arrive cut in the middle of the port.
+      const m = /listening on (http:\/\/127\.0\.0\.1:\d+)\s/.exec(log.join(""));
       if (m) resolve(m[1]);
     });
   });
