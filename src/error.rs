@@ -46,6 +46,20 @@ pub enum ErrorCode {
     CheckoutFailed,
     /// A remote cart API answered something this client cannot read.
     InvalidResponse,
+    /// Storage threw (quota, `SecurityError`, disabled): the cart goes on in memory (an `error` event).
+    StorageUnavailable,
+    /// The browser is offline (`navigator.onLine` is false) and the checkout was not queued.
+    Offline,
+    /// No answer within the attempt's timeout, after every retry.
+    Timeout,
+    /// The request failed without an HTTP answer, after every retry.
+    NetworkError,
+    /// A listener kept changing the cart from inside change events; it was stopped.
+    ListenerLoop,
+    /// A call before `init()` (raised by the package's JavaScript, listed here so every code is one enum).
+    NotInitialized,
+    /// A call on a cart after `free()` (raised by the package's JavaScript).
+    CartFreed,
 }
 
 impl ErrorCode {
@@ -70,6 +84,13 @@ impl ErrorCode {
             ErrorCode::PriceChanged => "PRICE_CHANGED",
             ErrorCode::CheckoutFailed => "CHECKOUT_FAILED",
             ErrorCode::InvalidResponse => "INVALID_RESPONSE",
+            ErrorCode::StorageUnavailable => "STORAGE_UNAVAILABLE",
+            ErrorCode::Offline => "OFFLINE",
+            ErrorCode::Timeout => "TIMEOUT",
+            ErrorCode::NetworkError => "NETWORK_ERROR",
+            ErrorCode::ListenerLoop => "LISTENER_LOOP",
+            ErrorCode::NotInitialized => "NOT_INITIALIZED",
+            ErrorCode::CartFreed => "CART_FREED",
         }
     }
 }

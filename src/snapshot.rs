@@ -101,6 +101,11 @@ pub enum Corruption {
     NewerSchema,
     /// The checksum matched (or there was none to check) but the cart does not have the expected shape.
     BadCart,
+    /// The cart has the right shape but breaks a rule actions enforce (a quantity of 10^7, an unknown
+    /// currency, 300 lines, a version beyond 2^53 - 1): `details.cause` holds the refusal.
+    InvalidCart,
+    /// The storage holds something that is not a string under the key (a custom storage's object).
+    NotAString,
 }
 
 impl Corruption {
@@ -111,10 +116,12 @@ impl Corruption {
             Corruption::BadChecksum => "badChecksum",
             Corruption::NewerSchema => "newerSchema",
             Corruption::BadCart => "badCart",
+            Corruption::InvalidCart => "invalidCart",
+            Corruption::NotAString => "notAString",
         }
     }
 
-    fn error(self, message: impl Into<String>) -> CartError {
+    pub fn error(self, message: impl Into<String>) -> CartError {
         CartError::new(ErrorCode::InvalidSnapshot, message).with_details(json!({ "reason": self.as_str() }))
     }
 }
@@ -130,6 +137,8 @@ pub fn corruption_of(error: &CartError) -> Option<Corruption> {
         "badChecksum" => Some(Corruption::BadChecksum),
         "newerSchema" => Some(Corruption::NewerSchema),
         "badCart" => Some(Corruption::BadCart),
+        "invalidCart" => Some(Corruption::InvalidCart),
+        "notAString" => Some(Corruption::NotAString),
         _ => None,
     }
 }
@@ -239,6 +248,11 @@ pub fn decode(text: &str) -> Result<Restored> {
             .map_err(|e| Corruption::BadCart.error(format!("the stored cart cannot be read: {e}")))?;
         cart_from(migrate(value, schema))?
     };
+    cart.validate().map_err(|e| {
+        CartError::new(ErrorCode::InvalidSnapshot, format!("the stored cart is invalid: {}", e.message)).with_details(
+            json!({ "reason": Corruption::InvalidCart.as_str(), "cause": { "code": e.code, "message": e.message, "details": e.details } }),
+        )
+    })?;
     Ok(Restored { cart, schema, saved_at })
 }
 
@@ -570,6 +584,95 @@ mod tests {
         );
         let err = decode(&shapeless).unwrap_err();
         assert_eq!(corruption_of(&err), Some(Corruption::BadCart));
+    }
+
+    /// A blob whose cart was edited and whose checksum was recomputed, as a person or an extension
+    /// editing storage would.
+    fn forged(cart: &CartState, edit: impl Fn(&mut Value)) -> String {
+        let mut value = serde_json::to_value(cart).unwrap();
+        edit(&mut value);
+        let cart_json = serde_json::to_string(&value).unwrap();
+        format!(
+            "{{\"schema\":1,\"savedAt\":\"2026-11-21T12:00:00Z\",\"checksum\":\"{}\",\"cart\":{cart_json}}}",
+            checksum(cart_json.as_bytes())
+        )
+    }
+
+    #[test]
+    #[allow(clippy::type_complexity)]
+    fn a_blob_with_a_valid_checksum_is_still_validated() {
+        let catalog = catalog();
+        let good = cart(&catalog);
+        assert!(decode(&forged(&good, |_| {})).is_ok());
+        let line = |v: &mut Value| v["lineItems"][0].clone();
+        let cases: Vec<(&str, Box<dyn Fn(&mut Value)>)> = vec![
+            (
+                "quantity 2^31",
+                Box::new(|v| v["lineItems"][0]["quantity"] = json!(2_147_483_648u64)),
+            ),
+            (
+                "quantity 10^7",
+                Box::new(|v| v["lineItems"][0]["quantity"] = json!(10_000_000)),
+            ),
+            ("quantity 0", Box::new(|v| v["lineItems"][0]["quantity"] = json!(0))),
+            ("unknown currency", Box::new(|v| v["currency"] = json!("XXY"))),
+            (
+                "version 2^53",
+                Box::new(|v| v["version"] = json!(9_007_199_254_740_992u64)),
+            ),
+            (
+                "251 lines",
+                Box::new(move |v| {
+                    let template = line(v);
+                    let lines: Vec<Value> = (1..=251)
+                        .map(|i| {
+                            let mut l = template.clone();
+                            l["id"] = json!(format!("li_{i}"));
+                            l["attributes"] = json!({ "n": i });
+                            l
+                        })
+                        .collect();
+                    v["lineItems"] = json!(lines);
+                    v["nextLineId"] = json!(252);
+                }),
+            ),
+            (
+                "duplicate line ids",
+                Box::new(move |v| {
+                    let l = line(v);
+                    v["lineItems"] = json!([l.clone(), l]);
+                }),
+            ),
+            (
+                "a line id the counter would hand out again",
+                Box::new(|v| v["nextLineId"] = json!(1)),
+            ),
+            (
+                "a country that is no code",
+                Box::new(|v| v["country"] = json!("Germany")),
+            ),
+            (
+                "a null attribute",
+                Box::new(|v| v["lineItems"][0]["attributes"]["a"] = Value::Null),
+            ),
+            (
+                "11 codes",
+                Box::new(|v| v["discountCodes"] = json!((0..11).map(|i| format!("C{i}")).collect::<Vec<_>>())),
+            ),
+            ("ttl 0", Box::new(|v| v["ttlSeconds"] = json!(0))),
+            ("an empty id", Box::new(|v| v["id"] = json!(" "))),
+        ];
+        for (what, edit) in cases {
+            let err = decode(&forged(&good, edit)).unwrap_err();
+            assert_eq!(err.code, ErrorCode::InvalidSnapshot, "{what}");
+            assert_eq!(
+                corruption_of(&err),
+                Some(Corruption::InvalidCart),
+                "{what}: {}",
+                err.message
+            );
+            assert!(err.details["cause"]["code"].is_string(), "{what}");
+        }
     }
 
     #[test]

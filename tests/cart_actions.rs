@@ -669,3 +669,86 @@ fn snapshots_of_the_state_round_trip_through_json() {
     assert_eq!(back, cart);
     assert_eq!(price(&back, &c, now()).unwrap(), view(&cart, &c));
 }
+
+#[test]
+fn a_change_that_changes_nothing_keeps_the_version() {
+    let c = catalog();
+    let mut cart = cart(&c);
+    apply(
+        &mut cart,
+        &c,
+        json!({"action": "addLineItem", "productId": "mug", "quantity": 2}),
+    )
+    .unwrap();
+    assert_eq!(cart.version(), 1);
+    let before = cart.clone();
+    for same in [
+        json!({"action": "changeLineItemQuantity", "lineItemId": "li_1", "quantity": 2}),
+        json!({"action": "setCountry", "country": "DE"}),
+        json!({"action": "removeDiscountCode", "code": "NOPE"}),
+        json!([]),
+    ] {
+        apply(&mut cart, &c, same).unwrap();
+        assert_eq!(cart, before, "a no-op must not touch the cart");
+    }
+    apply(
+        &mut cart,
+        &c,
+        json!({"action": "changeLineItemQuantity", "lineItemId": "li_1", "quantity": 3}),
+    )
+    .unwrap();
+    assert_eq!(cart.version(), 2);
+}
+
+#[test]
+fn expected_version_guards_apply() {
+    let c = catalog();
+    let mut cart = cart(&c);
+    let add = act(json!({"action": "addLineItem", "productId": "mug"}));
+    cart.apply_expecting(&c, &add, now(), Some(0)).unwrap();
+    let before = cart.clone();
+    let e = cart.apply_expecting(&c, &add, now(), Some(0)).unwrap_err();
+    assert_eq!(e.code, ErrorCode::ConcurrentModification);
+    assert_eq!(e.details, json!({"expectedVersion": 0, "version": 1}));
+    assert_eq!(cart, before);
+    cart.apply_expecting(&c, &add, now(), Some(1)).unwrap();
+    assert_eq!(cart.version(), 2);
+}
+
+/// The figures: 250 lines x 9 999 units x 99 999 999.99 is about 2.5e16 minor units, beyond
+/// what a JavaScript number holds exactly (2^53 - 1 = 9 007 199 254 740 991).
+#[test]
+fn totals_beyond_two_to_the_53_are_refused_not_rounded() {
+    let products: Vec<Value> = (0..250)
+        .map(|i| {
+            json!({"id": format!("p{i}"), "name": format!("P{i}"), "taxCategory": "std",
+                   "prices": [{"currency": "EUR", "amount": "99999999.99"}]})
+        })
+        .collect();
+    let c = Catalog::from_value(json!({
+        "taxCategories": [{"id": "std", "rates": [{"country": "DE", "rate": "0.19"}]}],
+        "products": products
+    }))
+    .unwrap();
+    let mut cart = cart(&c);
+    let mut refused_at = None;
+    for i in 0..250 {
+        let mut next = cart.clone();
+        let add = json!({"action": "addLineItem", "productId": format!("p{i}"), "quantity": 9999});
+        next.apply(&c, &act(add), now()).unwrap();
+        match price(&next, &c, now()) {
+            Ok(view) => {
+                assert!(view.totals.total <= 9_007_199_254_740_991);
+                cart = next;
+            }
+            Err(e) => {
+                assert_eq!(e.code, ErrorCode::AmountOutOfRange);
+                refused_at = Some(i);
+                break;
+            }
+        }
+    }
+    // 9 999 x 9 999 999 999 minor units per line: the 91st line crosses 2^53 - 1.
+    assert_eq!(refused_at, Some(90));
+    assert_eq!(view(&cart, &c).line_items.len(), 90);
+}

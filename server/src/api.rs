@@ -18,7 +18,7 @@ use wasm_cart::checkout::spec_b::{
     apply_with_fields, lines_by_vendor, CheckoutRequest, MajorAmount, OrderConfirmation, OrderStatus, SpecCart,
     VendorOrder,
 };
-use wasm_cart::pricing::{price, CartView, Issue};
+use wasm_cart::pricing::{price, CartView, Issue, IssueCode};
 use wasm_cart::{Action, CartState, CartStatus, Catalog, NewCart, Timestamp};
 
 /// The simulated payment provider's test methods.
@@ -412,7 +412,7 @@ pub async fn add_item(
         let catalog = db::live_catalog(&tx, &in_force.catalog)?;
         let view = price(&stored.state, &catalog, at).map_err(ApiError::from_cart)?;
         let short = view.issues.iter().find(|i| {
-            i.code == "INVENTORY_UNAVAILABLE"
+            i.code == IssueCode::InventoryUnavailable
                 && view.line_items.iter().any(|l| {
                     Some(&l.id) == i.line_item_id.as_ref()
                         && l.product_id == request.product_id

@@ -5,7 +5,7 @@ use axum::http::{header, HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::{json, Value};
 use wasm_cart::checkout::spec_b::ErrorBody;
-use wasm_cart::pricing::{CartView, Issue, Severity};
+use wasm_cart::pricing::{CartView, Issue, IssueCode, Severity};
 use wasm_cart::CartError;
 
 /// Boxed, so that `Result<_, ApiError>` stays one pointer wide.
@@ -101,12 +101,13 @@ impl ApiError {
     pub fn from_issues(view: &CartView) -> Option<ApiError> {
         let errors: Vec<&Issue> = view.issues.iter().filter(|i| i.severity == Severity::Error).collect();
         let first = errors.first()?;
-        let (status, code) = match first.code.as_str() {
-            "EMPTY_CART" | "INVALID_QUANTITY" => (StatusCode::BAD_REQUEST, first.code.as_str()),
-            "INVENTORY_UNAVAILABLE" | "INCOMPATIBLE_ITEMS" | "REQUIRES_ITEM" | "CART_NOT_ACTIVE" => {
-                (StatusCode::CONFLICT, first.code.as_str())
-            }
-            "CART_EXPIRED" => (StatusCode::NOT_FOUND, "CART_NOT_FOUND"),
+        let (status, code) = match first.code {
+            IssueCode::EmptyCart | IssueCode::InvalidQuantity => (StatusCode::BAD_REQUEST, first.code.as_str()),
+            IssueCode::InventoryUnavailable
+            | IssueCode::IncompatibleItems
+            | IssueCode::RequiresItem
+            | IssueCode::CartNotActive => (StatusCode::CONFLICT, first.code.as_str()),
+            IssueCode::CartExpired => (StatusCode::NOT_FOUND, "CART_NOT_FOUND"),
             _ => (StatusCode::UNPROCESSABLE_ENTITY, first.code.as_str()),
         };
         let mut details = match &first.details {

@@ -3,7 +3,7 @@
 
 use super::shipping::ShippingProblem;
 use super::tax::Taxer;
-use super::view::{CodeState, CodeView, Issue};
+use super::view::{CodeState, CodeView, Issue, IssueCode};
 use super::{LineCalc, ShippingCalc};
 use crate::cart::{broken_rules, rule_message, CartState, CartStatus};
 use crate::catalog::{Catalog, Rule};
@@ -61,14 +61,17 @@ fn demand_by_item<'a>(lines: &'a [LineCalc]) -> HashMap<ItemKey<'a>, u64> {
 
 fn no_tax_rate(cart: &CartState) -> Issue {
     let country = cart.tax_country().unwrap_or("-");
-    Issue::error("NO_TAX_RATE", format!("no tax rate for {country}; taxed at zero"))
+    Issue::error(
+        IssueCode::NoTaxRate,
+        format!("no tax rate for {country}; taxed at zero"),
+    )
 }
 
 fn line_issues(inp: &Inputs, l: &LineCalc, demand: &HashMap<ItemKey, u64>, out: &mut Vec<Issue>) -> Result<()> {
     let line = l.line;
     let Some(product) = l.product.filter(|_| l.priced()) else {
         out.push(
-            Issue::error("PRODUCT_UNAVAILABLE", format!("{} is not available", line.name))
+            Issue::error(IssueCode::ProductUnavailable, format!("{} is not available", line.name))
                 .on_line(&line.id)
                 .with(json!({ "productId": line.product_id, "variantId": line.variant_id })),
         );
@@ -83,7 +86,7 @@ fn line_issues(inp: &Inputs, l: &LineCalc, demand: &HashMap<ItemKey, u64>, out: 
     if let Some(stock) = stock.filter(|&s| wanted > u64::from(s)) {
         out.push(
             Issue::error(
-                "INVENTORY_UNAVAILABLE",
+                IssueCode::InventoryUnavailable,
                 format!("only {stock} of {} in stock", line.name),
             )
             .on_line(&line.id)
@@ -97,7 +100,7 @@ fn line_issues(inp: &Inputs, l: &LineCalc, demand: &HashMap<ItemKey, u64>, out: 
     if line.quantity < min || line.quantity > max {
         out.push(
             Issue::error(
-                "INVALID_QUANTITY",
+                IssueCode::InvalidQuantity,
                 format!("quantity of {} must be from {min} to {max}", line.name),
             )
             .on_line(&line.id)
@@ -116,9 +119,12 @@ fn line_issues(inp: &Inputs, l: &LineCalc, demand: &HashMap<ItemKey, u64>, out: 
     if !missing.is_empty() {
         let names: Vec<&str> = missing.iter().map(|s| s.as_str()).collect();
         out.push(
-            Issue::error("MISSING_ATTRIBUTE", format!("{} needs {}", line.name, names.join(", ")))
-                .on_line(&line.id)
-                .with(json!({ "attributes": names })),
+            Issue::error(
+                IssueCode::MissingAttribute,
+                format!("{} needs {}", line.name, names.join(", ")),
+            )
+            .on_line(&line.id)
+            .with(json!({ "attributes": names })),
         );
     }
     for (index, rule) in inp.catalog.rules().iter().enumerate() {
@@ -129,7 +135,7 @@ fn line_issues(inp: &Inputs, l: &LineCalc, demand: &HashMap<ItemKey, u64>, out: 
             });
             if needs && !satisfied {
                 out.push(
-                    Issue::error("REQUIRES_ITEM", rule_message(rule))
+                    Issue::error(IssueCode::RequiresItem, rule_message(rule))
                         .on_line(&line.id)
                         .with(json!({ "rule": index })),
                 );
@@ -147,7 +153,7 @@ fn line_issues(inp: &Inputs, l: &LineCalc, demand: &HashMap<ItemKey, u64>, out: 
         let old = money::to_minor(change.old.0, inp.digits, inp.mode)?;
         let new = money::to_minor(change.new.0, inp.digits, inp.mode)?;
         out.push(
-            Issue::warning("PRICE_CHANGED", format!("the price of {} changed", line.name))
+            Issue::warning(IssueCode::PriceChanged, format!("the price of {} changed", line.name))
                 .on_line(&line.id)
                 .with(json!({ "old": old, "new": new })),
         );
@@ -158,10 +164,10 @@ fn line_issues(inp: &Inputs, l: &LineCalc, demand: &HashMap<ItemKey, u64>, out: 
 fn cart_issues(inp: &Inputs, out: &mut Vec<Issue>) {
     let cart = inp.cart;
     if cart.line_items.is_empty() {
-        out.push(Issue::error("EMPTY_CART", "the cart is empty"));
+        out.push(Issue::error(IssueCode::EmptyCart, "the cart is empty"));
     }
     for rule in broken_rules(cart, inp.catalog) {
-        out.push(Issue::error("INCOMPATIBLE_ITEMS", rule_message(rule)));
+        out.push(Issue::error(IssueCode::IncompatibleItems, rule_message(rule)));
     }
     if let Some(problem) = inp.shipping_problem {
         let country = problem.country.as_deref().unwrap_or("-");
@@ -173,7 +179,7 @@ fn cart_issues(inp: &Inputs, out: &mut Vec<Issue>) {
             None => format!("no shipping method delivers to {country} in {}", cart.currency),
         };
         out.push(
-            Issue::error("NO_SHIPPING_METHOD", message)
+            Issue::error(IssueCode::NoShippingMethod, message)
                 .with(json!({ "shippingMethodId": problem.selected, "country": problem.country })),
         );
     }
@@ -183,11 +189,14 @@ fn cart_issues(inp: &Inputs, out: &mut Vec<Issue>) {
         }
     }
     if cart.is_expired(inp.now) {
-        out.push(Issue::error("CART_EXPIRED", "the cart has expired").with(json!({ "expiresAt": cart.expires_at() })));
+        out.push(
+            Issue::error(IssueCode::CartExpired, "the cart has expired")
+                .with(json!({ "expiresAt": cart.expires_at() })),
+        );
     }
     if cart.status != CartStatus::Active {
         out.push(Issue::error(
-            "CART_NOT_ACTIVE",
+            IssueCode::CartNotActive,
             format!("the cart is {}", cart.status.as_str()),
         ));
     }
@@ -195,7 +204,7 @@ fn cart_issues(inp: &Inputs, out: &mut Vec<Issue>) {
         if code.state != CodeState::Applied {
             out.push(
                 Issue::warning(
-                    "PROMO_CODE_NOT_APPLICABLE",
+                    IssueCode::PromoCodeNotApplicable,
                     format!("code {} does not apply", code.code),
                 )
                 .with(json!({ "code": code.code, "state": code.state })),

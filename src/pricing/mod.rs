@@ -17,8 +17,8 @@ use crate::money::{self, RoundingMode};
 use crate::time::Timestamp;
 use rust_decimal::Decimal;
 pub use view::{
-    CartView, CodeState, CodeView, CustomLineView, DeliveryEstimate, DiscountView, Issue, LineView, Severity,
-    ShippingOption, ShippingView, TaxSummary, Totals, UnitDiscount,
+    CartView, CodeState, CodeView, CustomLineView, DeliveryEstimate, DiscountView, Issue, IssueCode, LineView,
+    Severity, ShippingOption, ShippingView, TaxSummary, Totals, UnitDiscount,
 };
 
 /// Picks the price of a line (DESIGN §3 step 1): candidates in the cart currency, valid at `now`, whose
@@ -295,7 +295,7 @@ pub fn price(cart: &CartState, catalog: &Catalog, now: Timestamp) -> Result<Cart
         now,
     })?;
     let can_checkout = !issue_list.iter().any(|i| i.severity == view::Severity::Error);
-    Ok(CartView {
+    let view = CartView {
         id: cart.id.clone(),
         version: cart.version,
         status: cart.status,
@@ -319,7 +319,9 @@ pub fn price(cart: &CartState, catalog: &Catalog, now: Timestamp) -> Result<Cart
         totals,
         issues: issue_list,
         can_checkout,
-    })
+    };
+    view.check_exact_in_js()?;
+    Ok(view)
 }
 
 fn line_view(l: &LineCalc, t: &tax::LineTax, digits: u32, mode: RoundingMode) -> Result<LineView> {

@@ -36,6 +36,62 @@ pub struct CartView {
     pub can_checkout: bool,
 }
 
+impl CartView {
+    /// Every amount of the view, so that [`CartView::check_exact_in_js`] cannot miss one.
+    fn amounts(&self) -> impl Iterator<Item = i64> + '_ {
+        let t = &self.totals;
+        let totals = [
+            t.subtotal,
+            t.discount_total,
+            t.shipping_total,
+            t.net,
+            t.tax_total,
+            t.gross,
+            t.cash_rounding,
+            t.total,
+        ];
+        let rates = t.taxes.iter().flat_map(|r| [r.net, r.tax]);
+        let lines = self.line_items.iter().flat_map(|l| {
+            let fixed = [l.unit_price, l.base_total, l.total, l.net, l.tax, l.gross];
+            let discounts = l.discounts.iter().map(|d| d.amount);
+            let units = l.unit_discounts.iter().map(|u| u.amount);
+            fixed.into_iter().chain(discounts).chain(units)
+        });
+        let custom = self
+            .custom_line_items
+            .iter()
+            .flat_map(|c| [c.unit_price, c.total, c.net, c.tax, c.gross]);
+        let shipping = self
+            .shipping
+            .iter()
+            .flat_map(|s| [s.price, s.discount, s.total, s.net, s.tax, s.gross]);
+        let options = self.available_shipping_methods.iter().map(|o| o.price);
+        totals
+            .into_iter()
+            .chain(rates)
+            .chain(lines)
+            .chain(custom)
+            .chain(shipping)
+            .chain(options)
+    }
+
+    /// `AMOUNT_OUT_OF_RANGE` unless every amount (and the version) is an integer JavaScript holds
+    /// exactly (|x| <= 2^53 - 1): the view is read as JSON numbers, and a total that silently rounds is
+    /// worse than a refusal.
+    pub fn check_exact_in_js(&self) -> crate::error::Result<()> {
+        let limit = crate::cart::MAX_SAFE_INTEGER;
+        let bad = self.amounts().find(|a| a.unsigned_abs() > limit);
+        if bad.is_some() || self.version > limit {
+            return Err(crate::error::CartError::new(
+                crate::error::ErrorCode::AmountOutOfRange,
+                "an amount of this cart would exceed 2^53 - 1 minor units, beyond what JavaScript holds exactly",
+            )
+            .with_details(serde_json::json!({ "max": limit })));
+        }
+        Ok(())
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct LineView {
@@ -188,11 +244,69 @@ pub enum Severity {
     Warning,
 }
 
+/// The stable codes of `view.issues` (DESIGN §6 and docs/DESIGN-NOTES.md).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum IssueCode {
+    EmptyCart,
+    ProductUnavailable,
+    InventoryUnavailable,
+    MissingAttribute,
+    RequiresItem,
+    NoShippingMethod,
+    NoTaxRate,
+    CartExpired,
+    /// A rule broken after a catalog change.
+    IncompatibleItems,
+    /// A quantity outside new product limits.
+    InvalidQuantity,
+    /// The cart is ordered or merged.
+    CartNotActive,
+    /// Warning: a new catalog moved the line's unit price.
+    PriceChanged,
+    /// Warning: a discount code on the cart does not apply.
+    PromoCodeNotApplicable,
+}
+
+impl IssueCode {
+    /// The stable string, e.g. `"EMPTY_CART"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            IssueCode::EmptyCart => "EMPTY_CART",
+            IssueCode::ProductUnavailable => "PRODUCT_UNAVAILABLE",
+            IssueCode::InventoryUnavailable => "INVENTORY_UNAVAILABLE",
+            IssueCode::MissingAttribute => "MISSING_ATTRIBUTE",
+            IssueCode::RequiresItem => "REQUIRES_ITEM",
+            IssueCode::NoShippingMethod => "NO_SHIPPING_METHOD",
+            IssueCode::NoTaxRate => "NO_TAX_RATE",
+            IssueCode::CartExpired => "CART_EXPIRED",
+            IssueCode::IncompatibleItems => "INCOMPATIBLE_ITEMS",
+            IssueCode::InvalidQuantity => "INVALID_QUANTITY",
+            IssueCode::CartNotActive => "CART_NOT_ACTIVE",
+            IssueCode::PriceChanged => "PRICE_CHANGED",
+            IssueCode::PromoCodeNotApplicable => "PROMO_CODE_NOT_APPLICABLE",
+        }
+    }
+}
+
+/// `issue.code == "EMPTY_CART"` reads as the JSON does.
+impl PartialEq<&str> for IssueCode {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
+impl std::fmt::Display for IssueCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// Something about the cart the shopper should know; errors block checkout (`canCheckout`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Issue {
-    pub code: String,
+    pub code: IssueCode,
     pub severity: Severity,
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub line_item_id: Option<String>,
@@ -202,9 +316,9 @@ pub struct Issue {
 }
 
 impl Issue {
-    pub(crate) fn error(code: &str, message: impl Into<String>) -> Issue {
+    pub(crate) fn error(code: IssueCode, message: impl Into<String>) -> Issue {
         Issue {
-            code: code.to_string(),
+            code,
             severity: Severity::Error,
             line_item_id: None,
             message: message.into(),
@@ -212,7 +326,7 @@ impl Issue {
         }
     }
 
-    pub(crate) fn warning(code: &str, message: impl Into<String>) -> Issue {
+    pub(crate) fn warning(code: IssueCode, message: impl Into<String>) -> Issue {
         Issue {
             severity: Severity::Warning,
             ..Issue::error(code, message)

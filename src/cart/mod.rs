@@ -13,12 +13,17 @@ use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, BTreeSet};
 
+mod validate;
+
 /// Largest quantity of one line (and of a custom line).
 pub const MAX_QUANTITY: u32 = 9999;
 /// Largest number of lines (line items and custom line items together).
 pub const MAX_LINES: usize = 250;
 /// Largest number of discount codes on one cart (commercetools).
 pub const MAX_CODES: usize = 10;
+/// The largest integer JavaScript represents exactly (`Number.MAX_SAFE_INTEGER`): no version, id
+/// counter or amount a view carries may exceed it (DESIGN §10).
+pub const MAX_SAFE_INTEGER: u64 = 9_007_199_254_740_991;
 /// Default time to live after the last change: 30 days.
 pub const DEFAULT_TTL_SECONDS: u64 = 30 * 24 * 3600;
 /// Attribute limits, so a cart blob stays small enough for localStorage.
@@ -83,6 +88,27 @@ pub struct Address {
     pub phone: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub email: Option<String>,
+}
+
+impl Address {
+    /// Every optional text of the address, by its JSON name.
+    fn text_fields(&self) -> [(&'static str, Option<&String>); 13] {
+        [
+            ("firstName", self.first_name.as_ref()),
+            ("lastName", self.last_name.as_ref()),
+            ("company", self.company.as_ref()),
+            ("streetName", self.street_name.as_ref()),
+            ("streetNumber", self.street_number.as_ref()),
+            ("additionalStreetInfo", self.additional_street_info.as_ref()),
+            ("postalCode", self.postal_code.as_ref()),
+            ("city", self.city.as_ref()),
+            ("region", self.region.as_ref()),
+            ("state", self.state.as_ref()),
+            ("phone", self.phone.as_ref()),
+            ("email", self.email.as_ref()),
+            ("country", Some(&self.country)),
+        ]
+    }
 }
 
 /// A catalog price that moved under a line (`PRICE_CHANGED`), in major units.
@@ -365,6 +391,14 @@ fn err(code: ErrorCode, message: impl Into<String>) -> CartError {
     CartError::new(code, message)
 }
 
+/// `version + 1`, refused beyond [`MAX_SAFE_INTEGER`] (a version JavaScript could no longer compare).
+fn next_version(version: u64) -> Result<u64> {
+    version
+        .checked_add(1)
+        .filter(|v| *v <= MAX_SAFE_INTEGER)
+        .ok_or_else(CartError::overflow)
+}
+
 fn check_quantity(q: i64) -> Result<u32> {
     match u32::try_from(q) {
         Ok(q) if (1..=MAX_QUANTITY).contains(&q) => Ok(q),
@@ -585,15 +619,35 @@ impl CartState {
 
     /// Runs `actions` in order, atomically: all succeed and `version` rises by one, or the first
     /// refusal is returned (with `details.actionIndex`) and the cart is left exactly as it was.
-    /// An empty list changes nothing.
+    /// A batch that changes nothing (an empty list, a quantity set to its current value) leaves the
+    /// cart as it is, version included.
     pub fn apply(&mut self, catalog: &Catalog, actions: &[Action], now: Timestamp) -> Result<()> {
-        self.ensure_active(now)?;
-        if actions.is_empty() {
-            return Ok(());
+        self.apply_expecting(catalog, actions, now, None)
+    }
+
+    /// [`CartState::apply`] guarded by the version the caller last saw: a cart at another version
+    /// refuses with `CONCURRENT_MODIFICATION` (details: `expectedVersion`, `version`).
+    pub fn apply_expecting(
+        &mut self,
+        catalog: &Catalog,
+        actions: &[Action],
+        now: Timestamp,
+        expected_version: Option<u64>,
+    ) -> Result<()> {
+        if let Some(expected) = expected_version.filter(|e| *e != self.version) {
+            return Err(err(
+                ErrorCode::ConcurrentModification,
+                format!("the cart is at version {}, not {expected}", self.version),
+            )
+            .with_details(json!({ "expectedVersion": expected, "version": self.version })));
         }
+        self.ensure_active(now)?;
         let mut next = self.clone();
         for (index, action) in actions.iter().enumerate() {
             next.apply_one(catalog, action, now).map_err(|e| at_action(e, index))?;
+        }
+        if next == *self {
+            return Ok(());
         }
         next.check_rules(self, catalog)?;
         next.commit(catalog, now)?;
@@ -603,7 +657,7 @@ impl CartState {
 
     fn commit(&mut self, catalog: &Catalog, now: Timestamp) -> Result<()> {
         self.refresh_seen_prices(catalog, now);
-        self.version = self.version.checked_add(1).ok_or_else(CartError::overflow)?;
+        self.version = next_version(self.version)?;
         self.updated_at = now;
         Ok(())
     }
@@ -1009,7 +1063,7 @@ impl CartState {
         if *self == before {
             return Ok(false);
         }
-        self.version = self.version.checked_add(1).ok_or_else(CartError::overflow)?;
+        self.version = next_version(self.version)?;
         Ok(true)
     }
 
@@ -1017,7 +1071,7 @@ impl CartState {
     pub fn mark_ordered(&mut self, now: Timestamp) -> Result<()> {
         self.ensure_active(now)?;
         self.status = CartStatus::Ordered;
-        self.version = self.version.checked_add(1).ok_or_else(CartError::overflow)?;
+        self.version = next_version(self.version)?;
         self.updated_at = now;
         Ok(())
     }
@@ -1083,7 +1137,7 @@ impl CartState {
         next.payment_method_id = next.payment_method_id.or_else(|| other.payment_method_id.clone());
         next.customer.email = next.customer.email.or_else(|| other.customer.email.clone());
         next.commit(catalog, now)?;
-        let other_version = other.version.checked_add(1).ok_or_else(CartError::overflow)?;
+        let other_version = next_version(other.version)?;
         *self = next;
         other.status = CartStatus::Merged;
         other.version = other_version;
@@ -1148,6 +1202,15 @@ fn at_action(mut e: CartError, index: usize) -> CartError {
 fn check_address(field: &str, address: &Option<Address>) -> Result<Option<Address>> {
     if let Some(a) = address {
         check_country(&format!("{field}.country"), &a.country)?;
+        for (name, value) in a.text_fields() {
+            if let Some(value) = value.filter(|v| v.len() > MAX_TEXT) {
+                return Err(CartError::invalid_request(format!(
+                    "{field}.{name}: at most {MAX_TEXT} characters ({} given)",
+                    value.len()
+                ))
+                .with_details(json!({ "field": format!("{field}.{name}") })));
+            }
+        }
     }
     Ok(address.clone())
 }
