@@ -102,12 +102,13 @@ impl fmt::Display for ErrorCode {
 }
 
 /// A refused operation. The cart (or catalog) it was refused for is left exactly as it was.
-#[derive(Debug, Clone, PartialEq, thiserror::Error, Serialize)]
+#[derive(Debug, Clone, PartialEq, thiserror::Error, Serialize, Deserialize)]
 #[error("{code}: {message}")]
 pub struct CartError {
     pub code: ErrorCode,
     pub message: String,
     /// Structured context (`{"field": ..., "lineItemId": ...}`); `null` when there is none.
+    #[serde(default)]
     pub details: Value,
 }
 

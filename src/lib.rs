@@ -32,6 +32,7 @@ pub mod checkout;
 pub mod error;
 pub mod money;
 pub mod pricing;
+pub mod session;
 pub mod snapshot;
 pub mod time;
 #[cfg(feature = "web")]

@@ -150,6 +150,8 @@ struct EnvelopeOut<'a> {
     saved_at: Timestamp,
     checksum: String,
     cart: &'a RawValue,
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    sync: Option<&'a Sync>,
 }
 
 #[derive(Deserialize)]
@@ -163,6 +165,49 @@ struct EnvelopeIn<'a> {
     checksum: Option<Value>,
     #[serde(default, borrow)]
     cart: Option<&'a RawValue>,
+    #[serde(default)]
+    commit: Option<Value>,
+    #[serde(default)]
+    writers: Option<Value>,
+    #[serde(default)]
+    refused: Option<Value>,
+}
+
+/// What the session adds to the envelope when several writers (tabs) share one stored cart
+/// (`docs/tabs.md`): the number of the commit that wrote it, and for each writer the last of its
+/// changes the commit includes. Blobs of older builds, and of a single writer, have none; older
+/// builds ignore these members.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Sync {
+    /// Commits so far under this key (every cart it held): the newer record has the higher number.
+    pub commit: u64,
+    /// Writer id -> the last change of that writer included.
+    pub writers: std::collections::BTreeMap<String, Writer>,
+    /// The latest changes that could not be applied when they were committed (another writer's change
+    /// came first), so that the writer that made them can say so.
+    pub refused: Vec<Refusal>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Writer {
+    /// The writer's last change included (its sequence number).
+    pub seq: u64,
+    /// When that change was made (by the writer's clock).
+    pub at: Timestamp,
+    /// Line ids the writer's recent changes created under another id than the writer showed (two
+    /// writers added a line at once): shown id -> committed id.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub ids: std::collections::BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Refusal {
+    pub writer: String,
+    pub seq: u64,
+    pub error: CartError,
 }
 
 /// The canonical cart JSON (see the module docs).
@@ -172,6 +217,11 @@ pub fn canonical_cart_json(cart: &CartState) -> Result<String> {
 
 /// Writes the persisted form of `cart` (schema [`SCHEMA`]).
 pub fn encode(cart: &CartState, saved_at: Timestamp) -> Result<String> {
+    encode_synced(cart, saved_at, None)
+}
+
+/// [`encode`] with the members of a shared record ([`Sync`]).
+pub fn encode_synced(cart: &CartState, saved_at: Timestamp, sync: Option<&Sync>) -> Result<String> {
     let cart_json = canonical_cart_json(cart)?;
     let raw = RawValue::from_string(cart_json)
         .map_err(|e| CartError::invalid_request(format!("cart cannot be encoded: {e}")))?;
@@ -180,6 +230,7 @@ pub fn encode(cart: &CartState, saved_at: Timestamp) -> Result<String> {
         saved_at,
         checksum: checksum(raw.get().as_bytes()),
         cart: &raw,
+        sync,
     };
     serde_json::to_string(&envelope).map_err(|e| CartError::invalid_request(format!("cart cannot be encoded: {e}")))
 }
@@ -192,6 +243,8 @@ pub struct Restored {
     pub schema: u32,
     /// When it was written, if the blob says so.
     pub saved_at: Option<Timestamp>,
+    /// The members of a shared record, if the writer added them.
+    pub sync: Option<Sync>,
 }
 
 impl Restored {
@@ -236,6 +289,16 @@ pub fn decode(text: &str) -> Result<Restored> {
         Some(_) => return Err(Corruption::BadChecksum.error("the stored cart does not match its checksum")),
         None => return Err(Corruption::BadChecksum.error("the stored cart has no checksum")),
     }
+    let sync = match (envelope.commit, envelope.writers, envelope.refused) {
+        (None, None, None) => None,
+        (commit, writers, refused) => {
+            let value = json!({ "commit": commit, "writers": writers.unwrap_or_else(|| json!({})),
+                                "refused": refused.unwrap_or_else(|| json!([])) });
+            Some(serde_json::from_value::<Sync>(value).map_err(|e| {
+                Corruption::NotASnapshot.error(format!("the stored cart's commit members are malformed: {e}"))
+            })?)
+        }
+    };
     let saved_at = match envelope.saved_at {
         Some(Value::String(s)) => Timestamp::parse_rfc3339(&s),
         _ => None,
@@ -253,7 +316,12 @@ pub fn decode(text: &str) -> Result<Restored> {
             json!({ "reason": Corruption::InvalidCart.as_str(), "cause": { "code": e.code, "message": e.message, "details": e.details } }),
         )
     })?;
-    Ok(Restored { cart, schema, saved_at })
+    Ok(Restored {
+        cart,
+        schema,
+        saved_at,
+        sync,
+    })
 }
 
 fn cart_from(value: std::result::Result<Value, impl std::fmt::Display>) -> Result<CartState> {

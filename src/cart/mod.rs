@@ -376,6 +376,23 @@ impl Action {
         }
     }
 
+    /// The same action with its line or custom line id replaced where `ids` maps it (a line created in
+    /// another tab at the same time took the id this one showed; `docs/tabs.md`).
+    pub fn with_line_ids(&self, ids: &BTreeMap<String, String>) -> Action {
+        let mut action = self.clone();
+        let id = match &mut action {
+            Action::RemoveLineItem { line_item_id, .. }
+            | Action::ChangeLineItemQuantity { line_item_id, .. }
+            | Action::SetLineItemAttributes { line_item_id, .. } => line_item_id,
+            Action::RemoveCustomLineItem { id } => id,
+            _ => return action,
+        };
+        if let Some(mapped) = ids.get(id.as_str()) {
+            id.clone_from(mapped);
+        }
+        action
+    }
+
     /// The line an action touches, if any (a touched line drops its `PRICE_CHANGED` warning).
     fn line_item_id(&self) -> Option<&str> {
         match self {
@@ -522,6 +539,32 @@ impl CartState {
             next_line_id: 1,
             next_custom_line_id: 1,
         })
+    }
+
+    /// An empty cart with no id, for a value that is replaced before anyone sees it.
+    pub(crate) fn blank(now: Timestamp) -> CartState {
+        CartState {
+            id: String::new(),
+            version: 0,
+            status: CartStatus::Active,
+            currency: "EUR".to_string(),
+            country: None,
+            locale: None,
+            customer: Customer::default(),
+            line_items: Vec::new(),
+            custom_line_items: Vec::new(),
+            discount_codes: Vec::new(),
+            shipping_address: None,
+            billing_address: None,
+            shipping_method_id: None,
+            payment_method_id: None,
+            created_at: now,
+            updated_at: now,
+            ttl_seconds: DEFAULT_TTL_SECONDS,
+            catalog_version: None,
+            next_line_id: 1,
+            next_custom_line_id: 1,
+        }
     }
 
     pub fn id(&self) -> &str {
@@ -1074,6 +1117,29 @@ impl CartState {
         self.version = next_version(self.version)?;
         self.updated_at = now;
         Ok(())
+    }
+
+    /// Marks the cart as merged into another (the other side of [`CartState::merge`], when the two
+    /// carts live apart, as two browser sessions do); it is read-only from then on.
+    pub fn mark_merged(&mut self, now: Timestamp) -> Result<()> {
+        if self.status != CartStatus::Active {
+            return Err(err(
+                ErrorCode::CartNotActive,
+                format!("the cart is {}", self.status.as_str()),
+            ));
+        }
+        self.version = next_version(self.version)?;
+        self.status = CartStatus::Merged;
+        self.updated_at = now;
+        Ok(())
+    }
+
+    /// The ids of the line items and custom line items, in order.
+    pub fn line_ids(&self) -> Vec<&str> {
+        let lines = self.line_items.iter().map(|l| l.id.as_str());
+        lines
+            .chain(self.custom_line_items.iter().map(|c| c.id.as_str()))
+            .collect()
     }
 
     /// Merges `other` (a guest cart) into this one (the customer's cart), as when a shopper signs in.

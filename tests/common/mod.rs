@@ -94,3 +94,4 @@ pub fn rich_catalog(s: Settings) -> Value {
         ]
     })
 }
+pub mod tabs;
