@@ -161,6 +161,9 @@ struct CartBody {
     cart: SpecCart,
     issues: Vec<Issue>,
     can_checkout: bool,
+    /// The order of an ordered cart: a client whose checkout answer was lost finds its order here.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    order_id: Option<String>,
 }
 
 fn cart_body(view: &CartView, catalog: &Catalog, metadata: Option<&Value>) -> CartBody {
@@ -170,6 +173,7 @@ fn cart_body(view: &CartView, catalog: &Catalog, metadata: Option<&Value>) -> Ca
         cart,
         issues: view.issues.clone(),
         can_checkout: view.can_checkout,
+        order_id: None,
     }
 }
 
@@ -306,7 +310,7 @@ pub async fn create_cart(
     Ok(response)
 }
 
-/// `GET /carts/:cartId`, priced against live stock.
+/// `GET /carts/:cartId`, priced against live stock; an ordered cart names its order (`orderId`).
 pub async fn get_cart(State(state): State<Arc<AppState>>, Path(cart_id): Path<String>) -> Result<Response, ApiError> {
     check_cart_id(&cart_id)?;
     let st = state.clone();
@@ -319,7 +323,13 @@ pub async fn get_cart(State(state): State<Arc<AppState>>, Path(cart_id): Path<St
         }
         let catalog = db::live_catalog(&conn, &st.catalog().catalog)?;
         let view = price(&stored.state, &catalog, at).map_err(ApiError::from_cart)?;
-        Ok(cart_body(&view, &catalog, stored.metadata.as_ref()))
+        let mut body = cart_body(&view, &catalog, stored.metadata.as_ref());
+        if stored.state.status() == CartStatus::Ordered {
+            body.order_id = conn
+                .query_row("SELECT id FROM checkouts WHERE cart_id = ?1", [&cart_id], |r| r.get(0))
+                .optional()?;
+        }
+        Ok(body)
     })
     .await?;
     Ok(json_response(StatusCode::OK, &body))

@@ -581,7 +581,13 @@ async fn server_cart_checkout_and_orders() {
     let none = s.get("/api/v1/orders/ord_nope").await;
     assert_eq!((none.status, code(&none)), (StatusCode::NOT_FOUND, "ORDER_NOT_FOUND"));
 
-    // The cart is ordered now: no second order, no more changes.
+    // The cart is ordered now: it names its order (a client whose answer was lost finds it there),
+    // no second order, no more changes.
+    let cart = s.get(&format!("/api/v1/carts/{id}")).await;
+    assert_eq!(
+        (cart.body["status"].clone(), cart.body["orderId"].clone()),
+        (json!("ordered"), json!(order_id))
+    );
     let twice = s.checkout(&id, &pay, None).await;
     assert_eq!((twice.status, code(&twice)), (StatusCode::CONFLICT, "CART_NOT_ACTIVE"));
     let add = s.post(&items, &json!({"productId": "MUG", "quantity": 1})).await;
@@ -629,9 +635,11 @@ async fn browser_cart_checkout_makes_one_order_per_vendor() {
     );
     assert_eq!(s.count("orders"), 3);
     assert_eq!(s.stock("MUG", "1"), 40 - 3);
-    // The ordered cart is kept, read-only.
+    // The ordered cart is kept, read-only, and names its order: a browser whose answer was lost looks
+    // it up here instead of sending the checkout again.
     let cart = s.get("/api/v1/carts/cart_browser_1").await;
     assert_eq!(cart.body["status"], json!("ordered"));
+    assert_eq!(cart.body["orderId"], placed.body["orderId"]);
 }
 
 #[tokio::test]

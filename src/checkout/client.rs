@@ -312,6 +312,43 @@ pub fn order_matches_request(order: &Value, body: &Value) -> bool {
     currency_ok && lines.len() == items.len() && lines.iter().zip(items).all(|(l, i)| key(l) == key(i))
 }
 
+/// The cart as the server ordered it: `sent` (the cart of the request that got the order) with the
+/// lines and quantities the order lists (`view.lineItems`, else `cart.items`, else `items`: product,
+/// variant, quantity, attributes). When an earlier attempt placed the order and its answer was lost,
+/// the shopper may have changed the cart since; the order, not the cart, says what was bought. An
+/// order that lists no lines leaves `sent` as it is.
+pub fn ordered_cart(sent: &CartState, order: &Value) -> CartState {
+    let items = ["/view/lineItems", "/cart/items", "/items"]
+        .iter()
+        .find_map(|p| order.pointer(p).and_then(Value::as_array));
+    let Some(items) = items else {
+        return sent.clone();
+    };
+    let mut cart = sent.clone();
+    let mut left: Vec<&Value> = items.iter().collect();
+    cart.line_items.retain_mut(|line| {
+        let attributes = Value::Object(line.attributes.clone().into_iter().collect());
+        let found = left.iter().position(|item| {
+            item.get("productId").and_then(Value::as_str) == Some(line.product_id.as_str())
+                && item.get("variantId").and_then(Value::as_u64) == line.variant_id.map(u64::from)
+                && item.get("attributes").unwrap_or(&json!({})) == &attributes
+        });
+        let Some(found) = found else {
+            return false;
+        };
+        let item = left.remove(found);
+        if let Some(q) = item
+            .get("quantity")
+            .and_then(Value::as_u64)
+            .and_then(|q| u32::try_from(q).ok())
+        {
+            line.quantity = q;
+        }
+        true
+    });
+    cart
+}
+
 // ---------------------------------------------------------------- archive
 
 /// One placed order in `<storageKey>:orders`.

@@ -122,6 +122,7 @@ impl Plan for Commercetools {
                         vendor: None,
                         order_number,
                     }],
+                    answer: None,
                 }))
             }
             State::Finished => Err(invalid_response("commercetools", "the plan is already finished")),

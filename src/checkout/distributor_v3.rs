@@ -126,6 +126,7 @@ impl Plan for DistributorV3 {
                     remote_cart_id: Some(cart_id),
                     remote_total: None,
                     orders,
+                    answer: None,
                 }))
             }
             State::Finished => Err(invalid_response("distributor-v3", "the plan is already finished")),

@@ -2,6 +2,7 @@
 //!
 //! - `client`: the browser's checkout state (persisted record, archive, retries, accepted prices).
 //! - `plan`: the request-plan machinery every non-SPEC-B protocol uses, and [`plan::plan_for`].
+//! - `spec_b_plan`: SPEC-B checkout as a plan, and the order lookup after an answer was lost.
 //! - `distributor_v3`, `commercetools`, `shopware`, `sylius`: the adapters (seeds 000, 004, 003, 002).
 
 pub mod client;
@@ -9,6 +10,7 @@ pub mod commercetools;
 pub mod distributor_v3;
 pub mod plan;
 pub mod shopware;
+pub mod spec_b_plan;
 pub mod sylius;
 
 pub use plan::{plan_for, HttpRequest, HttpResponse, PlacedOrder, Plan, Protocol, Step, SyncInput, SyncOutcome};

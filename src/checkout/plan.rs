@@ -26,6 +26,8 @@ use std::collections::BTreeMap;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Protocol {
+    /// Seed 001, the default: one checkout request with an idempotency key ([`super::spec_b_plan`]).
+    SpecB,
     /// Seed 000: customer carts, cart items with attributes, `:checkout` with `poNumber`.
     DistributorV3,
     /// Seed 004: `POST /me/carts` with everything, then `POST /me/orders`.
@@ -86,6 +88,9 @@ pub struct SyncOutcome {
     /// The remote system's total, in minor units, when it reports one (it matched ours).
     pub remote_total: Option<i64>,
     pub orders: Vec<PlacedOrder>,
+    /// The remote system's answer, when the checkout resolves with it as it is (SPEC-B's order).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub answer: Option<Value>,
 }
 
 pub enum Step {
@@ -116,6 +121,11 @@ pub trait Plan {
 
 pub fn plan_for(protocol: Protocol, input: SyncInput) -> Result<Box<dyn Plan>> {
     Ok(match protocol {
+        Protocol::SpecB => {
+            return Err(CartError::invalid_request(
+                "a spec-b checkout is built from its checkout record (checkout::spec_b_plan::SpecB)",
+            ))
+        }
         Protocol::DistributorV3 => Box::new(super::distributor_v3::DistributorV3::new(input)?),
         Protocol::Commercetools => Box::new(super::commercetools::Commercetools::new(input)?),
         Protocol::Shopware => Box::new(super::shopware::Shopware::new(input)?),

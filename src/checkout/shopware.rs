@@ -113,6 +113,7 @@ impl Plan for Shopware {
                         vendor: None,
                         order_number: id_at(&body, &["/orderNumber"]),
                     }],
+                    answer: None,
                 }))
             }
             State::Finished => Err(invalid_response("shopware", "the plan is already finished")),

@@ -106,6 +106,7 @@ impl Plan for Sylius {
                         vendor: None,
                         order_number: None,
                     }],
+                    answer: None,
                 }))
             }
             State::Finished => Err(invalid_response("sylius", "the plan is already finished")),

@@ -285,7 +285,7 @@ impl Session {
             None => false,
         };
         let mirror_lags = self.mirror_is_older_or_newer(commit, storage).is_lt();
-        if self.adopt(record, now, fx) {
+        if self.adopt(record, storage, now, fx) {
             self.wrote_base = wrote;
             if mirror_lags && self.coordination == Coordination::Transactional {
                 // The key holds an older record than the commit point (its writer closed before writing
@@ -313,20 +313,20 @@ impl Session {
     }
 
     /// Makes `record` the base if it is newer than the one this session has, and re-derives the view.
-    fn adopt(&mut self, record: Record, now: Timestamp, fx: &mut Effects) -> bool {
+    fn adopt(&mut self, record: Record, storage: &dyn Storage, now: Timestamp, fx: &mut Effects) -> bool {
         let newer = self.base.as_ref().is_none_or(|b| record.sync.commit >= b.sync.commit);
         if !newer {
             return false;
         }
         self.base = Some(record);
         self.wrote_base = false;
-        self.rebase(now, fx);
+        self.rebase(storage, now, fx);
         true
     }
 
     /// The view after the base moved: the base with this tab's remaining ops replayed. Ops the base
     /// already includes are dropped; ops that no longer apply are dropped and reported.
-    fn rebase(&mut self, now: Timestamp, fx: &mut Effects) {
+    fn rebase(&mut self, storage: &dyn Storage, now: Timestamp, fx: &mut Effects) {
         let Some(base) = self.base.clone() else {
             return;
         };
@@ -365,27 +365,38 @@ impl Session {
         }
         if self.shown != before {
             fx.emit(Event::Change);
-            self.announce_ordered_elsewhere(&before, now, fx);
+            self.announce_ordered_elsewhere(&before, storage, now, fx);
         }
     }
 
     /// The cart shown before was active and another cart replaced it: if the archive says it was
     /// ordered (in another tab), raise `ordered` here too.
-    fn announce_ordered_elsewhere(&mut self, before: &crate::cart::CartState, now: Timestamp, fx: &mut Effects) {
+    fn announce_ordered_elsewhere(
+        &mut self,
+        before: &crate::cart::CartState,
+        storage: &dyn Storage,
+        now: Timestamp,
+        fx: &mut Effects,
+    ) {
         if before.id() == self.shown.id() || before.status() != CartStatus::Active || before.id().is_empty() {
             return;
         }
         if self.announced.as_deref() == Some(before.id()) {
             return;
         }
-        if let Some(archived) = self.archived(before.id()) {
-            self.announced = Some(before.id().to_string());
-            if let Ok(view) = price(&archived.cart, &self.catalog.catalog, now) {
-                fx.emit(Event::Ordered {
-                    order: Some(archived.order),
-                    cart: Box::new(view),
-                });
+        match self.archived_in(storage, before.id()) {
+            Some(archived) => {
+                self.announced = Some(before.id().to_string());
+                self.unannounced = None;
+                if let Ok(view) = price(&archived.cart, &self.catalog.catalog, now) {
+                    fx.emit(Event::Ordered {
+                        order: Some(archived.order),
+                        cart: Box::new(view),
+                    });
+                }
             }
+            // The archive may reach this tab after the new cart does (two keys, no order between them).
+            None => self.unannounced = Some(before.clone()),
         }
     }
 
@@ -408,7 +419,7 @@ impl Session {
                         record.sync.commit = record.sync.commit.saturating_add(1);
                     }
                     self.mirror = Some(text);
-                    self.adopt(record, now, fx);
+                    self.adopt(record, storage, now, fx);
                 }
                 Err(e) => {
                     self.set_aside(&key, e, now, fx);
@@ -459,7 +470,7 @@ impl Session {
             if self.coordination == Coordination::Direct {
                 self.mirror = Some(text.to_string());
             }
-            if self.adopt(record, now, &mut fx) && self.coordination == Coordination::Transactional {
+            if self.adopt(record, storage, now, &mut fx) && self.coordination == Coordination::Transactional {
                 self.mirror = Some(text.to_string());
             }
         }
@@ -474,16 +485,21 @@ impl Session {
             self.cart_key_changed(value, storage, now, &mut fx);
         } else if key == self.keys.catalog() {
             self.reload_catalog(value, now, &mut fx);
-        } else if key.starts_with(&self.keys.outbox_prefix()) && key != self.keys.outbox(&self.tab) {
-            if !self.commit.adopt_timer && self.coordination == Coordination::Transactional {
-                self.commit.adopt_timer = true;
-                fx.push(Effect::Wait {
-                    id: TIMER_ADOPT,
-                    ms: u64::try_from(ADOPT_AFTER_MS).unwrap_or(2_000).saturating_add(100),
-                });
+        } else if key == self.keys.orders() {
+            if let Some(before) = self.unannounced.take() {
+                self.announce_ordered_elsewhere(&before, storage, now, &mut fx);
             }
-        } else if key == self.keys.orders() || key == self.keys.checkout() {
-            self.checkout_storage_changed(storage, now, &mut fx);
+        } else if key.starts_with(&self.keys.outbox_prefix())
+            && key != self.keys.outbox(&self.tab)
+            && !self.commit.adopt_timer
+            && self.coordination == Coordination::Transactional
+        {
+            // Another tab's outbox changed: if it is still not committed a while later, that tab is gone.
+            self.commit.adopt_timer = true;
+            fx.push(Effect::Wait {
+                id: TIMER_ADOPT,
+                ms: u64::try_from(ADOPT_AFTER_MS).unwrap_or(2_000).saturating_add(100),
+            });
         }
         fx.into_vec()
     }
@@ -500,7 +516,7 @@ impl Session {
         }
         match snapshot::decode(&text) {
             Ok(r) if r.sync.is_some() => {
-                if self.adopt(Record::from_restored(r), now, fx) {
+                if self.adopt(Record::from_restored(r), storage, now, fx) {
                     self.mirror = Some(text);
                 } else if self.wrote_base {
                     // A tab whose commit landed late wrote an older record over the newest, which this

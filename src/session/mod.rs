@@ -26,7 +26,7 @@ mod op;
 mod storage;
 
 pub use catalog::CatalogInput;
-pub use checkout::{CheckoutInput, SendOptions};
+pub use checkout::{CheckoutInput, HttpOutcome, SendOptions};
 pub use effect::{CheckoutError, Effect, Event, Reported};
 pub use events::Dispatcher;
 pub use op::{Op, OpKind, Outbox};
@@ -111,6 +111,8 @@ pub struct OpenOptions {
     pub defaults: Defaults,
     /// The storage could not even be reached (a `localStorage` getter that throws).
     pub unreachable: Option<String>,
+    /// `navigator.onLine` (no navigator counts as online).
+    pub online: bool,
 }
 
 /// The last committed record this session knows: the cart, and the commit's bookkeeping.
@@ -160,6 +162,8 @@ pub struct Session {
     last_merge: Option<MergeReport>,
     /// The cart whose `ordered` event was raised (one per order).
     announced: Option<String>,
+    /// A cart another tab replaced before this tab could read its order in the archive.
+    unannounced: Option<CartState>,
     checkout: checkout::CheckoutState,
 }
 
@@ -201,6 +205,7 @@ impl Session {
             memory: BTreeMap::new(),
             last_merge: None,
             announced: None,
+            unannounced: None,
             checkout: checkout::CheckoutState::default(),
         };
         if persistence == Persistence::Memory {
@@ -212,7 +217,7 @@ impl Session {
         };
         session.start(restored, options.snapshot.is_some(), storage, now, entropy, &mut fx)?;
         session.cache_catalog(storage, now, &mut fx);
-        session.checkout_at_open(storage, now, &mut fx);
+        session.checkout_at_open(options.online, storage, now, entropy, &mut fx);
         Ok((session, fx.into_vec()))
     }
 
@@ -624,8 +629,12 @@ impl Session {
     /// kept in memory for this page.
     pub fn write_failed(&mut self, key: &str, cause: &str, now: Timestamp) -> Vec<Effect> {
         let mut fx = Effects::default();
-        let side = key == self.keys.catalog() || key == self.keys.checkout() || key == self.keys.orders();
-        if side {
+        if key == self.keys.catalog() {
+            fx.error(storage_error(key, "write", cause));
+            return fx.into_vec();
+        }
+        if key == self.keys.checkout() || key == self.keys.orders() {
+            self.side_write_failed(key);
             fx.error(storage_error(key, "write", cause));
             return fx.into_vec();
         }

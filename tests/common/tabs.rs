@@ -8,7 +8,8 @@
 
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, VecDeque};
-use wasm_cart::session::CatalogInput;
+use wasm_cart::checkout::HttpRequest;
+use wasm_cart::session::{CatalogInput, CheckoutError, HttpOutcome};
 use wasm_cart::session::{
     Coordination, Defaults, Effect, Entropy, Event, OpenOptions, Persistence, Reported, Session, Storage,
     StorageFailure, Stored,
@@ -116,6 +117,16 @@ pub struct Browser {
     pub counter: u64,
     /// Writes of the cart key, by tab (diagnostics).
     pub mirror_writes: BTreeMap<usize, usize>,
+    /// Requests sent and not answered yet: (tab, id, request, timeout).
+    pub sent: VecDeque<(usize, u64, HttpRequest, u64)>,
+    /// Every request ever sent, in order.
+    pub requests: Vec<HttpRequest>,
+    /// Checkouts settled: (tab, id, outcome).
+    pub settled: Vec<(usize, u64, Result<Value, CheckoutError>)>,
+    /// The delays the tabs asked to wait, in order.
+    pub waits: Vec<u64>,
+    /// `navigator.onLine`.
+    pub online: bool,
 }
 
 pub fn catalog_json() -> Value {
@@ -145,6 +156,11 @@ impl Browser {
             coordination,
             counter: 0,
             mirror_writes: BTreeMap::new(),
+            sent: VecDeque::new(),
+            requests: Vec::new(),
+            settled: Vec::new(),
+            waits: Vec::new(),
+            online: true,
         }
     }
 
@@ -165,6 +181,7 @@ impl Browser {
                 ..Defaults::default()
             },
             unreachable: None,
+            online: self.online,
         }
     }
 
@@ -230,10 +247,20 @@ impl Browser {
                 }
                 Effect::Emit(event) => self.tabs[i].events.push(event),
                 Effect::Wait { id, ms } => {
+                    self.waits.push(ms);
                     let due = self.now + ms as i64;
                     self.tabs[i].inbox.push_back(Delivery::Timer { id, due });
                 }
-                Effect::Send { .. } | Effect::Settle { .. } | Effect::WatchOnline => {}
+                Effect::Send {
+                    id,
+                    request,
+                    timeout_ms,
+                } => {
+                    self.requests.push(request.clone());
+                    self.sent.push_back((i, id, request, timeout_ms));
+                }
+                Effect::Settle { id, outcome } => self.settled.push((i, id, outcome)),
+                Effect::WatchOnline => {}
             }
         }
     }
@@ -395,4 +422,95 @@ pub fn line_tags(cart: &CartState) -> Vec<String> {
         .iter()
         .filter_map(|l| l.attributes.get("n").and_then(Value::as_str).map(str::to_string))
         .collect()
+}
+
+impl Browser {
+    /// Answers the oldest request with `answer(request)`; returns false when none is waiting.
+    pub fn answer(&mut self, answer: &mut dyn FnMut(&HttpRequest) -> HttpOutcome) -> bool {
+        let Some((i, id, request, _)) = self.sent.pop_front() else {
+            return false;
+        };
+        if !self.tabs[i].open {
+            return true;
+        }
+        let outcome = answer(&request);
+        let now = self.now();
+        let tab = &mut self.tabs[i];
+        let effects = tab.session.http_answer(id, outcome, &tab.cache, now, &mut self.rng);
+        self.run(i, effects);
+        true
+    }
+
+    /// Runs everything (requests answered by `answer`, timers fired as time passes, commits) until
+    /// nothing moves.
+    pub fn serve(&mut self, answer: &mut dyn FnMut(&HttpRequest) -> HttpOutcome) {
+        for _ in 0..200 {
+            let mut busy = false;
+            while self.answer(answer) {
+                busy = true;
+            }
+            while self.run_commit() {
+                busy = true;
+            }
+            for i in self.live() {
+                while self.deliver(i) {
+                    busy = true;
+                }
+            }
+            if !busy {
+                // Let the next timer come due.
+                let next = self
+                    .live()
+                    .iter()
+                    .flat_map(|&i| self.tabs[i].inbox.iter())
+                    .filter_map(|d| match d {
+                        Delivery::Timer { due, .. } => Some(*due),
+                        _ => None,
+                    })
+                    .min();
+                match next {
+                    Some(due) if due > self.now => self.now = due,
+                    _ => break,
+                }
+            }
+        }
+    }
+
+    /// The `n`th (from 0) event of kind `Ordered` of tab `i`.
+    pub fn ordered_events(&self, i: usize) -> Vec<(Option<Value>, String)> {
+        self.tabs[i]
+            .events
+            .iter()
+            .filter_map(|e| match e {
+                Event::Ordered { order, cart } => Some((order.clone(), cart.id.clone())),
+                _ => None,
+            })
+            .collect()
+    }
+}
+
+/// An HTTP answer with a JSON body.
+pub fn reply(status: u16, body: Value) -> HttpOutcome {
+    HttpOutcome::Answer(wasm_cart::checkout::HttpResponse {
+        status,
+        headers: BTreeMap::new(),
+        body,
+    })
+}
+
+/// An answer with headers.
+pub fn reply_with(status: u16, body: Value, headers: &[(&str, &str)]) -> HttpOutcome {
+    HttpOutcome::Answer(wasm_cart::checkout::HttpResponse {
+        status,
+        headers: headers.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+        body,
+    })
+}
+
+/// SPEC-B's error body.
+pub fn refusal(status: u16, code: &str, details: Value) -> HttpOutcome {
+    reply(
+        status,
+        json!({"error": {"code": code, "message": format!("{code}!"), "details": details}}),
+    )
 }
