@@ -4,21 +4,34 @@
 //   - the .d.ts files: the raw wasm exports that wasm-bindgen types with `any` (the `InitOutput`
 //     interface, internal plumbing) become `unknown`, so that the package's types contain no `any`.
 // Fails loudly if wasm-pack's output changes shape.
-import { readFileSync, writeFileSync, existsSync } from "node:fs";
+import { readFileSync, writeFileSync, existsSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 
 const dir = process.argv[2] ?? "pkg";
+
+/** Every file under `root`. */
+function listFiles(root) {
+  return readdirSync(root).flatMap((name) => {
+    const path = join(root, name);
+    return statSync(path).isDirectory() ? listFiles(path) : [path];
+  });
+}
 const manifestPath = join(dir, "package.json");
 const pkg = JSON.parse(readFileSync(manifestPath, "utf8"));
 
 const main = pkg.main ?? pkg.module;
 if (main !== "wasm_cart.js") throw new Error(`unexpected entry point in ${manifestPath}: ${main}`);
-if (existsSync(join(dir, "snippets"))) {
-  throw new Error("pkg/snippets exists: the package would have side effects; update sideEffects handling");
+// src/web/glue.js becomes pkg/snippets/...: plain functions, no top-level statements with effects,
+// so the package stays `sideEffects: false`. Checked here so that a change there cannot slip by.
+const snippets = existsSync(join(dir, "snippets")) ? listFiles(join(dir, "snippets")) : [];
+for (const file of snippets) {
+  const code = readFileSync(file, "utf8");
+  const topLevel = code.split("\n").filter((l) => /^[a-z]/i.test(l) && !/^(export |function |async function |const |let |\}|\/\/)/.test(l));
+  if (topLevel.length > 0) throw new Error(`${file} has top-level statements:\n${topLevel.join("\n")}`);
 }
 
 const files = new Set(pkg.files ?? []);
-for (const f of ["wasm_cart_bg.wasm", "wasm_cart.js", "wasm_cart.d.ts", "README.md"]) {
+for (const f of ["wasm_cart_bg.wasm", "wasm_cart.js", "wasm_cart.d.ts", "README.md", "snippets"]) {
   if (existsSync(join(dir, f))) files.add(f);
 }
 
@@ -42,6 +55,15 @@ const out = {
   keywords: pkg.keywords,
 };
 writeFileSync(manifestPath, JSON.stringify(out, null, 2) + "\n");
+
+// Misuse gets codes: scripts/pkg-guards.js, appended to the glue (it needs `wasm` and `Cart` in scope).
+const gluePath = join(dir, "wasm_cart.js");
+const glue = readFileSync(gluePath, "utf8");
+const guards = readFileSync(new URL("./pkg-guards.js", import.meta.url), "utf8");
+for (const needed of ["export class Cart", "let wasmModule, wasmInstance, wasm;", "export function isCartError(", "export function isCheckoutError("]) {
+  if (!glue.includes(needed)) throw new Error(`wasm_cart.js changed shape: no \`${needed}\``);
+}
+if (!glue.includes("---- wasm-cart: misuse gets codes")) writeFileSync(gluePath, glue + guards);
 
 for (const name of ["wasm_cart.d.ts", "wasm_cart_bg.wasm.d.ts"]) {
   const path = join(dir, name);

@@ -5,13 +5,10 @@
 //! Web Workers and Node.
 
 use crate::error::{CartError, ErrorCode};
+use crate::session::CheckoutError;
 use js_sys::{Function, Reflect, JSON};
 use serde_json::{json, Value};
 use wasm_bindgen::{JsCast, JsValue};
-
-/// The error code of the web layer for storage that throws (quota, SecurityError, disabled). It is not
-/// a refusal of the core, so it has no `ErrorCode`; it only travels in `error` events.
-pub(crate) const STORAGE_UNAVAILABLE: &str = "STORAGE_UNAVAILABLE";
 
 /// `globalThis`.
 pub(crate) fn global() -> JsValue {
@@ -118,31 +115,35 @@ pub(crate) fn error(code: &str, message: &str, details: &Value) -> JsValue {
     e
 }
 
-/// A core refusal as a JavaScript `Error`.
-pub(crate) fn cart_error(e: &CartError) -> JsValue {
-    error(e.code.as_str(), &e.message, &e.details)
+/// A core refusal as a JavaScript `Error` (`name` "CartError").
+impl From<CartError> for JsValue {
+    fn from(e: CartError) -> JsValue {
+        error(e.code.as_str(), &e.message, &e.details)
+    }
 }
 
-/// Storage that throws, as the `error` event reports it.
-pub(crate) fn storage_error(key: &str, operation: &str, cause: &JsValue) -> JsValue {
-    let cause = describe(cause);
-    error(
-        STORAGE_UNAVAILABLE,
-        &format!("storage is unavailable ({cause}); the cart is kept in memory only"),
-        &json!({ "key": key, "operation": operation, "cause": cause }),
-    )
+/// A failed checkout as a JavaScript `Error`: `name` "CheckoutError", `code`, `status` (HTTP, or 0
+/// when no answer was involved) and `details`.
+impl From<CheckoutError> for JsValue {
+    fn from(e: CheckoutError) -> JsValue {
+        let value = error(&e.code, &e.message, &e.details);
+        set(&value, "name", &JsValue::from_str(CHECKOUT_ERROR));
+        set(&value, "status", &JsValue::from_f64(f64::from(e.status)));
+        value
+    }
 }
 
-/// A call made from inside a listener of the same cart while the cart is busy.
+/// The `name` of checkout rejections.
+pub(crate) const CHECKOUT_ERROR: &str = "CheckoutError";
+
+/// A call made from inside the storage or clock callbacks of the same cart while it is busy.
 pub(crate) fn busy() -> JsValue {
-    cart_error(&CartError::invalid_request(
-        "the cart is busy (a re-entrant call from the clock or storage); try again from a listener or later",
-    ))
+    CartError::invalid_request("the cart is busy (a re-entrant call from the clock or storage); try again later").into()
 }
 
 /// A call on a cart that was freed.
 pub(crate) fn freed() -> JsValue {
-    cart_error(&CartError::new(ErrorCode::InvalidRequest, "the cart was freed"))
+    CartError::new(ErrorCode::CartFreed, "the cart was freed (cart.free()); open it again").into()
 }
 
 /// Reports an exception thrown by a listener without interrupting the others: `reportError` where it

@@ -435,12 +435,18 @@ export type CartErrorCode =
   | "CONCURRENT_MODIFICATION"
   | "AMOUNT_OUT_OF_RANGE"
   | "INVALID_SNAPSHOT"
-  | "STORAGE_UNAVAILABLE";
+  | "STORAGE_UNAVAILABLE"
+  | "LISTENER_LOOP"
+  | "NOT_INITIALIZED"
+  | "CART_FREED";
 
 /**
  * What every method throws (and `error` events carry): a real `Error` with `name === "CartError"`.
  * `details` is always an object, e.g. `{ field }`, `{ lineItemId, min, max }`, `{ actionIndex }`,
- * `{ reason, key, corruptKey }` for `INVALID_SNAPSHOT`, `{ key, operation, cause }` for `STORAGE_UNAVAILABLE`.
+ * `{ reason, key, corruptKey }` for `INVALID_SNAPSHOT`, `{ key, operation, cause }` for `STORAGE_UNAVAILABLE`,
+ * `{ cause, cartId, at }` for `CONCURRENT_MODIFICATION` events (another tab's change came first), `{ limit }`
+ * for `LISTENER_LOOP`. `NOT_INITIALIZED` (a call before `init()`) and `CART_FREED` (a call after `free()`)
+ * are thrown by the package's JavaScript.
  */
 export interface CartError extends Error {
   readonly name: "CartError";
