@@ -62,6 +62,12 @@ test-native:
 bench:
 	cargo bench --no-default-features --bench pricing
 
+# Tabs sharing one cart in real Chromium: four coordination strategies and the package itself, changes
+# lost and how soon another tab sees a change (docs/tabs.md).
+.PHONY: bench-tabs
+bench-tabs: pkg | setup-npm
+	node benches/tabs/lab.mjs 10 0 pkg
+
 clean:
 	cargo clean
 	rm -rf pkg node_modules
@@ -84,7 +90,7 @@ demo: setup pkg
 # Debian's, see ../shared/TOOLCHAIN.md), then scripts/finish-pkg.mjs (name wasm-cart, types,
 # sideEffects: false, no `any` in the .d.ts). Rebuilt only when a source changed.
 .PHONY: pkg test-wasm test-node test-types bench-views
-PKG_INPUTS := Cargo.toml Cargo.lock README.md scripts/finish-pkg.mjs $(shell find src -type f)
+PKG_INPUTS := Cargo.toml Cargo.lock README.md scripts/finish-pkg.mjs scripts/pkg-guards.js ts/wasm_cart.types.d.ts $(shell find src -type f)
 pkg: pkg/.built
 pkg/.built: $(PKG_INPUTS) | setup
 	@test "$$(command -v wasm-opt)" = "$(CURDIR)/node_modules/.bin/wasm-opt" \

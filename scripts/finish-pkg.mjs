@@ -65,6 +65,13 @@ for (const needed of ["export class Cart", "let wasmModule, wasmInstance, wasm;"
 }
 if (!glue.includes("---- wasm-cart: misuse gets codes")) writeFileSync(gluePath, glue + guards);
 
+// The package's own declarations (ts/wasm_cart.types.d.ts) after wasm-bindgen's.
+const typesPath = join(dir, "wasm_cart.d.ts");
+const declared = readFileSync(typesPath, "utf8");
+if (!declared.includes("export type DecimalString")) {
+  writeFileSync(typesPath, declared + "\n" + readFileSync(new URL("../ts/wasm_cart.types.d.ts", import.meta.url), "utf8"));
+}
+
 for (const name of ["wasm_cart.d.ts", "wasm_cart_bg.wasm.d.ts"]) {
   const path = join(dir, name);
   if (!existsSync(path)) continue;

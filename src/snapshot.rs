@@ -1,5 +1,5 @@
-//! The persisted form of a cart (DESIGN §7), its checksum, its migrations, and the small protocol that
-//! lets several writers (browser tabs) share one stored cart without losing an update.
+//! The persisted form of a cart (DESIGN §7), its checksum, its migrations, and the members a shared
+//! record carries when several writers (browser tabs) commit to one key (`docs/tabs.md`).
 //!
 //! # Format (schema 1)
 //!
@@ -52,7 +52,7 @@
 //! `nextLineId`, `nextCustomLineId` (filled in: active, none, 30 days, and one past the highest
 //! `li_N` / `cli_N` id in use, so new lines never reuse an id).
 
-use crate::cart::{Action, CartState, CartStatus, DEFAULT_TTL_SECONDS};
+use crate::cart::{CartState, CartStatus, DEFAULT_TTL_SECONDS};
 use crate::catalog::Catalog;
 use crate::error::{CartError, ErrorCode, Result};
 use crate::time::Timestamp;
@@ -428,48 +428,6 @@ pub fn catalog_key(key: &str) -> String {
     format!("{key}:catalog")
 }
 
-/// What a writer finds in storage, compared with the blob it last read or wrote itself.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Stored {
-    /// Nothing stored (first write, or someone removed it): write ours.
-    Missing,
-    /// Exactly what we last read or wrote: nobody else wrote since.
-    Unchanged,
-    /// Another writer's cart that replaces ours (newer version of the same cart, or another cart
-    /// altogether, e.g. one started after an order): adopt it and re-apply the pending change on it.
-    Newer(Box<CartState>),
-    /// An older version of our own cart (a writer that lagged behind): ours wins, overwrite it.
-    Older,
-    /// Unreadable. The caller keeps it under [`corrupt_key`] before overwriting it.
-    Corrupt(CartError),
-}
-
-/// Compares what storage holds (`stored`) with our cart and the blob we last read or wrote.
-/// Storage wins unless it holds an older version of our own cart.
-pub fn reconcile(ours: &CartState, last_seen: Option<&str>, stored: Option<&str>) -> Stored {
-    let Some(text) = stored else {
-        return Stored::Missing;
-    };
-    if last_seen == Some(text) {
-        return Stored::Unchanged;
-    }
-    match decode(text) {
-        Err(e) => Stored::Corrupt(e),
-        Ok(r) if r.cart.id() == ours.id() && r.cart.version() < ours.version() => Stored::Older,
-        Ok(r) if r.cart == *ours => Stored::Unchanged,
-        Ok(r) => Stored::Newer(Box::new(r.cart)),
-    }
-}
-
-/// Re-applies a pending batch of actions on the cart another writer left (`base`): the "reload,
-/// re-apply, then write" of DESIGN §7. The result is what to write; an error means the batch no longer
-/// applies to the newer cart (an item the other tab removed, say) and nothing should be written.
-pub fn replay(base: &CartState, pending: &[Action], catalog: &Catalog, now: Timestamp) -> Result<CartState> {
-    let mut next = base.clone();
-    next.apply(catalog, pending, now)?;
-    Ok(next)
-}
-
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 struct CatalogOut<'a> {
@@ -546,7 +504,7 @@ pub fn decode_catalog(text: &str) -> Result<CachedCatalog> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cart::NewCart;
+    use crate::cart::{Action, NewCart};
     use crate::pricing::price;
 
     fn ts(s: &str) -> Timestamp {
@@ -585,10 +543,6 @@ mod tests {
         .unwrap();
         cart.apply(catalog, &[add], now).unwrap();
         cart
-    }
-
-    fn add(product: &str) -> Action {
-        Action::from_value(json!({"action": "addLineItem", "productId": product})).unwrap()
     }
 
     #[test]
@@ -810,78 +764,6 @@ mod tests {
         // A blob without a schema is schema 0 and needs the prototype's shape.
         let err = decode(r#"{"cart": {"id": "x", "items": 3, "updatedAt": "2026-05-01T09:00:00Z"}}"#).unwrap_err();
         assert_eq!(corruption_of(&err), Some(Corruption::BadCart));
-    }
-
-    #[test]
-    fn two_writers_lose_no_update() {
-        let catalog = catalog();
-        let now = ts("2026-11-21T12:00:00Z");
-        let start = cart(&catalog);
-        let mut storage = Some(encode(&start, now).unwrap());
-
-        // Both tabs loaded the same blob.
-        let (mut a, mut a_seen) = (start.clone(), storage.clone());
-        let (mut b, mut b_seen) = (start, storage.clone());
-
-        // Tab A adds a shirt and writes (nobody wrote since it read).
-        assert_eq!(reconcile(&a, a_seen.as_deref(), storage.as_deref()), Stored::Unchanged);
-        a = replay(&a, &[add("shirt")], &catalog, now).unwrap();
-        storage = Some(encode(&a, now).unwrap());
-        a_seen.clone_from(&storage);
-
-        // Tab B, still on the old version, adds a code: it finds A's newer cart, re-applies on it.
-        let Stored::Newer(base) = reconcile(&b, b_seen.as_deref(), storage.as_deref()) else {
-            panic!("B should see A's write");
-        };
-        let code = Action::from_value(json!({"action": "addDiscountCode", "code": "SUMMER"})).unwrap();
-        b = replay(&base, &[code], &catalog, now).unwrap();
-        storage = Some(encode(&b, now).unwrap());
-        b_seen.clone_from(&storage);
-
-        let stored = decode(storage.as_deref().unwrap()).unwrap().cart;
-        assert_eq!(stored.version(), 3);
-        assert_eq!(stored.line_items().len(), 2, "A's shirt survived B's write");
-        assert_eq!(stored.discount_codes(), ["SUMMER".to_string()]);
-
-        // A now sees B's write as newer; B sees its own as unchanged.
-        assert!(matches!(
-            reconcile(&a, a_seen.as_deref(), storage.as_deref()),
-            Stored::Newer(_)
-        ));
-        assert_eq!(reconcile(&b, b_seen.as_deref(), storage.as_deref()), Stored::Unchanged);
-        // An older version of our own cart loses; nothing stored means write; garbage is corrupt.
-        let older = encode(&cart(&catalog), now).unwrap();
-        assert_eq!(reconcile(&b, None, Some(&older)), Stored::Older);
-        assert_eq!(reconcile(&b, b_seen.as_deref(), None), Stored::Missing);
-        assert!(matches!(reconcile(&b, None, Some("{oops")), Stored::Corrupt(_)));
-        // A blob re-encoded differently but equal to ours is not a change.
-        let same = encode(&b, ts("2030-01-01T00:00:00Z")).unwrap();
-        assert_eq!(reconcile(&b, None, Some(&same)), Stored::Unchanged);
-    }
-
-    #[test]
-    fn another_cart_in_storage_replaces_ours() {
-        let catalog = catalog();
-        let now = ts("2026-11-21T12:00:00Z");
-        let ours = cart(&catalog);
-        let new = NewCart {
-            id: "cart_2".into(),
-            currency: "EUR".into(),
-            ..NewCart::default()
-        };
-        let theirs = CartState::new(new, &catalog, now).unwrap();
-        let stored = encode(&theirs, now).unwrap();
-        assert_eq!(reconcile(&ours, None, Some(&stored)), Stored::Newer(Box::new(theirs)));
-    }
-
-    #[test]
-    fn a_batch_that_no_longer_applies_is_refused() {
-        let catalog = catalog();
-        let now = ts("2026-11-21T12:00:00Z");
-        let base = cart(&catalog);
-        let remove = Action::from_value(json!({"action": "removeLineItem", "lineItemId": "li_9"})).unwrap();
-        let err = replay(&base, &[remove], &catalog, now).unwrap_err();
-        assert_eq!(err.code, ErrorCode::ItemNotFound);
     }
 
     #[test]

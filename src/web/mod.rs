@@ -16,7 +16,6 @@ mod js;
 mod options;
 mod shell;
 mod storage;
-mod types;
 mod view;
 
 use crate::cart::{Action, MergeMode};
@@ -127,9 +126,10 @@ impl Cart {
             f(session, storage, now)
         };
         let outcome = effects.map(|effects| execute(&self.inner, effects, now));
+        // The view of this change, taken before listeners run (they may change the cart again).
+        let view = outcome.map_err(JsValue::from).and_then(|()| view_of(&self.inner));
         deliver();
-        outcome?;
-        view_of(&self.inner)
+        view
     }
 
     fn act(&self, actions: Vec<Action>, expected_version: Option<u64>) -> Result<JsValue, JsValue> {
@@ -403,9 +403,9 @@ impl Cart {
             execute(&self.inner, mine, now);
             execute(&other.inner, theirs, now);
         });
+        let view = outcome.map_err(JsValue::from).and_then(|()| view_of(&self.inner));
         deliver();
-        outcome?;
-        view_of(&self.inner)
+        view
     }
 
     /// The persisted form of the cart (`{"schema", "savedAt", "checksum", "cart"}`) as a string, for

@@ -17,13 +17,14 @@ function serverBinary() {
   return bin;
 }
 
-/** Starts cart-server; resolves once it prints the address it listens on. */
-export async function startServer() {
+/** Starts cart-server (serving `staticDir` at /, the package at /pkg/); resolves once it prints the
+ * address it listens on. */
+export async function startServer({ staticDir = path.join(ROOT, "www"), pkgDir = path.join(ROOT, "pkg") } = {}) {
   const dir = mkdtempSync(path.join(tmpdir(), "wasm-cart-e2e-"));
   const catalog = path.join(dir, "catalog.json");
   copyFileSync(path.join(ROOT, "server/catalog/demo.json"), catalog);
   const args = ["--addr", "127.0.0.1:0", "--db", path.join(dir, "cart.db"), "--catalog", catalog,
-    "--static", path.join(ROOT, "www"), "--pkg", path.join(ROOT, "pkg")];
+    "--static", staticDir, "--pkg", pkgDir];
   const child = spawn(serverBinary(), args, { stdio: ["ignore", "pipe", "pipe"] });
   const log = [];
   const url = await new Promise((resolve, reject) => {

@@ -165,6 +165,8 @@ async function main(): Promise<void> {
       const err: CartError = e;
       const name: "CartError" = err.name;
       if (err.code === "INVALID_QUANTITY") console.log(name, err.details["min"], err.stack);
+      // Codes of misuse and of the browser session are in the union too.
+      if (err.code === "CART_FREED" || err.code === "NOT_INITIALIZED" || err.code === "LISTENER_LOOP") console.log(err.message);
       // @ts-expect-error codes are a closed union
       if (err.code === "OOPS") console.log("never");
     }

@@ -1,12 +1,9 @@
-//! The TypeScript declarations of the package (appended to `wasm_cart.d.ts` by wasm-bindgen): the
-//! options, the catalog, the actions (a discriminated union on `action`), the view, the errors and the
-//! events. The `Cart` class itself is declared by wasm-bindgen from the `unchecked_*_type` attributes in
-//! `mod.rs`; the generic `on` is declared here through interface merging. No `any` anywhere.
+// The TypeScript declarations of the package, appended to pkg/wasm_cart.d.ts by
+// scripts/finish-pkg.mjs: the options, the catalog, the actions (a discriminated union on `action`), the
+// view, the errors and the events. The `Cart` class itself is declared by wasm-bindgen from the
+// `unchecked_*_type` attributes in src/web/*.rs; the generic `on` is declared here through interface
+// merging. No `any` anywhere; tests/types/usage.ts compiles against it with `tsc --strict`.
 
-use wasm_bindgen::prelude::*;
-
-#[wasm_bindgen(typescript_custom_section)]
-const TYPES: &'static str = r#"
 /** A decimal amount in major units, as a string: "19.99". Never a JSON number. */
 export type DecimalString = string;
 /** An instant as RFC 3339 text: "2026-11-21T12:00:00Z". */
@@ -742,4 +739,3 @@ export interface Cart {
    */
   on<E extends CartEventName>(event: E, listener: (payload: CartEvents[E]) => void): () => void;
 }
-"#;
