@@ -126,10 +126,10 @@ impl Cart {
             f(session, storage, now)
         };
         let outcome = effects.map(|effects| execute(&self.inner, effects, now));
-        // The view of this change, taken before listeners run (they may change the cart again).
-        let view = outcome.map_err(JsValue::from).and_then(|()| view_of(&self.inner));
         deliver();
-        view
+        outcome?;
+        // The cart's view once listeners ran (they may have changed it again): what `view()` returns.
+        view_of(&self.inner)
     }
 
     fn act(&self, actions: Vec<Action>, expected_version: Option<u64>) -> Result<JsValue, JsValue> {
@@ -403,9 +403,9 @@ impl Cart {
             execute(&self.inner, mine, now);
             execute(&other.inner, theirs, now);
         });
-        let view = outcome.map_err(JsValue::from).and_then(|()| view_of(&self.inner));
         deliver();
-        view
+        outcome?;
+        view_of(&self.inner)
     }
 
     /// The persisted form of the cart (`{"schema", "savedAt", "checksum", "cart"}`) as a string, for

@@ -126,3 +126,47 @@ test("a snapshot moves a cart between contexts (server render -> client)", () =>
   const client = Cart.fromSnapshot(text, { catalog, storage: "memory", now });
   assert.deepEqual(client.view(), server.view());
 });
+
+test("misuse gets codes: before init, after free, merge with something that is not a cart", async () => {
+  // A second instance of the module (another URL), never initialized.
+  const fresh = await import(path.join(root, "pkg/wasm_cart.js") + "?uninitialized");
+  assert.throws(() => fresh.Cart.open({ catalog, currency: "EUR" }), (e) => fresh.isCartError(e) && e.code === "NOT_INITIALIZED");
+  assert.equal(fresh.isCartError(new Error("plain")), false, "isCartError works before init");
+
+  const cart = Cart.open({ catalog, storage: "memory", currency: "EUR" });
+  assert.throws(() => cart.merge({ not: "a cart" }), (e) => isCartError(e) && e.code === "INVALID_REQUEST" && e.details.field === "other");
+  const other = Cart.open({ catalog, storage: "memory", storageKey: "other", currency: "EUR" });
+  other.free();
+  assert.throws(() => cart.merge(other), (e) => isCartError(e) && e.code === "CART_FREED");
+  const { view } = cart;
+  cart.free();
+  for (const call of [() => cart.addItem({ productId: "mug" }), () => cart.view(), () => view(), () => cart.persistence]) {
+    assert.throws(call, (e) => isCartError(e) && e.code === "CART_FREED" && e instanceof Error);
+  }
+  await assert.rejects(cart.checkout({ endpoint: "/api/v1" }), (e) => isCartError(e) && e.code === "CART_FREED");
+});
+
+test("a listener that changes its own cart runs after the change, and one that never stops is stopped", async () => {
+  const cart = Cart.open({ catalog, storage: "memory", currency: "EUR" });
+  const errors = [];
+  cart.on("error", (e) => errors.push(e.code));
+  let depth = 0;
+  let deepest = 0;
+  cart.subscribe(() => {
+    depth++;
+    deepest = Math.max(deepest, depth);
+    try {
+      cart.addItem({ productId: "mug" });
+    } catch (e) {
+      assert.ok(isCartError(e) && e.code === "LISTENER_LOOP");
+    }
+    depth--;
+  });
+  const first = cart.addItem({ productId: "mug" });
+  assert.equal(first, cart.view(), "the cart's view once its listeners ran");
+  assert.equal(deepest, 1, "never recursive");
+  assert.deepEqual(errors, ["LISTENER_LOOP"]);
+  assert.equal(cart.view().lineItems[0].quantity, 101);
+  const another = Cart.open({ catalog, storage: "memory", storageKey: "x", currency: "EUR" });
+  assert.equal(another.addItem({ productId: "tee" }).totals.total, 2000, "the module lives on");
+});

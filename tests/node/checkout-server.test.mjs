@@ -246,6 +246,71 @@ test("an answer lost and its key expired: resumeCheckout recovers the order the 
   }
 });
 
+test("every answer lost, then the cart edited: the next checkout finds the order, nothing is orphaned", async () => {
+  const routers = await stockOf("ROUTER-5G");
+  const storage = memoryStorage();
+  const cart = openCart(storage);
+  const ordered = [];
+  cart.on("ordered", (e) => ordered.push(e));
+  const sentCart = cart.addItem({ productId: "ROUTER-5G", quantity: 1 });
+  const sent = [];
+  const dropAll = recording(sent, async (real, url, init) => {
+    const response = await real(url, init); // placed; the answer never arrives
+    await response.text();
+    throw new TypeError("fetch failed: the connection dropped");
+  });
+  await assert.rejects(
+    withFetch(dropAll, () => cart.checkout({ endpoint: api(), paymentMethodId: "pm_card_visa", retries: 2, sleep: noWait })),
+    (e) => isCheckoutError(e) && e.code === "NETWORK_ERROR",
+  );
+  assert.equal(sent.length, 3, "every attempt lost its answer");
+  assert.equal(await stockOf("ROUTER-5G"), routers - 1, "the first attempt placed the order");
+  // The shopper goes on: a mug more, and checks out again (a new version, so a new key).
+  cart.addItem({ productId: "MUG", variantId: 1, quantity: 1 });
+  const again = [];
+  const order = await withFetch(recording(again), () => cart.checkout({ endpoint: api(), paymentMethodId: "pm_card_visa", sleep: noWait }));
+  assert.notEqual(again[0].headers["X-Idempotency-Key"], sent[0].headers["X-Idempotency-Key"]);
+  assert.equal(order.recovered, true);
+  assert.equal(order.view.totals.total, sentCart.totals.total, "the order placed by the lost attempt");
+  assert.equal(ordered.length, 1);
+  assert.equal(cart.orders().length, 1);
+  assert.deepEqual(cart.orders()[0].cart.lineItems.map((l) => l.productId), ["ROUTER-5G"]);
+  // The new cart keeps the mug added after the lost attempt; nothing was ordered twice.
+  assert.deepEqual(cart.view().lineItems.map((l) => [l.productId, l.quantity]), [["MUG", 1]]);
+  assert.equal(await stockOf("ROUTER-5G"), routers - 1);
+  assert.equal(cart.pendingCheckout, null);
+});
+
+test("an answer lost, then a reload: the order is looked up, not sent again, and announced", async () => {
+  const storage = memoryStorage();
+  const first = openCart(storage);
+  const view = first.addItem({ productId: "ROUTER-5G", quantity: 1 });
+  const sent = [];
+  const dropAll = recording(sent, async (real, url, init) => {
+    const response = await real(url, init);
+    await response.text();
+    throw new TypeError("fetch failed: the connection dropped");
+  });
+  await assert.rejects(
+    withFetch(dropAll, () => first.checkout({ endpoint: api(), paymentMethodId: "pm_card_visa", retries: 0, sleep: noWait })),
+    (e) => isCheckoutError(e) && e.code === "NETWORK_ERROR",
+  );
+  assert.equal(first.pendingCheckout.state, "failed");
+  first.free();
+  const posts = [];
+  await withFetch(recording(posts), async () => {
+    const second = openCart(storage);
+    const event = await new Promise((resolve) => second.on("ordered", resolve));
+    assert.equal(event.cart.id, view.id);
+    assert.match(event.order.orderId, /^ord_/);
+    assert.equal(event.order.recovered, true);
+    assert.equal(posts.length, 0, "looked up with GETs, never sent again");
+    assert.notEqual(second.view().id, view.id, "a new cart");
+    assert.equal(second.orders().length, 1);
+    assert.equal(second.pendingCheckout, null);
+  });
+});
+
 test("a declined payment leaves the cart, its storage and the stock untouched", async () => {
   const stockBefore = await stockOf("ROUTER-5G");
   const storage = memoryStorage();
