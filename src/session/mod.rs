@@ -290,6 +290,7 @@ impl Session {
         entropy: &mut dyn Entropy,
         fx: &mut Effects,
     ) -> Result<()> {
+        let migrated = restored.as_ref().is_some_and(Restored::migrated);
         let restored = restored.map(Record::from_restored);
         let Some(mut record) = restored else {
             let fresh = self.defaults.new_cart(&self.catalog.catalog, now, None, entropy)?;
@@ -335,15 +336,34 @@ impl Session {
             return self.replace_cart(storage, now, entropy, fx);
         }
         let mut next = cart.clone();
-        if let Some(ttl) = self.defaults.ttl_seconds.filter(|t| *t != cart.ttl_seconds()) {
-            next.set_ttl(ttl);
-        }
         next.update_catalog(&self.catalog.catalog, now)?;
-        if next != cart || self.coordination == Coordination::Transactional {
-            self.shown = next;
-            if self.shown != cart {
-                return self.record(OpKind::Catalog, Vec::new(), false, storage, now, fx);
+        if let Err(e) = price(&next, &self.catalog.catalog, now) {
+            // A valid cart this catalog cannot price (amounts beyond 2^53 - 1): kept aside, a fresh one.
+            let key = self.keys.cart().to_string();
+            self.set_aside(&key, e, now, fx);
+            self.base = None;
+            return self.start(None, false, storage, now, entropy, fx);
+        }
+        let repriced = next != cart;
+        self.shown = next;
+        let mut recorded = false;
+        if repriced {
+            self.record(OpKind::Catalog, Vec::new(), false, storage, now, fx)?;
+            recorded = true;
+        }
+        if let Some(seconds) = self.defaults.ttl_seconds.filter(|t| *t != cart.ttl_seconds()) {
+            self.shown.set_ttl(seconds);
+            self.record(OpKind::SetTtl { seconds }, Vec::new(), false, storage, now, fx)?;
+            recorded = true;
+        }
+        if migrated && !recorded && self.coordination == Coordination::Direct {
+            // Written back in the current schema (the commit point's catch-up does it otherwise).
+            if let Some(text) = self.base.as_ref().and_then(|b| b.encode(now).ok()) {
+                self.mirror = Some(text.clone());
+                self.write_cart(text, fx);
             }
+        }
+        if !recorded && self.coordination == Coordination::Transactional {
             // Catch up with the commit point (other tabs, a tab that closed before committing).
             fx.push(Effect::Commit);
             self.commit.mark_running();

@@ -39,6 +39,8 @@ pub enum OpKind {
     Actions { actions: Vec<Action> },
     /// The replaying tab's catalog is adopted (`update_catalog`).
     Catalog,
+    /// The cart's time to live changes (the `ttlSeconds` option of `open`).
+    SetTtl { seconds: u64 },
     /// A new cart replaces cart `previous` (expiry, an ordered or merged cart at open), or, with
     /// `previous` null, starts the first cart under the key. Another tab that replaced it first wins.
     Replace {
@@ -113,6 +115,7 @@ impl Replay<'_> {
             OpKind::Catalog => {
                 cart.update_catalog(self.catalog, op.at)?;
             }
+            OpKind::SetTtl { seconds } => cart.set_ttl(*seconds),
             OpKind::Replace { previous, cart: next } => {
                 // First writer wins: a replacement of a cart that is no longer there is dropped.
                 if previous.as_deref() == Some(base.id()) {

@@ -170,3 +170,19 @@ test("a listener that changes its own cart runs after the change, and one that n
   const another = Cart.open({ catalog, storage: "memory", storageKey: "x", currency: "EUR" });
   assert.equal(another.addItem({ productId: "tee" }).totals.total, 2000, "the module lives on");
 });
+
+test("two carts on one custom storage and key follow each other, as two tabs would", async () => {
+  const storage = memoryStorage();
+  const a = Cart.open({ catalog, storage, storageKey: "shared", currency: "EUR" });
+  const b = Cart.open({ catalog, storage, storageKey: "shared", currency: "EUR" });
+  assert.equal(a.view().id, b.view().id);
+  const heard = [];
+  b.subscribe((v) => heard.push(v.lineItems.length));
+  a.addItem({ productId: "mug" });
+  assert.equal(b.view().lineItems.length, 1, "b shows a's change");
+  assert.deepEqual(heard, [1], "b's subscribers were told");
+  b.addItem({ productId: "tee", quantity: 2 });
+  assert.deepEqual(a.view().lineItems.map((l) => [l.productId, l.quantity]), [["mug", 1], ["tee", 2]]);
+  const stored = JSON.parse(storage.map.get("shared"));
+  assert.equal(stored.cart.lineItems.length, 2);
+});
