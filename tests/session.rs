@@ -359,7 +359,7 @@ fn a_new_catalog_marks_moved_prices_and_is_cached() {
     assert_eq!(view.line_items[0].unit_price, 1199);
     let cached = snapshot::decode_catalog(&storage.text("cart:catalog").unwrap()).unwrap();
     assert_eq!(cached.catalog.version(), Some("tabs#2"));
-    assert_eq!(stored_cart(&storage).line_items()[0].price_change.is_some(), true);
+    assert!(stored_cart(&storage).line_items()[0].price_change.is_some());
 }
 
 #[test]
