@@ -196,10 +196,11 @@ pub struct Writer {
     pub seq: u64,
     /// When that change was made (by the writer's clock).
     pub at: Timestamp,
-    /// Line ids the writer's recent changes created under another id than the writer showed (two
-    /// writers added a line at once): shown id -> committed id.
+    /// The line ids the writer's recent changes created, by change: a later change of that writer
+    /// refers to such a line by the change that created it, since two writers adding a line at once
+    /// get it committed under another id than the one they showed.
     #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
-    pub ids: std::collections::BTreeMap<String, String>,
+    pub lines: std::collections::BTreeMap<u64, Vec<String>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -7,6 +7,7 @@ mod common;
 
 use common::tabs::{line_tags, Browser, KEY};
 use proptest::prelude::*;
+use serde_json::json;
 use wasm_cart::session::{Coordination, Outbox};
 
 /// Runs `steps` random steps with `tabs` tabs (some closing, some opening), settles, and checks.
@@ -83,6 +84,20 @@ fn check(b: &Browser, seed: u64) {
     }
     let acknowledged: usize = b.tabs.iter().map(|t| t.acknowledged.len()).sum();
     assert_eq!(kept.len(), acknowledged, "seed {seed}: every line once");
+    // Every quantity a tab set on its own line is the line's quantity (renamed ids included).
+    for (i, tab) in b.tabs.iter().enumerate() {
+        for (n, quantity) in &tab.quantities {
+            let line = committed
+                .line_items()
+                .iter()
+                .find(|l| l.attributes.get("n") == Some(&json!(n)));
+            assert_eq!(
+                line.map(|l| l.quantity),
+                Some(*quantity),
+                "seed {seed}: tab {i}'s quantity of {n}"
+            );
+        }
+    }
     // The key ends on the last commit (DESIGN §7 format), and no outbox is left behind.
     let mirror = wasm_cart::snapshot::decode(b.local.get(KEY).expect("the cart key")).unwrap();
     assert_eq!(mirror.cart, committed, "seed {seed}: the localStorage copy lags behind");

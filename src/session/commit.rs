@@ -2,7 +2,7 @@
 //! the next record, and following the records other tabs commit. `docs/tabs.md` has the protocol.
 
 use super::effect::{Effect, Effects, Event};
-use super::op::{conflict, Op, Outbox, Replay};
+use super::op::{conflict, symbol, Op, Outbox, Replay};
 use super::{Coordination, Persistence, Record, Session, Storage, Stored};
 use crate::cart::CartStatus;
 use crate::error::CartError;
@@ -22,8 +22,9 @@ pub const FORGET_OUTBOX_AFTER_MS: i64 = 60_000;
 const REFUSALS_KEPT: usize = 16;
 /// How many writers a record remembers (the most recent ones).
 const WRITERS_KEPT: usize = 64;
-/// Renamed line ids kept per writer.
-const RENAMES_KEPT: usize = 32;
+/// Changes per writer whose created line ids a record keeps (a later change of that writer may refer
+/// to those lines by symbol while they were not committed yet).
+const LINES_KEPT: usize = 64;
 /// Commits that fail in a row before the session stops using the commit point.
 const COMMIT_ATTEMPTS: u32 = 3;
 /// Timer ids of the session's own (not checkout) timers.
@@ -174,16 +175,22 @@ impl Session {
         let mut changed = seeded;
         for (tab, ops) in tabs {
             let mut writer = sync.writers.get(&tab).cloned().unwrap_or_default();
+            let mut resolve = resolution(&writer);
             let done = writer.seq;
             for op in ops.iter().filter(|op| op.seq > done) {
-                let outcome = replay.run(cart.as_ref(), op, &writer.ids).and_then(|r| {
+                let outcome = replay.run(cart.as_ref(), op, &resolve).and_then(|r| {
                     price(&r.cart, &self.catalog.catalog, op.at)?;
                     Ok(r)
                 });
                 match outcome {
                     Ok(r) => {
                         cart = Some(r.cart);
-                        writer.ids.extend(r.renamed);
+                        for (k, id) in r.created.iter().enumerate() {
+                            resolve.insert(symbol(op.seq, k), id.clone());
+                        }
+                        if !r.created.is_empty() {
+                            writer.lines.insert(op.seq, r.created);
+                        }
                     }
                     Err(e) => sync.refused.push(Refusal {
                         writer: tab.clone(),
@@ -195,7 +202,7 @@ impl Session {
                 writer.at = op.at;
                 changed = true;
             }
-            keep_last(&mut writer.ids, RENAMES_KEPT);
+            keep_last(&mut writer.lines, LINES_KEPT);
             sync.writers.insert(tab, writer);
         }
         let Some(cart) = cart.filter(|_| changed) else {
@@ -342,17 +349,16 @@ impl Session {
         let replay = Replay {
             catalog: &self.catalog.catalog,
         };
-        let mut ids = writer.ids.clone();
+        let mut resolve = resolution(&writer);
         let mut kept = Vec::with_capacity(self.pending.len());
         for mut op in std::mem::take(&mut self.pending) {
-            match replay.run(Some(&self.shown), &op, &ids) {
+            match replay.run(Some(&self.shown), &op, &resolve) {
                 Ok(r) => {
-                    // From now on the op refers to, and created, the ids the shopper sees.
-                    if let super::OpKind::Actions { actions } = &mut op.kind {
-                        *actions = actions.iter().map(|a| a.with_line_ids(&ids)).collect();
+                    // The lines it created may show under other ids now; later ops name them by symbol.
+                    for (k, id) in r.created.iter().enumerate() {
+                        resolve.insert(symbol(op.seq, k), id.clone());
                     }
-                    op.created = super::op::created_ids(&self.shown, &r.cart);
-                    ids.extend(r.renamed);
+                    op.created = r.created;
                     self.shown = r.cart;
                     kept.push(op);
                 }
@@ -587,8 +593,17 @@ impl Session {
     }
 }
 
-/// Keeps the last `n` entries (by key order, which for renames is arbitrary but bounded).
-fn keep_last(map: &mut BTreeMap<String, String>, n: usize) {
+/// The symbols of the lines a writer's committed changes created -> their ids.
+fn resolution(writer: &Writer) -> BTreeMap<String, String> {
+    writer
+        .lines
+        .iter()
+        .flat_map(|(seq, ids)| ids.iter().enumerate().map(move |(k, id)| (symbol(*seq, k), id.clone())))
+        .collect()
+}
+
+/// Keeps the `n` entries with the highest keys (the most recent changes).
+fn keep_last(map: &mut BTreeMap<u64, Vec<String>>, n: usize) {
     while map.len() > n {
         let Some(first) = map.keys().next().cloned() else {
             break;

@@ -429,9 +429,11 @@ impl Session {
         price(&next, &self.catalog.catalog, now)?;
         let created = op::created_ids(&before, &next);
         self.shown = next;
-        let kind = OpKind::Actions {
-            actions: actions.to_vec(),
-        };
+        // Lines created by this tab's changes not committed yet are referred to by symbol: their ids
+        // may change when they are committed.
+        let symbols = op::symbols_of(&self.pending);
+        let actions = actions.iter().map(|a| a.with_line_ids(&symbols)).collect();
+        let kind = OpKind::Actions { actions };
         self.record(kind, created, expected_version.is_some(), storage, now, &mut fx)?;
         fx.emit(Event::Change);
         Ok(fx.into_vec())

@@ -26,7 +26,8 @@ pub struct Op {
     /// Made with `expectedVersion`: then it only applies on that very version.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub guarded: bool,
-    /// The line (and custom line) ids it created when it was made, in order.
+    /// The line (and custom line) ids it created in the tab's view, in order (updated when the view is
+    /// re-derived on a newer record).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub created: Vec<String>,
     pub kind: OpKind,
@@ -87,17 +88,36 @@ pub(crate) struct Replay<'a> {
 /// The outcome of one op.
 pub(crate) struct Replayed {
     pub cart: CartState,
-    /// Ids the op showed -> ids it got (only where they differ).
-    pub renamed: BTreeMap<String, String>,
+    /// The line ids it created, in order.
+    pub created: Vec<String>,
+}
+
+/// How an op refers to a line that an earlier op of its tab created and that was not committed yet
+/// when the op was made: by that op and position, since the line's id may change when it is committed
+/// (another tab's line took it). No line id starts with the unit separator.
+pub(crate) fn symbol(seq: u64, index: usize) -> String {
+    format!("\u{1f}op:{seq}:{index}")
+}
+
+/// The symbols of the lines `ops` created (as the tab shows them) -> the ids the tab shows.
+pub(crate) fn symbols_of(ops: &[Op]) -> BTreeMap<String, String> {
+    ops.iter()
+        .flat_map(|op| {
+            op.created
+                .iter()
+                .enumerate()
+                .map(move |(k, id)| (id.clone(), symbol(op.seq, k)))
+        })
+        .collect()
 }
 
 impl Replay<'_> {
-    /// Applies `op` to `base` (`None`: nothing stored yet). `ids` renames the line ids the op refers to
-    /// (ids its tab's earlier ops showed but did not get).
-    pub fn run(&self, base: Option<&CartState>, op: &Op, ids: &BTreeMap<String, String>) -> Result<Replayed> {
+    /// Applies `op` to `base` (`None`: nothing stored yet). `resolve` maps the symbols the op uses
+    /// ([`symbol`]) to the ids those lines have now.
+    pub fn run(&self, base: Option<&CartState>, op: &Op, resolve: &BTreeMap<String, String>) -> Result<Replayed> {
         let unchanged = |cart: &CartState| Replayed {
             cart: cart.clone(),
-            renamed: BTreeMap::new(),
+            created: Vec::new(),
         };
         let Some(base) = base else {
             return match &op.kind {
@@ -108,7 +128,7 @@ impl Replay<'_> {
         let mut cart = base.clone();
         match &op.kind {
             OpKind::Actions { actions } => {
-                let actions: Vec<Action> = actions.iter().map(|a| a.with_line_ids(ids)).collect();
+                let actions: Vec<Action> = actions.iter().map(|a| a.with_line_ids(resolve)).collect();
                 let expected = op.guarded.then_some(op.on_version);
                 cart.apply_expecting(self.catalog, &actions, op.at, expected)?;
             }
@@ -136,21 +156,9 @@ impl Replay<'_> {
                 }
             }
         }
-        let renamed = renamed(base, &cart, &op.created);
-        Ok(Replayed { cart, renamed })
+        let created = created_ids(base, &cart);
+        Ok(Replayed { cart, created })
     }
-}
-
-/// The ids `after` has that `before` did not, paired with what the op showed, where they differ.
-fn renamed(before: &CartState, after: &CartState, shown: &[String]) -> BTreeMap<String, String> {
-    let old = before.line_ids();
-    let new = after.line_ids().into_iter().filter(|id| !old.contains(id));
-    shown
-        .iter()
-        .zip(new)
-        .filter(|(shown, got)| shown.as_str() != *got)
-        .map(|(shown, got)| (shown.clone(), got.to_string()))
-        .collect()
 }
 
 /// The ids `after` created compared with `before`, in order (what an op records as `created`).

@@ -86,6 +86,8 @@ pub struct Tab {
     pub events: Vec<Event>,
     /// Lines this tab added and was told succeeded (the attribute `n` of each).
     pub acknowledged: Vec<String>,
+    /// The last quantity this tab set on each of its own lines (by attribute `n`).
+    pub quantities: BTreeMap<String, u32>,
     pub open: bool,
 }
 
@@ -196,6 +198,7 @@ impl Browser {
             inbox: VecDeque::new(),
             events: Vec::new(),
             acknowledged: Vec::new(),
+            quantities: BTreeMap::new(),
             open: true,
         });
         let i = self.tabs.len() - 1;
@@ -222,6 +225,40 @@ impl Browser {
                 self.run(i, effects);
             }
             Err(e) => panic!("tab {i} refused a change: {e}"),
+        }
+    }
+
+    /// Tab `i` sets the quantity of one of its own lines, found by the id its view shows now (ids of
+    /// lines added at the same time in two tabs are renamed when committed: the change must still
+    /// reach the right line).
+    pub fn change_own(&mut self, i: usize) {
+        let prefix = format!("t{i}-");
+        let mine: Vec<(String, String)> = self.tabs[i]
+            .session
+            .cart()
+            .line_items()
+            .iter()
+            .filter_map(|l| {
+                let n = l.attributes.get("n").and_then(Value::as_str)?;
+                n.starts_with(&prefix).then(|| (l.id.clone(), n.to_string()))
+            })
+            .collect();
+        if mine.is_empty() {
+            return self.change(i);
+        }
+        let (id, n) = mine[self.rng.below(mine.len())].clone();
+        let quantity = 1 + self.rng.below(5) as u32;
+        let action =
+            Action::from_value(json!({"action": "changeLineItemQuantity", "lineItemId": id, "quantity": quantity}))
+                .unwrap();
+        let now = self.now();
+        let tab = &mut self.tabs[i];
+        match tab.session.apply(&[action], None, &tab.cache, now, &mut self.rng) {
+            Ok(effects) => {
+                tab.quantities.insert(n, quantity);
+                self.run(i, effects);
+            }
+            Err(e) => panic!("tab {i} refused a change of its own line: {e}"),
         }
     }
 
@@ -358,9 +395,13 @@ impl Browser {
         self.now += self.rng.below(20) as i64;
         let live = self.live();
         match self.rng.below(10) {
-            0..=2 if changes && !live.is_empty() => {
+            0..=1 if changes && !live.is_empty() => {
                 let i = live[self.rng.below(live.len())];
                 self.change(i);
+            }
+            2 if changes && !live.is_empty() => {
+                let i = live[self.rng.below(live.len())];
+                self.change_own(i);
             }
             3 => {
                 self.run_commit();

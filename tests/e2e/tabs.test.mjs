@@ -74,6 +74,23 @@ for (const n of [2, 4]) {
   });
 }
 
+test("lines two tabs add at the same moment get their quantities, whatever ids they end up with", async () => {
+  await withContext(browser, "tabs-renames", async (context) => {
+    const pages = await openTabs(context, 3, "renames");
+    const ids = await Promise.all(pages.map(tabId));
+    const set = await Promise.all(pages.map((p) => p.evaluate(() => globalThis.tab.renames(60))));
+    const want = JSON.stringify(ids.map((id, i) => [id, set[i]]));
+    let have = "";
+    for (let i = 0; i < 300 && have !== want; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      const views = await Promise.all(pages.map((p) => p.evaluate((all) => JSON.stringify(all.map((id) => [id, globalThis.tab.roundQuantities(id)])), ids)));
+      have = views.every((v) => v === views[0]) ? views[0] : "the tabs disagree";
+    }
+    assert.equal(have, want);
+    await noErrors(pages);
+  });
+});
+
 test("changes of a tab closed before it could commit them are taken over by another tab", async () => {
   await withContext(browser, "tabs-closed", async (context) => {
     const [a, b] = await openTabs(context, 2, "closing");
