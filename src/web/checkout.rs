@@ -4,7 +4,9 @@
 // A `CheckoutError` is 128 bytes; checkouts are rare and boxing would only add noise.
 #![allow(clippy::result_large_err)]
 
-use super::shell::{deliver, execute, now_of, online, Deferred, Inner, WebEntropy};
+use super::events::deliver;
+use super::requests::Deferred;
+use super::shell::{execute, now_of, online, Inner, WebEntropy};
 use super::{js, options, Cart};
 use crate::session::CheckoutError;
 use js_sys::Promise;

@@ -11,19 +11,23 @@
 #[cfg(feature = "bench")]
 mod bench;
 mod checkout;
+mod events;
 mod glue;
 mod js;
 mod options;
+mod requests;
 mod shell;
 mod storage;
+mod tabs;
 mod view;
 
 use crate::cart::{Action, MergeMode};
 use crate::error::CartError;
 use crate::session::{Effect, OpenOptions, Session, Storage};
 use crate::time::Timestamp;
+use events::{deliver, guard_listener_loop, EventKind, Listeners};
 use serde_json::{json, Value};
-use shell::{deliver, execute, guard_listener_loop, now_of, view_of, EventKind, Inner, Listeners, Shared, WebEntropy};
+use shell::{execute, now_of, view_of, Inner, Shared, WebEntropy};
 use std::cell::RefCell;
 use std::rc::{Rc, Weak};
 use wasm_bindgen::closure::Closure;
@@ -101,7 +105,7 @@ impl Cart {
         };
         let (session, effects) = Session::open(open, reader, now, &mut WebEntropy)?;
         let rc = Rc::new(RefCell::new(Inner::new(session, resolved.store, opts.clock)));
-        shell::connect(&rc);
+        tabs::connect(&rc);
         execute(&rc, effects, now);
         // Events of `open` reach listeners registered right after it returns.
         js::defer(deliver);
