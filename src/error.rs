@@ -132,6 +132,11 @@ impl CartError {
         CartError::new(ErrorCode::InvalidRequest, message)
     }
 
+    /// Malformed input in one field or option: `INVALID_REQUEST` with `details.field`.
+    pub fn invalid_field(field: &str, message: impl Into<String>) -> Self {
+        CartError::invalid_request(message).with_details(serde_json::json!({ "field": field }))
+    }
+
     /// The error every checked-arithmetic failure maps to.
     pub fn overflow() -> Self {
         CartError::new(ErrorCode::AmountOutOfRange, "amount out of range")

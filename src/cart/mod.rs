@@ -515,8 +515,6 @@ impl CartState {
         }
         Ok(CartState {
             id: new.id,
-            version: 0,
-            status: CartStatus::Active,
             currency: new.currency,
             country: new.country,
             locale: new.locale,
@@ -525,19 +523,9 @@ impl CartState {
                 email: None,
                 group: new.customer_group,
             },
-            line_items: Vec::new(),
-            custom_line_items: Vec::new(),
-            discount_codes: Vec::new(),
-            shipping_address: None,
-            billing_address: None,
-            shipping_method_id: None,
-            payment_method_id: None,
-            created_at: now,
-            updated_at: now,
             ttl_seconds: new.ttl_seconds.unwrap_or(DEFAULT_TTL_SECONDS),
             catalog_version: catalog.version().map(str::to_string),
-            next_line_id: 1,
-            next_custom_line_id: 1,
+            ..CartState::blank(now)
         })
     }
 
@@ -665,18 +653,19 @@ impl CartState {
     /// A batch that changes nothing (an empty list, a quantity set to its current value) leaves the
     /// cart as it is, version included.
     pub fn apply(&mut self, catalog: &Catalog, actions: &[Action], now: Timestamp) -> Result<()> {
-        self.apply_expecting(catalog, actions, now, None)
+        self.apply_expecting(catalog, actions, now, None).map(|_| ())
     }
 
     /// [`CartState::apply`] guarded by the version the caller last saw: a cart at another version
-    /// refuses with `CONCURRENT_MODIFICATION` (details: `expectedVersion`, `version`).
+    /// refuses with `CONCURRENT_MODIFICATION` (details: `expectedVersion`, `version`). Returns whether
+    /// the cart changed.
     pub fn apply_expecting(
         &mut self,
         catalog: &Catalog,
         actions: &[Action],
         now: Timestamp,
         expected_version: Option<u64>,
-    ) -> Result<()> {
+    ) -> Result<bool> {
         if let Some(expected) = expected_version.filter(|e| *e != self.version) {
             return Err(err(
                 ErrorCode::ConcurrentModification,
@@ -690,12 +679,12 @@ impl CartState {
             next.apply_one(catalog, action, now).map_err(|e| at_action(e, index))?;
         }
         if next == *self {
-            return Ok(());
+            return Ok(false);
         }
         next.check_rules(self, catalog)?;
         next.commit(catalog, now)?;
         *self = next;
-        Ok(())
+        Ok(true)
     }
 
     fn commit(&mut self, catalog: &Catalog, now: Timestamp) -> Result<()> {

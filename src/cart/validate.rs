@@ -27,7 +27,10 @@ impl CartState {
         check_text("id", &self.id)?;
         counter("version", self.version)?;
         if !money::is_known_currency(&self.currency) {
-            return Err(bad("currency", format!("unknown currency {}", self.currency)));
+            return Err(CartError::invalid_field(
+                "currency",
+                format!("unknown currency {}", self.currency),
+            ));
         }
         if let Some(c) = &self.country {
             check_country("country", c)?;
@@ -38,23 +41,22 @@ impl CartState {
         self.validate_customer()?;
         check_address("shippingAddress", &self.shipping_address)?;
         check_address("billingAddress", &self.billing_address)?;
-        for (field, value) in [
+        optional_texts(&[
             ("shippingMethodId", &self.shipping_method_id),
             ("paymentMethodId", &self.payment_method_id),
             ("catalogVersion", &self.catalog_version),
-        ] {
-            if let Some(v) = value {
-                check_text(field, v)?;
-            }
-        }
+        ])?;
         if self.ttl_seconds == 0 || self.ttl_seconds > MAX_TTL_SECONDS {
-            return Err(bad(
+            return Err(CartError::invalid_field(
                 "ttlSeconds",
                 format!("ttlSeconds must be from 1 to {MAX_TTL_SECONDS}"),
             ));
         }
         if self.line_count() > MAX_LINES {
-            return Err(bad("lineItems", format!("a cart holds at most {MAX_LINES} lines")));
+            return Err(CartError::invalid_field(
+                "lineItems",
+                format!("a cart holds at most {MAX_LINES} lines"),
+            ));
         }
         self.validate_lines()?;
         self.validate_codes()
@@ -62,17 +64,16 @@ impl CartState {
 
     fn validate_customer(&self) -> Result<()> {
         let c = &self.customer;
-        for (field, value) in [
+        optional_texts(&[
             ("customer.id", &c.id),
             ("customer.email", &c.email),
             ("customer.group", &c.group),
-        ] {
-            if let Some(v) = value {
-                check_text(field, v)?;
-            }
-        }
+        ])?;
         if c.email.as_ref().is_some_and(|e| !e.contains('@')) {
-            return Err(bad("customer.email", "email: expected an e-mail address"));
+            return Err(CartError::invalid_field(
+                "customer.email",
+                "email: expected an e-mail address",
+            ));
         }
         Ok(())
     }
@@ -87,7 +88,10 @@ impl CartState {
             check_text(&at("name"), &line.name)?;
             check_quantity(i64::from(line.quantity)).map_err(|e| e.with_details(json!({ "field": at("quantity") })))?;
             if clean_attributes(&line.attributes)? != line.attributes {
-                return Err(bad(&at("attributes"), "attributes: null values are not stored"));
+                return Err(CartError::invalid_field(
+                    &at("attributes"),
+                    "attributes: null values are not stored",
+                ));
             }
             if let Some(seen) = line.seen_price {
                 amount_in_range(&at("seenPrice"), seen)?;
@@ -113,7 +117,7 @@ impl CartState {
 
     fn validate_codes(&self) -> Result<()> {
         if self.discount_codes.len() > MAX_CODES {
-            return Err(bad(
+            return Err(CartError::invalid_field(
                 "discountCodes",
                 format!("a cart holds at most {MAX_CODES} discount codes"),
             ));
@@ -122,7 +126,7 @@ impl CartState {
         for (i, code) in self.discount_codes.iter().enumerate() {
             check_text(&format!("discountCodes[{i}]"), code)?;
             if !seen.insert(code.to_ascii_uppercase()) {
-                return Err(bad(
+                return Err(CartError::invalid_field(
                     &format!("discountCodes[{i}]"),
                     format!("code {code} is listed twice"),
                 ));
@@ -132,15 +136,21 @@ impl CartState {
     }
 }
 
-fn bad(field: &str, message: impl Into<String>) -> CartError {
-    CartError::invalid_request(message).with_details(json!({ "field": field }))
+/// The texts that are set must be texts as actions accept them.
+fn optional_texts(fields: &[(&str, &Option<String>)]) -> Result<()> {
+    for (field, value) in fields {
+        if let Some(v) = value {
+            check_text(field, v)?;
+        }
+    }
+    Ok(())
 }
 
 /// A counter JavaScript must represent exactly, at least 1 for id counters (0 is allowed for `version`).
 fn counter(field: &str, value: u64) -> Result<()> {
     let min = u64::from(field != "version");
     if value < min || value > MAX_SAFE_INTEGER {
-        return Err(bad(
+        return Err(CartError::invalid_field(
             field,
             format!("{field} must be from {min} to {MAX_SAFE_INTEGER}, got {value}"),
         ));
@@ -151,7 +161,7 @@ fn counter(field: &str, value: u64) -> Result<()> {
 fn unique_id(ids: &mut BTreeSet<String>, id: &str, field: &str) -> Result<()> {
     check_text(field, id)?;
     if !ids.insert(id.to_string()) {
-        return Err(bad(field, format!("line id {id} is used twice")));
+        return Err(CartError::invalid_field(field, format!("line id {id} is used twice")));
     }
     Ok(())
 }
@@ -159,14 +169,20 @@ fn unique_id(ids: &mut BTreeSet<String>, id: &str, field: &str) -> Result<()> {
 /// An id of the form `<prefix>N` must be below the cart's counter, or a new line could reuse it.
 fn below_counter(id: &str, prefix: &str, next: u64, field: &str) -> Result<()> {
     match id.strip_prefix(prefix).and_then(|n| n.parse::<u64>().ok()) {
-        Some(n) if n >= next => Err(bad(field, format!("line id {id} is not below the id counter {next}"))),
+        Some(n) if n >= next => Err(CartError::invalid_field(
+            field,
+            format!("line id {id} is not below the id counter {next}"),
+        )),
         _ => Ok(()),
     }
 }
 
 fn amount_in_range(field: &str, amount: Amount) -> Result<()> {
     if amount.0 < Decimal::ZERO || amount.0 > MAX_AMOUNT {
-        return Err(bad(field, format!("{field} must be from 0 to {MAX_AMOUNT}")));
+        return Err(CartError::invalid_field(
+            field,
+            format!("{field} must be from 0 to {MAX_AMOUNT}"),
+        ));
     }
     Ok(())
 }

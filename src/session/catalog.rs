@@ -1,6 +1,6 @@
 //! The catalog a session prices with: given to `open` / `setCatalog`, or the cached one.
 
-use super::{bad_field, Keys, Persistence, Storage, Stored};
+use super::{Keys, Persistence, Storage, Stored};
 use crate::catalog::Catalog;
 use crate::error::{CartError, ErrorCode, Result};
 use crate::snapshot::{self, CachedCatalog};
@@ -50,7 +50,7 @@ impl CatalogInput {
             _ => None,
         };
         let text = text.ok_or_else(|| {
-            bad_field(
+            CartError::invalid_field(
                 "catalog",
                 "catalog: required (none given, and none cached under this storageKey)",
             )

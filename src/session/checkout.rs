@@ -14,7 +14,7 @@
 #![allow(clippy::result_large_err)]
 
 use super::effect::{CheckoutError, Effect, Effects, Event, Reported};
-use super::{bad_field, Entropy, OpKind, Session, Storage, Stored};
+use super::{Entropy, OpKind, Session, Storage, Stored};
 use crate::cart::{CartState, CartStatus};
 use crate::checkout::client::{
     self, ArchivedOrder, CheckoutRecord, PriceQuote, PriceReview, RecordState, RetryPolicy, Verdict,
@@ -78,14 +78,17 @@ impl CheckoutInput {
     pub fn check(&mut self) -> Result<()> {
         let endpoint = self.endpoint.trim().trim_end_matches('/').to_string();
         if endpoint.is_empty() {
-            return Err(bad_field("endpoint", "endpoint: required, e.g. \"/api/v1\""));
+            return Err(CartError::invalid_field(
+                "endpoint",
+                "endpoint: required, e.g. \"/api/v1\"",
+            ));
         }
         self.endpoint = endpoint;
         if self.send.timeout_ms == 0 {
-            return Err(bad_field("timeoutMs", "timeoutMs: must be at least 1"));
+            return Err(CartError::invalid_field("timeoutMs", "timeoutMs: must be at least 1"));
         }
         if self.queue && self.protocol.is_some_and(|p| p != Protocol::SpecB) {
-            return Err(bad_field(
+            return Err(CartError::invalid_field(
                 "whenOffline",
                 "whenOffline: \"queue\" is only available with the spec-b protocol",
             ));
@@ -805,7 +808,11 @@ impl Session {
                     flow.attempt = flow.attempt.saturating_add(1);
                     flow.waiting = wait_id;
                 }
-                fx.push(Effect::Wait { id: wait_id, ms });
+                fx.push(Effect::Wait {
+                    id: wait_id,
+                    ms,
+                    retry: true,
+                });
             }
             None => self.no_answer(failure, storage, now, entropy, &mut fx),
         }
@@ -873,6 +880,7 @@ impl Session {
         fx.push(Effect::Wait {
             id: TIMER_LOOKUP,
             ms: LOOKUP_AFTER_MS,
+            retry: false,
         });
     }
 
@@ -898,18 +906,11 @@ impl Session {
             self.checkout.flow = None;
             return;
         }
-        let error = if flow.protocol == Protocol::SpecB {
-            let status = e
-                .details
-                .get("status")
-                .and_then(Value::as_u64)
-                .and_then(|s| u16::try_from(s).ok())
-                .unwrap_or(0);
-            let (code, details) = refusal_parts(&e);
-            CheckoutError::new(&code, e.message.clone(), status, details)
-        } else {
-            CheckoutError::from(e)
-        };
+        let mut error = CheckoutError::from(e.clone());
+        if flow.protocol == Protocol::SpecB {
+            // The server's own code and details, not the plan's CHECKOUT_FAILED wrapper.
+            (error.code, error.details) = refusal_parts(&e);
+        }
         if let Some(key) = flow.key.clone() {
             // The server stores no failure: nothing was placed, and the next attempt starts afresh.
             self.drop_record(storage, &key, fx);

@@ -128,6 +128,7 @@ impl Session {
                 fx.push(Effect::Wait {
                     id: TIMER_COMMIT_RETRY,
                     ms,
+                    retry: false,
                 });
                 return fx.into_vec();
             }
@@ -276,10 +277,11 @@ impl Session {
     /// A commit of this session was stored: mirror and broadcast it, then follow it.
     fn land(&mut self, record: Record, text: Option<String>, storage: &dyn Storage, now: Timestamp, fx: &mut Effects) {
         let commit = record.sync.commit;
+        // What the key holds, read once: a newer record is not overwritten, an older one caught up.
+        let stored = self.mirror_is_older_or_newer(commit, storage);
         let wrote = match text {
             Some(text) => {
-                let newest = self.base.as_ref().is_none_or(|b| b.sync.commit <= commit)
-                    && !self.mirror_is_older_or_newer(commit, storage).is_gt();
+                let newest = self.base.as_ref().is_none_or(|b| b.sync.commit <= commit) && !stored.is_gt();
                 if newest {
                     self.write_cart(text.clone(), fx);
                 }
@@ -291,17 +293,14 @@ impl Session {
             }
             None => false,
         };
-        let mirror_lags = self.mirror_is_older_or_newer(commit, storage).is_lt();
+        // The outbox follows in `rebase` (the ops this commit included leave it).
         if self.adopt(record, storage, now, fx) {
             self.wrote_base = wrote;
-            if mirror_lags && self.coordination == Coordination::Transactional {
+            if !wrote && stored.is_lt() && self.coordination == Coordination::Transactional {
                 // The key holds an older record than the commit point (its writer closed before writing
                 // it, or a late writer overwrote it): catch it up.
                 self.rewrite_mirror(now, fx);
             }
-        }
-        if self.coordination == Coordination::Transactional {
-            self.write_outbox(fx);
         }
     }
 
@@ -505,6 +504,7 @@ impl Session {
             fx.push(Effect::Wait {
                 id: TIMER_ADOPT,
                 ms: u64::try_from(ADOPT_AFTER_MS).unwrap_or(2_000).saturating_add(100),
+                retry: false,
             });
         }
         fx.into_vec()

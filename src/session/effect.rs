@@ -32,7 +32,8 @@ pub enum Effect {
         timeout_ms: u64,
     },
     /// Call `Session::timer` with `id` after `ms` milliseconds (a retry, a lookup, a late commit).
-    Wait { id: u64, ms: u64 },
+    /// `retry`: the wait before a request is sent again, which a checkout's `sleep` option replaces.
+    Wait { id: u64, ms: u64, retry: bool },
     /// Settle the promise of checkout `id`.
     Settle {
         id: u64,

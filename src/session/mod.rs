@@ -73,7 +73,7 @@ impl Defaults {
             .currency
             .clone()
             .or_else(|| previous.map(|c| c.currency().to_string()))
-            .ok_or_else(|| bad_field("currency", "currency: required to start a new cart"))?;
+            .ok_or_else(|| CartError::invalid_field("currency", "currency: required to start a new cart"))?;
         let new = NewCart {
             id: format!("cart_{}", entropy.hex(16)),
             currency,
@@ -91,11 +91,6 @@ impl Defaults {
         };
         CartState::new(new, catalog, now)
     }
-}
-
-/// `INVALID_REQUEST` naming an option.
-pub(crate) fn bad_field(field: &str, message: impl Into<String>) -> CartError {
-    CartError::invalid_request(message).with_details(json!({ "field": field }))
 }
 
 /// How `Session::open` is set up (the options of `Cart.open`, resolved by the shell).
@@ -420,14 +415,12 @@ impl Session {
             fx.emit(Event::Expired(Box::new(self.priced(&self.shown, now)?)));
             self.replace_cart(storage, now, entropy, &mut fx)?;
         }
-        let before = self.shown.clone();
-        let mut next = before.clone();
-        next.apply_expecting(&self.catalog.catalog, actions, now, expected_version)?;
-        if next == before {
+        let mut next = self.shown.clone();
+        if !next.apply_expecting(&self.catalog.catalog, actions, now, expected_version)? {
             return Ok(fx.into_vec());
         }
         price(&next, &self.catalog.catalog, now)?;
-        let created = op::created_ids(&before, &next);
+        let created = op::created_ids(&self.shown, &next);
         self.shown = next;
         // Lines created by this tab's changes not committed yet are referred to by symbol: their ids
         // may change when they are committed.

@@ -76,15 +76,16 @@ pub(crate) fn to_value(v: &JsValue, what: &str) -> Result<Value, CartError> {
         return Ok(Value::Null);
     }
     let text = to_json_text(v, what)?;
-    serde_json::from_str(&text).map_err(|e| bad_field(what, format!("{what}: not JSON data ({e})")))
+    serde_json::from_str(&text).map_err(|e| CartError::invalid_field(what, format!("{what}: not JSON data ({e})")))
 }
 
 /// `JSON.stringify(v)`, refusing values that have no JSON form.
 pub(crate) fn to_json_text(v: &JsValue, what: &str) -> Result<String, CartError> {
-    let text = JSON::stringify(v).map_err(|e| bad_field(what, format!("{what}: cannot be read ({})", describe(&e))))?;
+    let text = JSON::stringify(v)
+        .map_err(|e| CartError::invalid_field(what, format!("{what}: cannot be read ({})", describe(&e))))?;
     JsValue::from(text)
         .as_string()
-        .ok_or_else(|| bad_field(what, format!("{what}: not JSON data")))
+        .ok_or_else(|| CartError::invalid_field(what, format!("{what}: not JSON data")))
 }
 
 /// Plain data to a JavaScript value (via `JSON.parse`, which is the fastest path for small values).
@@ -93,10 +94,6 @@ pub(crate) fn from_value(v: &Value) -> JsValue {
         .ok()
         .and_then(|text| JSON::parse(&text).ok())
         .unwrap_or(JsValue::NULL)
-}
-
-pub(crate) fn bad_field(field: &str, message: impl Into<String>) -> CartError {
-    CartError::invalid_request(message).with_details(json!({ "field": field }))
 }
 
 /// The `Error` thrown to (or reported to) JavaScript: `name` "CartError", a stable `code`, a `details`

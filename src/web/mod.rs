@@ -54,7 +54,7 @@ pub struct Cart {
 fn listen(listeners: &Rc<RefCell<Listeners>>, kind: EventKind, listener: JsValue) -> Result<JsValue, JsValue> {
     let f: js_sys::Function = listener
         .dyn_into()
-        .map_err(|_| JsValue::from(js::bad_field("listener", "listener: expected a function")))?;
+        .map_err(|_| JsValue::from(CartError::invalid_field("listener", "listener: expected a function")))?;
     let id = listeners.try_borrow_mut().map_err(|_| js::busy())?.add(kind, f);
     let weak = Rc::downgrade(listeners);
     let off = Closure::<dyn FnMut()>::new(move || {
@@ -154,7 +154,7 @@ fn arg(value: &JsValue, name: &str) -> Result<Value, JsValue> {
 fn action_from(value: &JsValue, name: &str, action: &str) -> Result<Value, JsValue> {
     let mut v = arg(value, name)?;
     let Value::Object(map) = &mut v else {
-        return Err(js::bad_field(name, format!("{name}: expected an object")).into());
+        return Err(CartError::invalid_field(name, format!("{name}: expected an object")).into());
     };
     map.insert("action".into(), json!(action));
     Ok(v)
@@ -201,7 +201,7 @@ impl Cart {
     #[wasm_bindgen(js_name = on, skip_typescript)]
     pub fn on(&self, event: JsValue, listener: JsValue) -> Result<JsValue, JsValue> {
         let kind = event.as_string().as_deref().and_then(EventKind::parse).ok_or_else(|| {
-            JsValue::from(js::bad_field(
+            JsValue::from(CartError::invalid_field(
                 "event",
                 "event: expected \"change\", \"error\", \"expired\" or \"ordered\"",
             ))
@@ -383,7 +383,9 @@ impl Cart {
         let mode = match options::opt_string(&options, "quantities")?.as_deref() {
             None | Some("max") => MergeMode::Max,
             Some("sum") => MergeMode::Sum,
-            Some(_) => return Err(js::bad_field("quantities", "quantities: expected \"max\" or \"sum\"").into()),
+            Some(_) => {
+                return Err(CartError::invalid_field("quantities", "quantities: expected \"max\" or \"sum\"").into())
+            }
         };
         guard_listener_loop(&self.inner)?;
         let now = now_of(&self.inner)?;

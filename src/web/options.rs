@@ -19,7 +19,7 @@ pub(crate) fn opt_string(options: &JsValue, field: &str) -> Result<Option<String
     }
     v.as_string()
         .map(Some)
-        .ok_or_else(|| js::bad_field(field, format!("{field}: expected a string")))
+        .ok_or_else(|| CartError::invalid_field(field, format!("{field}: expected a string")))
 }
 
 /// A function option (`now`, `sleep`); `expected` describes it in the error.
@@ -30,7 +30,7 @@ pub(crate) fn opt_function(options: &JsValue, field: &str, expected: &str) -> Re
     }
     v.dyn_into::<Function>()
         .map(Some)
-        .map_err(|_| js::bad_field(field, format!("{field}: expected {expected}")))
+        .map_err(|_| CartError::invalid_field(field, format!("{field}: expected {expected}")))
 }
 
 /// A whole, non-negative number that JavaScript holds exactly (`ttlSeconds`, `expectedVersion`, ...).
@@ -41,7 +41,7 @@ pub(crate) fn opt_count(options: &JsValue, field: &str) -> Result<Option<u64>, C
     }
     match v.as_f64() {
         Some(n) if n.is_finite() && n >= 0.0 && n.fract() == 0.0 && n <= 9_007_199_254_740_991.0 => Ok(Some(n as u64)),
-        _ => Err(js::bad_field(
+        _ => Err(CartError::invalid_field(
             field,
             format!("{field}: expected a whole number of at least 0"),
         )),
@@ -84,11 +84,11 @@ impl OpenOptions {
         };
         let key = opt_string(options, "storageKey")?.unwrap_or_else(|| DEFAULT_KEY.to_string());
         if key.is_empty() {
-            return Err(js::bad_field("storageKey", "storageKey: must not be empty"));
+            return Err(CartError::invalid_field("storageKey", "storageKey: must not be empty"));
         }
         let ttl_seconds = opt_count(options, "ttlSeconds")?;
         if ttl_seconds == Some(0) {
-            return Err(js::bad_field("ttlSeconds", "ttlSeconds: must be at least 1"));
+            return Err(CartError::invalid_field("ttlSeconds", "ttlSeconds: must be at least 1"));
         }
         Ok(OpenOptions {
             catalog,
@@ -140,7 +140,7 @@ pub(crate) fn checkout(options: &JsValue) -> Result<(CheckoutInput, Option<Funct
         None | Some("fail") => false,
         Some("queue") => true,
         Some(_) => {
-            return Err(js::bad_field(
+            return Err(CartError::invalid_field(
                 "whenOffline",
                 "whenOffline: expected \"fail\" or \"queue\"",
             ))

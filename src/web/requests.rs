@@ -84,7 +84,7 @@ fn response_of(answer: &JsValue) -> HttpResponse {
 
 /// Calls `Session::timer(id)` after `ms`: through the checkout's `sleep` option when it has one (tests
 /// choose when a retry happens), else `setTimeout` (capped at 2^31 - 1 ms, beyond which it fires at once).
-pub(crate) fn wait(rc: &Shared, id: u64, ms: u64) {
+pub(crate) fn wait(rc: &Shared, id: u64, ms: u64, retry: bool) {
     let weak = Rc::downgrade(rc);
     let fire = move || {
         if let Some(rc) = weak.upgrade() {
@@ -100,7 +100,7 @@ pub(crate) fn wait(rc: &Shared, id: u64, ms: u64) {
         .try_borrow()
         .ok()
         .and_then(|inner| inner.sleep.clone())
-        .filter(|_| id >= 100);
+        .filter(|_| retry);
     if let Some(sleep) = sleep {
         let promise = sleep
             .call1(&JsValue::UNDEFINED, &JsValue::from_f64(ms as f64))

@@ -9,6 +9,7 @@ use super::requests::{self, Deferred};
 use super::storage::Store;
 use super::tabs;
 use super::view::{self, ViewCache};
+use crate::error::CartError;
 use crate::session::{Effect, Entropy, Event, NoStorage, Session, Storage};
 use crate::time::Timestamp;
 use js_sys::Function;
@@ -97,7 +98,7 @@ pub(crate) fn read_clock(clock: Option<&Function>) -> Result<Timestamp, JsValue>
         Some(f) => f.call0(&JsValue::UNDEFINED)?.as_f64().unwrap_or(f64::NAN),
     };
     if !ms.is_finite() || ms.abs() > 8.64e15 {
-        return Err(js::bad_field("now", "now: must return epoch milliseconds (a finite number)").into());
+        return Err(CartError::invalid_field("now", "now: must return epoch milliseconds (a finite number)").into());
     }
     Ok(Timestamp::from_millis(ms.floor() as i64))
 }
@@ -211,8 +212,8 @@ fn run(rc: &Shared, effect: Effect, now: Timestamp) -> Vec<Effect> {
             requests::send(rc, id, request, timeout_ms);
             Vec::new()
         }
-        Effect::Wait { id, ms } => {
-            requests::wait(rc, id, ms);
+        Effect::Wait { id, ms, retry } => {
+            requests::wait(rc, id, ms, retry);
             Vec::new()
         }
         Effect::Settle { id, outcome } => {

@@ -56,7 +56,7 @@ pub(crate) fn resolve(option: &JsValue) -> Result<Resolved, CartError> {
             Coordination::Direct,
         )),
         Some("memory") => Ok(Resolved::memory(None)),
-        Some(other) => Err(js::bad_field(
+        Some(other) => Err(CartError::invalid_field(
             "storage",
             format!("storage: expected \"local\", \"session\", \"memory\" or a Storage-like object, got {other:?}"),
         )),
@@ -73,7 +73,7 @@ pub(crate) fn resolve(option: &JsValue) -> Result<Resolved, CartError> {
                     unreachable: None,
                 })
             } else {
-                Err(js::bad_field(
+                Err(CartError::invalid_field(
                     "storage",
                     "storage: an object must have getItem and setItem methods",
                 ))

@@ -283,7 +283,7 @@ impl Browser {
                     }
                 }
                 Effect::Emit(event) => self.tabs[i].events.push(event),
-                Effect::Wait { id, ms } => {
+                Effect::Wait { id, ms, .. } => {
                     self.waits.push(ms);
                     let due = self.now + ms as i64;
                     self.tabs[i].inbox.push_back(Delivery::Timer { id, due });
