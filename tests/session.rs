@@ -65,7 +65,7 @@ fn run(session: &mut Session, storage: &TestStorage, effects: Vec<Effect>, event
             Effect::Write { key, value } => {
                 storage.writes.borrow_mut().push(key.clone());
                 if storage.failing_writes {
-                    session.write_failed(&key, "QuotaExceededError", now())
+                    session.write_failed(&key, "QuotaExceededError")
                 } else {
                     storage.put(&key, &value);
                     Vec::new()

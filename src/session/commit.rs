@@ -165,10 +165,15 @@ impl Session {
         now: Timestamp,
     ) -> (Record, bool, Vec<String>) {
         let seeded = current.is_none() && self.base.is_some();
+        let on_our_base = matches!((&current, &self.base), (Some(c), Some(b)) if c.sync.commit == b.sync.commit);
         let start = current.or_else(|| self.base.clone());
         let mut cart = start.as_ref().map(|r| r.cart.clone());
         let mut sync = start.map(|r| r.sync).unwrap_or_default();
         let (mut tabs, forget) = self.foreign_ops(&sync, storage, now);
+        // The common case: nothing was committed since this tab's base and no other tab's ops are taken
+        // over, so replaying this tab's ops gives the cart it shows, which was checked (applied and
+        // priced) when each op was made: no need to do it again.
+        let shown = (on_our_base && tabs.is_empty()).then(|| self.shown.clone());
         tabs.push((self.tab.clone(), self.pending.clone()));
         let replay = Replay {
             catalog: &self.catalog.catalog,
@@ -178,6 +183,20 @@ impl Session {
             let mut writer = sync.writers.get(&tab).cloned().unwrap_or_default();
             let mut resolve = resolution(&writer);
             let done = writer.seq;
+            if let Some(shown) = shown.as_ref().filter(|_| ops.iter().any(|op| op.seq > done)) {
+                for op in ops.iter().filter(|op| op.seq > done) {
+                    if !op.created.is_empty() {
+                        writer.lines.insert(op.seq, op.created.clone());
+                    }
+                    writer.seq = op.seq;
+                    writer.at = op.at;
+                }
+                cart = Some(shown.clone());
+                changed = true;
+                keep_last(&mut writer.lines, LINES_KEPT);
+                sync.writers.insert(tab, writer);
+                continue;
+            }
             for op in ops.iter().filter(|op| op.seq > done) {
                 let outcome = replay.run(cart.as_ref(), op, &resolve).and_then(|r| {
                     price(&r.cart, &self.catalog.catalog, op.at)?;
@@ -443,7 +462,7 @@ impl Session {
             Err(super::StorageFailure(cause)) => {
                 fx.error(super::storage_error(&key, "read", &cause));
                 self.go_in_memory();
-                self.settle_in_memory(now);
+                self.settle_in_memory();
             }
         }
     }
@@ -452,6 +471,10 @@ impl Session {
     pub(crate) fn commit_direct(&mut self, storage: &dyn Storage, now: Timestamp, fx: &mut Effects) {
         let key = self.keys.cart().to_string();
         let current = match self.read(storage, &key) {
+            // What this session last wrote or read: its base, without decoding it again.
+            Ok(Stored::Text(text)) if self.mirror.as_deref() == Some(text.as_str()) && self.base.is_some() => {
+                self.base.clone()
+            }
             Ok(Stored::Text(text)) => snapshot::decode(&text).ok().map(Record::from_restored),
             _ => None,
         };

@@ -155,6 +155,9 @@ pub struct Session {
     /// Memory mode: the keys that would be in storage.
     memory: BTreeMap<String, String>,
     last_merge: Option<MergeReport>,
+    /// The view a change was checked with (priced when it was made), for the view asked for right
+    /// after it at the same time: the cart, the catalog's checksum and the time it was priced for.
+    checked: Option<(CartState, String, Timestamp, CartView)>,
     /// The cart whose `ordered` event was raised (one per order).
     announced: Option<String>,
     /// A cart another tab replaced before this tab could read its order in the archive.
@@ -199,6 +202,7 @@ impl Session {
             wrote_base: false,
             memory: BTreeMap::new(),
             last_merge: None,
+            checked: None,
             announced: None,
             unannounced: None,
             checkout: checkout::CheckoutState::default(),
@@ -419,7 +423,7 @@ impl Session {
         if !next.apply_expecting(&self.catalog.catalog, actions, now, expected_version)? {
             return Ok(fx.into_vec());
         }
-        price(&next, &self.catalog.catalog, now)?;
+        self.check(&next, now)?;
         let created = op::created_ids(&self.shown, &next);
         self.shown = next;
         // Lines created by this tab's changes not committed yet are referred to by symbol: their ids
@@ -439,7 +443,8 @@ impl Session {
         self.sync_direct(storage, now, &mut fx);
         let mut next = self.shown.clone();
         next.update_catalog(&input.catalog, now)?;
-        price(&next, &input.catalog, now)?;
+        let view = price(&next, &input.catalog, now)?;
+        self.checked = Some((next.clone(), input.checksum.clone(), now, view));
         self.catalog = input;
         self.cache_catalog(storage, now, &mut fx);
         if next != self.shown {
@@ -470,7 +475,7 @@ impl Session {
         let mut next = self.shown.clone();
         let mut their_cart = guest.shown.clone();
         let report = next.merge(&mut their_cart, mode, &self.catalog.catalog, now)?;
-        price(&next, &self.catalog.catalog, now)?;
+        self.check(&next, now)?;
         let created = op::created_ids(&self.shown, &next);
         let kind = OpKind::Merge {
             guest: Box::new(guest.shown.clone()),
@@ -518,6 +523,8 @@ impl Session {
                     fx.push(Effect::Commit);
                 }
             }
+            // Memory: one writer and nothing to store; the change is committed as it is.
+            Coordination::Direct if self.persistence == Persistence::Memory => self.settle_in_memory(),
             Coordination::Direct => self.commit_direct(storage, now, fx),
         }
         Ok(())
@@ -546,8 +553,25 @@ impl Session {
 
     /// The priced view of what the shopper sees (with accepted server prices while they apply).
     pub fn view(&self, now: Timestamp) -> Result<CartView> {
-        let view = self.priced(&self.shown, now)?;
+        let view = match &self.checked {
+            // Right after a change, at its time: the view it was checked with (pricing is a pure
+            // function of cart, catalog and time).
+            Some((cart, checksum, at, view))
+                if *at == now && *checksum == self.catalog.checksum && *cart == self.shown =>
+            {
+                view.clone()
+            }
+            _ => self.priced(&self.shown, now)?,
+        };
         Ok(self.checkout.shown(&self.shown, view))
+    }
+
+    /// Prices a cart a change is about to make (refusing amounts beyond what JavaScript holds
+    /// exactly) and keeps the view for [`Session::view`].
+    fn check(&mut self, next: &CartState, now: Timestamp) -> Result<()> {
+        let view = price(next, &self.catalog.catalog, now)?;
+        self.checked = Some((next.clone(), self.catalog.checksum.clone(), now, view));
+        Ok(())
     }
 
     fn priced(&self, cart: &CartState, now: Timestamp) -> Result<CartView> {
@@ -642,7 +666,7 @@ impl Session {
     /// A write the shell carried out threw. The cart key, an outbox or the commit point: the cart goes on
     /// in memory (an `error` event); the catalog cache, the checkout record or the archive: reported,
     /// kept in memory for this page.
-    pub fn write_failed(&mut self, key: &str, cause: &str, now: Timestamp) -> Vec<Effect> {
+    pub fn write_failed(&mut self, key: &str, cause: &str) -> Vec<Effect> {
         let mut fx = Effects::default();
         if key == self.keys.catalog() {
             fx.error(storage_error(key, "write", cause));
@@ -658,12 +682,12 @@ impl Session {
         }
         fx.error(storage_error(key, "write", cause));
         self.go_in_memory();
-        self.settle_in_memory(now);
+        self.settle_in_memory();
         fx.into_vec()
     }
 
     /// After switching to memory: everything pending is committed to the session's own map.
-    fn settle_in_memory(&mut self, now: Timestamp) {
+    fn settle_in_memory(&mut self) {
         let mut sync = self.base.as_ref().map(|b| b.sync.clone()).unwrap_or_default();
         sync.commit = sync.commit.saturating_add(1);
         self.pending.clear();
@@ -672,9 +696,6 @@ impl Session {
             cart: self.shown.clone(),
             sync,
         });
-        if let Some(text) = self.base.as_ref().and_then(|b| b.encode(now).ok()) {
-            self.memory.insert(self.keys.cart().to_string(), text);
-        }
     }
 
     /// Writes the catalog cache if it holds another catalog. A failure is reported and does not change

@@ -41,7 +41,7 @@ impl Cart {
         };
         match started {
             Ok((promise, effects)) => {
-                execute(&self.inner, effects, now);
+                execute(&self.inner, effects);
                 deliver();
                 promise.unwrap_or_else(|| Promise::resolve(&JsValue::NULL))
             }
@@ -115,13 +115,12 @@ impl Cart {
     /// sent may still have placed the order. Returns whether there was one.
     #[wasm_bindgen(js_name = discardPendingCheckout)]
     pub fn discard_pending_checkout(&self) -> Result<bool, JsValue> {
-        let now = now_of(&self.inner)?;
         let (found, effects) = {
             let mut inner = self.inner.try_borrow_mut().map_err(|_| js::busy())?;
             let (session, storage) = inner.parts();
             session.discard_pending_checkout(storage)
         };
-        execute(&self.inner, effects, now);
+        execute(&self.inner, effects);
         deliver();
         Ok(found)
     }
@@ -149,7 +148,7 @@ impl Cart {
             session.accept_server_prices(&details, storage, now)
         };
         let (review, effects) = result?;
-        execute(&self.inner, effects, now);
+        execute(&self.inner, effects);
         deliver();
         let lines = js::from_value(&serde_json::to_value(&review.lines).unwrap_or(Value::Null));
         js::set(

@@ -106,7 +106,7 @@ impl Cart {
         let (session, effects) = Session::open(open, reader, now, &mut WebEntropy)?;
         let rc = Rc::new(RefCell::new(Inner::new(session, resolved.store, opts.clock)));
         tabs::connect(&rc);
-        execute(&rc, effects, now);
+        execute(&rc, effects);
         // Events of `open` reach listeners registered right after it returns.
         js::defer(deliver);
         let bound = bind(&rc);
@@ -129,7 +129,12 @@ impl Cart {
             let (session, storage) = inner.parts();
             f(session, storage, now)
         };
-        let outcome = effects.map(|effects| execute(&self.inner, effects, now));
+        let outcome = effects.map(|effects| execute(&self.inner, effects));
+        if outcome.is_ok() {
+            // Built at the change's time, from the view the session priced to check it; an error
+            // shows again in the `view_of` below.
+            let _ = shell::view_at(&self.inner, now);
+        }
         deliver();
         outcome?;
         // The cart's view once listeners ran (they may have changed it again): what `view()` returns.
@@ -406,8 +411,8 @@ impl Cart {
             a.merge(b, mode, (ra, rb), now)
         };
         let outcome = result.map(|(mine, theirs)| {
-            execute(&self.inner, mine, now);
-            execute(&other.inner, theirs, now);
+            execute(&self.inner, mine);
+            execute(&other.inner, theirs);
         });
         deliver();
         outcome?;

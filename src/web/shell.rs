@@ -142,7 +142,15 @@ pub(crate) fn view_of(rc: &Shared) -> Result<JsValue, JsValue> {
         return Ok(v);
     }
     let now = now_of(rc)?;
+    view_at(rc, now)
+}
+
+/// The view at `now` (a change builds it at its own time, so the session's checked view serves).
+pub(crate) fn view_at(rc: &Shared, now: Timestamp) -> Result<JsValue, JsValue> {
     let mut inner = rc.try_borrow_mut().map_err(|_| js::busy())?;
+    if let Some(v) = inner.views.current() {
+        return Ok(v);
+    }
     let view = inner.session.view(now).map_err(JsValue::from)?;
     inner.views.build(view, view::ENCODING).map_err(JsValue::from)
 }
@@ -150,10 +158,10 @@ pub(crate) fn view_of(rc: &Shared) -> Result<JsValue, JsValue> {
 // ---------------------------------------------------------------------------- effects
 
 /// Carries out `effects` in order; what they report back (a failed write) is carried out next.
-pub(crate) fn execute(rc: &Shared, effects: Vec<Effect>, now: Timestamp) {
+pub(crate) fn execute(rc: &Shared, effects: Vec<Effect>) {
     let mut todo: VecDeque<Effect> = effects.into();
     while let Some(effect) = todo.pop_front() {
-        let more = run(rc, effect, now);
+        let more = run(rc, effect);
         for e in more.into_iter().rev() {
             todo.push_front(e);
         }
@@ -165,10 +173,10 @@ fn store_of(rc: &Shared) -> Option<Store> {
 }
 
 /// Runs one effect; returns the effects of what it reported back.
-fn run(rc: &Shared, effect: Effect, now: Timestamp) -> Vec<Effect> {
+fn run(rc: &Shared, effect: Effect) -> Vec<Effect> {
     let failed = |rc: &Shared, key: &str, e: &JsValue| -> Vec<Effect> {
         match rc.try_borrow_mut() {
-            Ok(mut inner) => inner.session.write_failed(key, &js::describe(e), now),
+            Ok(mut inner) => inner.session.write_failed(key, &js::describe(e)),
             Err(_) => Vec::new(),
         }
     };
@@ -249,5 +257,5 @@ pub(crate) fn input_quietly(rc: &Shared, f: impl FnOnce(&mut Session, &dyn Stora
         }
         Err(_) => return,
     };
-    execute(rc, effects, now);
+    execute(rc, effects);
 }
