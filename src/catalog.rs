@@ -146,6 +146,9 @@ pub struct Variant {
     /// Descriptive attributes of the variant (size, colour) for display.
     #[serde(default)]
     pub attributes: Map<String, Value>,
+    /// This variant's id on each platform it is ordered from, by protocol name (docs/sync.md).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub external: BTreeMap<String, String>,
 }
 
 fn yes() -> bool {
@@ -186,6 +189,10 @@ pub struct Product {
     #[serde(default)]
     pub variants: Vec<Variant>,
     pub description: Option<String>,
+    /// The product's (master variant's) id on each platform it is ordered from, by protocol name:
+    /// `{"shopware": "<product uuid>", "sylius-shop": "<variant code>"}` (docs/sync.md).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub external: BTreeMap<String, String>,
 }
 
 impl Product {
@@ -292,6 +299,9 @@ pub struct ShippingMethod {
     pub delivery_days: Option<DeliveryDays>,
     #[serde(default)]
     pub rates: Vec<ShippingRate>,
+    /// The method's id (commercetools: key) on each platform, by protocol name.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub external: BTreeMap<String, String>,
 }
 
 impl ShippingMethod {

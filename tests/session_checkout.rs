@@ -542,6 +542,8 @@ fn other_protocols_run_their_plan_through_the_session() {
         (json!("commercetools"), json!("order-9"))
     );
     assert!(b.requests.iter().all(|r| !r.headers.contains_key("X-Idempotency-Key")));
+    // Only the headers the platform defines: a browser's CORS preflight fails on any other.
+    assert!(b.requests.iter().all(|r| !r.headers.contains_key("X-Request-ID")));
 }
 
 #[test]

@@ -11,14 +11,28 @@ use wasm_cart::{price, Action, CartError, CartState, Catalog, ErrorCode, NewCart
 
 const NOW: i64 = 1_795_262_400_000;
 
-fn input(lines: Value) -> SyncInput {
+/// A cart of `lines` with the rich catalog, whose licence, large mug and shipping methods carry
+/// Shopware ids (32 hex digits, as Shopware's UUIDs are).
+fn input(lines: Value) -> (SyncInput, Catalog) {
     let s = Settings {
         gross: true,
         rounding: "halfEven",
         tax_rounding: "halfEven",
         unit_level: false,
     };
-    let catalog = Catalog::from_value(rich_catalog(s)).unwrap();
+    let mut catalog = rich_catalog(s);
+    for product in catalog["products"].as_array_mut().unwrap() {
+        if product["id"] == "lic" {
+            product["external"] = json!({"shopware": SW_LIC});
+        }
+        if product["id"] == "mug" {
+            product["variants"][0]["external"] = json!({"shopware": SW_MUG_L, "commercetools": "ct-mug-large"});
+        }
+    }
+    for method in catalog["shippingMethods"].as_array_mut().unwrap() {
+        method["external"] = json!({"shopware": SW_STANDARD, "commercetools": "ct-standard"});
+    }
+    let catalog = Catalog::from_value(catalog).unwrap();
     let now = Timestamp::from_millis(NOW);
     let new = NewCart {
         id: "c1".into(),
@@ -31,7 +45,7 @@ fn input(lines: Value) -> SyncInput {
     cart.apply(&catalog, &Action::list_from_value(lines).unwrap(), now)
         .unwrap();
     let view = price(&cart, &catalog, now).unwrap();
-    SyncInput {
+    let input = SyncInput {
         cart,
         view,
         customer_id: Some("cust 42".into()),
@@ -39,8 +53,14 @@ fn input(lines: Value) -> SyncInput {
         token: Some("tok".into()),
         access_key: None,
         channel: Some("WEB".into()),
-    }
+        storefront_url: None,
+    };
+    (input, catalog)
 }
+
+const SW_LIC: &str = "0190a1b2c3d4e5f60718293a4b5c6d7e";
+const SW_MUG_L: &str = "0190a1b2c3d4e5f60718293a4b5c6d7f";
+const SW_STANDARD: &str = "0190a1b2c3d4e5f60718293a4b5c6d80";
 
 fn ok(body: Value) -> HttpResponse {
     HttpResponse {
@@ -53,11 +73,11 @@ fn ok(body: Value) -> HttpResponse {
 /// Runs a plan against `remote`; returns the outcome and every request sent.
 fn drive(
     protocol: Protocol,
-    input: SyncInput,
+    (input, catalog): (SyncInput, Catalog),
     mut remote: impl FnMut(&HttpRequest) -> HttpResponse,
 ) -> (Result<SyncOutcome, CartError>, Vec<HttpRequest>) {
     let mut sent = Vec::new();
-    let mut plan = match plan_for(protocol, input) {
+    let mut plan = match plan_for(protocol, input, &catalog) {
         Ok(plan) => plan,
         Err(e) => return (Err(e), sent),
     };
@@ -133,7 +153,7 @@ fn distributor_v3_stops_on_validation_errors_and_http_errors() {
         (ErrorCode::CheckoutFailed, json!(402), json!("PAYMENT_FAILED"))
     );
     let mut no_customer = input(lines());
-    no_customer.customer_id = None;
+    no_customer.0.customer_id = None;
     assert_eq!(
         drive(Protocol::DistributorV3, no_customer, |_| ok(json!({})))
             .0
@@ -144,75 +164,9 @@ fn distributor_v3_stops_on_validation_errors_and_http_errors() {
 }
 
 #[test]
-fn commercetools_sends_one_draft_then_orders_when_totals_agree() {
-    let input = input(lines());
-    let expected = input.view.totals.total;
-    let (outcome, sent) = drive(Protocol::Commercetools, input, |req| match req.path.as_str() {
-        "/me/carts" => {
-            ok(json!({"id": "ct-1", "version": 3, "totalPrice": {"centAmount": expected, "currencyCode": "EUR"}}))
-        }
-        "/me/orders" => ok(json!({"id": "ord-1", "orderNumber": "2026-0001"})),
-        other => panic!("unexpected {other}"),
-    });
-    let outcome = outcome.unwrap();
-    assert_eq!(
-        (outcome.remote_total, outcome.orders[0].order_number.as_deref()),
-        (Some(expected), Some("2026-0001"))
-    );
-    let draft = sent[0].body.as_ref().unwrap();
-    assert_eq!(
-        draft["lineItems"],
-        json!([{"productId": "lic", "quantity": 5}, {"sku": "MUG-L", "quantity": 2}])
-    );
-    assert_eq!(
-        (draft["currency"].clone(), draft["discountCodes"].clone()),
-        (json!("EUR"), json!(["TENOFF"]))
-    );
-    assert_eq!(sent[1].body, Some(json!({"id": "ct-1", "version": 3})));
-}
-
-#[test]
-fn commercetools_refuses_a_different_total_with_price_changed() {
-    let input = input(lines());
-    let expected = input.view.totals.total;
-    let (outcome, sent) = drive(Protocol::Commercetools, input, |_| {
-        ok(json!({"id": "ct-1", "version": 1, "totalPrice": {"centAmount": expected + 100}}))
-    });
-    let e = outcome.unwrap_err();
-    assert_eq!(
-        (e.code, e.details["actual"].clone()),
-        (ErrorCode::PriceChanged, json!(expected + 100))
-    );
-    assert_eq!(sent.len(), 1, "no order after a price difference");
-}
-
-#[test]
-fn shopware_keeps_the_context_token_and_adds_codes_as_promotion_items() {
-    let input = input(lines());
-    let total = wasm_cart::money::from_minor(input.view.totals.total, 2).to_string();
-    let (outcome, sent) = drive(Protocol::Shopware, input, |req| match req.path.as_str() {
-        "/store-api/checkout/cart" => HttpResponse {
-            status: 200,
-            headers: BTreeMap::from([("sw-context-token".to_string(), "ctx-2".to_string())]),
-            body: json!({"token": "ctx-2", "lineItems": []}),
-        },
-        "/store-api/checkout/cart/line-item" => {
-            ok(json!({"price": {"totalPrice": serde_json::from_str::<Value>(&total).unwrap()}, "errors": {}}))
-        }
-        "/store-api/checkout/order" => ok(json!({"id": "sw-order", "orderNumber": "10001"})),
-        other => panic!("unexpected {other}"),
-    });
-    assert_eq!(outcome.unwrap().orders[0].order_id, "sw-order");
-    assert_eq!(sent[0].headers["sw-context-token"], "tok");
-    assert_eq!(sent[1].headers["sw-context-token"], "ctx-2");
-    let items = &sent[1].body.as_ref().unwrap()["items"];
-    assert_eq!(items[2], json!({"type": "promotion", "referencedId": "TENOFF"}));
-}
-
-#[test]
 fn sylius_adds_items_by_variant_code_and_compares_the_total() {
     let input = input(lines());
-    let expected = input.view.totals.total;
+    let expected = input.0.view.totals.total;
     let (outcome, sent) = drive(Protocol::Sylius, input, |req| {
         match (req.method.as_str(), req.path.as_str()) {
             ("POST", "/api/v1/carts/") => HttpResponse {
@@ -250,4 +204,315 @@ fn protocols_refuse_what_they_cannot_carry_and_unknown_names() {
     assert_eq!(Protocol::parse("magento").unwrap_err().code, ErrorCode::InvalidRequest);
     let (outcome, _) = drive(Protocol::Sylius, input(lines()), |_| ok(json!({"no": "id"})));
     assert_eq!(outcome.unwrap_err().code, ErrorCode::InvalidResponse);
+}
+
+// ---------------------------------------------------------------- commercetools (edge cases; the
+// normal checkout is proven against @labdigital/commercetools-mock in tests/node/platforms.test.mjs)
+
+fn status(status: u16, body: Value) -> HttpResponse {
+    HttpResponse {
+        status,
+        headers: BTreeMap::new(),
+        body,
+    }
+}
+
+fn shipped(lines: Value) -> (SyncInput, Catalog) {
+    let mut lines = lines.as_array().unwrap().clone();
+    lines.push(
+        json!({"action": "setShippingAddress", "address": {"country": "DE", "firstName": "Ada", "lastName": "Lovelace",
+        "streetName": "Main St", "streetNumber": "1", "postalCode": "10115", "city": "Berlin"}}),
+    );
+    input(Value::Array(lines))
+}
+
+/// A commercetools Cart as the API answers it (HTTP API "Carts": Cart, TaxedPrice, LineItem).
+fn ct_cart(version: u64, gross: i64, net: i64) -> Value {
+    json!({"id": "ct-1", "version": version, "cartState": "Active",
+        "totalPrice": {"type": "centPrecision", "currencyCode": "EUR", "centAmount": net, "fractionDigits": 2},
+        "taxedPrice": {"totalNet": {"centAmount": net, "currencyCode": "EUR"}, "totalGross": {"centAmount": gross, "currencyCode": "EUR"}},
+        "lineItems": [{"variant": {"sku": "LIC"}, "totalPrice": {"centAmount": 1}}]})
+}
+
+#[test]
+fn commercetools_sends_skus_the_shown_shipping_method_and_an_address_and_compares_the_gross_total() {
+    let input = shipped(lines());
+    let expected = input.0.view.totals.total;
+    let (outcome, sent) = drive(Protocol::Commercetools, input, |req| match req.path.as_str() {
+        // A net-priced project: totalPrice is net, the charge is taxedPrice.totalGross.
+        "/me/carts" => ok(ct_cart(3, expected, expected - 500)),
+        "/me/orders" => ok(json!({"id": "ord-1", "orderNumber": "2026-0001"})),
+        other => panic!("unexpected {other}"),
+    });
+    let outcome = outcome.unwrap();
+    assert_eq!(
+        (outcome.remote_total, outcome.orders[0].order_number.as_deref()),
+        (Some(expected), Some("2026-0001"))
+    );
+    let draft = sent[0].body.as_ref().unwrap();
+    // The master variant by its SKU; the large mug by the catalog's commercetools id.
+    assert_eq!(
+        draft["lineItems"],
+        json!([{"sku": "LIC", "quantity": 5}, {"sku": "ct-mug-large", "quantity": 2}])
+    );
+    // The catalog's default method, which the shopper's total includes, by its commercetools key.
+    assert_eq!(
+        draft["shippingMethod"],
+        json!({"typeId": "shipping-method", "key": "ct-standard"})
+    );
+    assert_eq!(draft["shippingAddress"]["city"], "Berlin");
+    assert_eq!(draft["discountCodes"], json!(["TENOFF"]));
+    assert_eq!(sent[1].body, Some(json!({"id": "ct-1", "version": 3})));
+    assert!(sent.iter().all(|r| r.headers["Authorization"] == "Bearer tok"));
+}
+
+#[test]
+fn commercetools_refuses_a_different_total_with_the_lines_that_differ() {
+    let input = shipped(lines());
+    let expected = input.0.view.totals.total;
+    let (outcome, sent) = drive(Protocol::Commercetools, input, |_| {
+        ok(ct_cart(1, expected + 100, expected))
+    });
+    let e = outcome.unwrap_err();
+    assert_eq!(
+        (e.code, e.details["actual"].clone(), e.details["expected"].clone()),
+        (ErrorCode::PriceChanged, json!(expected + 100), json!(expected))
+    );
+    assert_eq!(e.details["lines"][0]["sku"], "LIC");
+    assert_eq!(e.details["lines"][0]["actual"], 1);
+    assert_eq!(sent.len(), 1, "no order after a price difference");
+}
+
+#[test]
+fn commercetools_rereads_the_version_after_a_concurrent_modification() {
+    let input = shipped(lines());
+    let expected = input.0.view.totals.total;
+    let mut orders = 0;
+    let (outcome, sent) = drive(Protocol::Commercetools, input, |req| {
+        match (req.method.as_str(), req.path.as_str()) {
+            ("POST", "/me/carts") => ok(ct_cart(1, expected, expected)),
+            ("GET", "/me/carts/ct-1") => ok(ct_cart(2, expected, expected)),
+            ("POST", "/me/orders") => {
+                orders += 1;
+                if orders == 1 {
+                    status(
+                        409,
+                        json!({"statusCode": 409, "message": "Object ct-1 has a different version than expected.",
+                    "errors": [{"code": "ConcurrentModification", "currentVersion": 2, "message": "..."}]}),
+                    )
+                } else {
+                    ok(json!({"id": "ord-2"}))
+                }
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+    });
+    assert_eq!(outcome.unwrap().orders[0].order_id, "ord-2");
+    assert_eq!(sent[3].body, Some(json!({"id": "ct-1", "version": 2})));
+}
+
+#[test]
+fn commercetools_looks_the_order_up_after_a_server_error_instead_of_ordering_twice() {
+    let input = shipped(lines());
+    let expected = input.0.view.totals.total;
+    let (outcome, sent) = drive(Protocol::Commercetools, input, |req| {
+        match (req.method.as_str(), req.path.as_str()) {
+            ("POST", "/me/carts") => ok(ct_cart(1, expected, expected)),
+            ("POST", "/me/orders") => status(502, json!({"statusCode": 502, "message": "Bad gateway"})),
+            ("GET", path) if path.starts_with("/me/orders?where=") => {
+                ok(json!({"count": 1, "results": [{"id": "ord-late", "orderNumber": "N-9"}]}))
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+    });
+    assert_eq!(outcome.unwrap().orders[0].order_id, "ord-late");
+    assert_eq!(sent[2].path, "/me/orders?where=cart%28id%3D%22ct-1%22%29");
+
+    // Nothing was placed: the order is asked for again, and a lookup that never finds one ends it.
+    let input = shipped(lines());
+    let (outcome, sent) = drive(Protocol::Commercetools, input, |req| {
+        match (req.method.as_str(), req.path.as_str()) {
+            ("POST", "/me/carts") => ok(ct_cart(1, expected, expected)),
+            ("POST", "/me/orders") => status(500, json!({})),
+            ("GET", _) => ok(json!({"count": 0, "results": []})),
+            other => panic!("unexpected {other:?}"),
+        }
+    });
+    assert_eq!(outcome.unwrap_err().code, ErrorCode::CheckoutFailed);
+    let asked = sent.iter().filter(|r| r.path == "/me/orders").count();
+    assert_eq!(
+        asked, 3,
+        "at most three orders asked for, each after a lookup found none"
+    );
+}
+
+#[test]
+fn commercetools_looks_the_order_up_when_the_order_request_got_no_answer() {
+    let (input, catalog) = shipped(lines());
+    let expected = input.view.totals.total;
+    let mut plan = plan_for(Protocol::Commercetools, input, &catalog).unwrap();
+    assert!(matches!(plan.next(None).unwrap(), Step::Send(r) if r.path == "/me/carts"));
+    assert!(
+        matches!(plan.next(Some(ok(ct_cart(1, expected, expected)))).unwrap(), Step::Send(r) if r.path == "/me/orders")
+    );
+    match plan.no_answer() {
+        Some(Ok(Step::Send(r))) => assert!(r.path.starts_with("/me/orders?where=")),
+        _ => panic!("expected a lookup"),
+    }
+}
+
+#[test]
+fn commercetools_needs_somewhere_to_ship() {
+    let (mut input, catalog) = input(lines());
+    input.cart = CartState::new(
+        NewCart {
+            id: "c2".into(),
+            currency: "EUR".into(),
+            ..NewCart::default()
+        },
+        &catalog,
+        Timestamp::from_millis(NOW),
+    )
+    .unwrap();
+    let e = plan_for(Protocol::Commercetools, input, &catalog).err().unwrap();
+    assert_eq!(
+        (e.code, e.details["field"].clone()),
+        (ErrorCode::InvalidRequest, json!("shippingAddress"))
+    );
+}
+
+// ---------------------------------------------------------------- Shopware (edge cases; the normal
+// checkout runs against the schema-validated emulator in tests/node/platforms.test.mjs)
+
+fn sw_input() -> (SyncInput, Catalog) {
+    let (mut input, catalog) = shipped(lines());
+    input.token = None;
+    input.access_key = Some("SWSCKEY".into());
+    input.storefront_url = Some("https://shop.example".into());
+    (input, catalog)
+}
+
+fn sw_total(minor: i64) -> Value {
+    serde_json::from_str(&wasm_cart::money::from_minor(minor, 2).to_string()).unwrap()
+}
+
+/// A Store API answering like Shopware: ids by list, a guest registration that rotates the token.
+fn shopware(expected: i64, errors: Value) -> impl FnMut(&HttpRequest) -> HttpResponse {
+    move |req| {
+        assert_eq!(req.headers["sw-access-key"], "SWSCKEY");
+        assert!(!req.headers.contains_key("X-Request-ID"));
+        let mut r = match req.path.as_str() {
+            "/store-api/country" => ok(json!({"elements": [{"id": "c0de", "iso": "DE"}]})),
+            "/store-api/currency" => ok(json!([{"id": "eur0", "isoCode": "EUR"}])),
+            "/store-api/salutation" => ok(json!({"elements": [{"id": "s0", "salutationKey": "not_specified"}]})),
+            "/store-api/account/register" => ok(json!({"id": "cust", "guest": true})),
+            "/store-api/context" => ok(json!({})),
+            "/store-api/checkout/cart/line-item" => {
+                ok(json!({"price": {"totalPrice": sw_total(expected)}, "errors": errors}))
+            }
+            "/store-api/checkout/order" => ok(json!({"id": "sw-order", "orderNumber": "10001"})),
+            other => panic!("unexpected {other}"),
+        };
+        if req.path == "/store-api/account/register" {
+            r.headers.insert("sw-context-token".into(), "guest-token".into());
+        }
+        r
+    }
+}
+
+#[test]
+fn shopware_registers_a_guest_sets_the_context_and_orders_despite_promotion_notices() {
+    let input = sw_input();
+    let expected = input.0.view.totals.total;
+    let notice = json!({"promotion-discount-added-TENOFF": {"code": 0, "key": "promotion-discount-added-TENOFF",
+        "level": 0, "message": "Discount TENOFF has been added", "messageKey": "promotion-discount-added", "block": false}});
+    let (outcome, sent) = drive(Protocol::Shopware, input, shopware(expected, notice));
+    assert_eq!(outcome.unwrap().orders[0].order_id, "sw-order");
+    let paths: Vec<&str> = sent.iter().map(|r| r.path.as_str()).collect();
+    assert_eq!(
+        paths,
+        [
+            "/store-api/country",
+            "/store-api/currency",
+            "/store-api/salutation",
+            "/store-api/account/register",
+            "/store-api/context",
+            "/store-api/checkout/cart/line-item",
+            "/store-api/checkout/order"
+        ]
+    );
+    let register = sent[3].body.as_ref().unwrap();
+    assert_eq!(
+        (
+            register["guest"].clone(),
+            register["billingAddress"]["countryId"].clone()
+        ),
+        (json!(true), json!("c0de"))
+    );
+    assert_eq!(register["billingAddress"]["street"], "Main St 1");
+    assert!(!sent[3].headers.contains_key("sw-context-token"));
+    assert!(sent[4..].iter().all(|r| r.headers["sw-context-token"] == "guest-token"));
+    assert_eq!(
+        sent[4].body,
+        Some(json!({"currencyId": "eur0", "shippingMethodId": SW_STANDARD}))
+    );
+    let items = &sent[5].body.as_ref().unwrap()["items"];
+    assert_eq!(
+        items[0],
+        json!({"id": SW_LIC, "type": "product", "referencedId": SW_LIC, "quantity": 5})
+    );
+    assert_eq!(
+        items[2],
+        json!({"id": "TENOFF", "type": "promotion", "referencedId": "TENOFF"})
+    );
+}
+
+#[test]
+fn shopware_stops_on_blocking_errors_and_needs_its_ids_and_access_key() {
+    let input = sw_input();
+    let expected = input.0.view.totals.total;
+    let stock = json!([{"key": "product-stock-reached", "level": 20, "message": "Only 1 left", "messageKey": "product-stock-reached"}]);
+    let (outcome, sent) = drive(Protocol::Shopware, input, shopware(expected, stock));
+    let e = outcome.unwrap_err();
+    assert_eq!(
+        (e.code, e.details["errors"][0]["key"].clone()),
+        (ErrorCode::CheckoutFailed, json!("product-stock-reached"))
+    );
+    assert!(sent.iter().all(|r| r.path != "/store-api/checkout/order"));
+
+    let (mut no_key, catalog) = sw_input();
+    no_key.access_key = None;
+    let e = plan_for(Protocol::Shopware, no_key, &catalog).err().unwrap();
+    assert_eq!(e.details["field"], "accessKey");
+
+    // The plain mug has no Shopware id in the catalog: refused before any request.
+    let (mut no_id, catalog) = sw_input();
+    let now = Timestamp::from_millis(NOW);
+    no_id
+        .cart
+        .apply(
+            &catalog,
+            &Action::list_from_value(json!([{"action": "addLineItem", "productId": "mug", "quantity": 1}])).unwrap(),
+            now,
+        )
+        .unwrap();
+    let e = plan_for(Protocol::Shopware, no_id, &catalog).err().unwrap();
+    assert_eq!(
+        (e.code, e.details["field"].clone()),
+        (ErrorCode::InvalidRequest, json!("external.shopware"))
+    );
+}
+
+#[test]
+fn shopware_looks_for_the_order_after_a_server_error() {
+    let input = sw_input();
+    let expected = input.0.view.totals.total;
+    let mut inner = shopware(expected, json!([]));
+    let (outcome, sent) = drive(Protocol::Shopware, input, |req| match req.path.as_str() {
+        "/store-api/checkout/order" => status(503, json!({"errors": [{"status": "503", "code": "0"}]})),
+        "/store-api/order" => ok(json!({"orders": {"elements": [{"id": "found", "orderNumber": "10002"}]}})),
+        _ => inner(req),
+    });
+    assert_eq!(outcome.unwrap().orders[0].order_id, "found");
+    assert_eq!(sent.iter().filter(|r| r.path == "/store-api/checkout/order").count(), 1);
 }

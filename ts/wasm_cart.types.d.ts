@@ -492,6 +492,11 @@ export interface CheckoutOptions extends SendOptions {
   /** Sylius channel code. */
   channel?: string;
   /**
+   * Shopware: the `storefrontUrl` of the guest registration, one of the sales channel's domains.
+   * Default: the page's `location.origin`.
+   */
+  storefrontUrl?: string;
+  /**
    * `"fail"` (default): offline rejects with `OFFLINE`. `"queue"` (spec-b only): offline (`navigator.onLine
    * === false`, or network errors after every retry) persists the order and resolves `{status: "queued"}`;
    * it is sent on the `online` event or at the next `Cart.open`, and `ordered` (or `error`) fires then.

@@ -2,8 +2,10 @@
 //! (with the provisioning `attributes`), a review read that reports missing configuration, and
 //! `:checkout` with an optional `poNumber`, answered by an order id or a listing (one order per vendor).
 
-use super::plan::{expect_ok, id_at, invalid_response, refuse_custom_lines, request, with_bearer, PlacedOrder};
-use super::plan::{HttpResponse, Plan, Protocol, Step, SyncInput, SyncOutcome};
+use super::plan::{
+    expect_ok, id_at, invalid_response, percent_encode, refuse_custom_lines, request, with_bearer, PlacedOrder,
+};
+use super::plan::{HttpResponse, Plan, Protocol, RemoteRefs, Step, SyncInput, SyncOutcome};
 use crate::error::{CartError, ErrorCode, Result};
 use serde_json::{json, Value};
 
@@ -18,18 +20,20 @@ enum State {
 
 pub struct DistributorV3 {
     input: SyncInput,
+    refs: RemoteRefs,
     customer: String,
     state: State,
 }
 
 impl DistributorV3 {
-    pub fn new(input: SyncInput) -> Result<Self> {
+    pub fn new(input: SyncInput, refs: RemoteRefs) -> Result<Self> {
         refuse_custom_lines(&input, "distributor-v3")?;
         let customer = input.customer_id.clone().filter(|c| !c.is_empty()).ok_or_else(|| {
             CartError::invalid_request("distributor-v3 needs a customerId").with_details(json!({"field": "customerId"}))
         })?;
         Ok(DistributorV3 {
             input,
+            refs,
             customer: percent_encode(&customer),
             state: State::Start,
         })
@@ -40,10 +44,9 @@ impl DistributorV3 {
     }
 
     fn add_or_review(&mut self, cart_id: String, next: usize) -> Step {
-        match self.input.cart.line_items().get(next) {
-            Some(line) => {
-                let body =
-                    json!({ "productId": line.product_id, "quantity": line.quantity, "attributes": line.attributes });
+        match self.input.cart.line_items().get(next).zip(self.refs.lines.get(next)) {
+            Some((line, product_id)) => {
+                let body = json!({ "productId": product_id, "quantity": line.quantity, "attributes": line.attributes });
                 let path = format!("{}/{}/cartItems", self.base(), cart_id);
                 self.state = State::Adding {
                     cart_id,
@@ -58,17 +61,6 @@ impl DistributorV3 {
             }
         }
     }
-}
-
-/// Path segments come from the caller; keep them from breaking the URL.
-pub(crate) fn percent_encode(segment: &str) -> String {
-    segment
-        .bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 fn validation_errors(body: &Value) -> Option<&Value> {

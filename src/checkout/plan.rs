@@ -15,11 +15,12 @@
 //! ```
 
 use crate::cart::CartState;
+use crate::catalog::Catalog;
 use crate::error::{CartError, ErrorCode, Result};
 use crate::money;
 use crate::pricing::CartView;
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
+use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
 
 /// The cart APIs a cart can be sent to besides SPEC-B (which the web layer speaks directly).
@@ -39,6 +40,23 @@ pub enum Protocol {
 }
 
 impl Protocol {
+    /// The protocol's name, as in the `protocol` option and as the key of a catalog's `external` ids.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Protocol::SpecB => "spec-b",
+            Protocol::DistributorV3 => "distributor-v3",
+            Protocol::Commercetools => "commercetools",
+            Protocol::Shopware => "shopware",
+            Protocol::Sylius => "sylius",
+        }
+    }
+
+    /// Whether the platform's ids are its own (Shopware's UUIDs), so that every product and shipping
+    /// method needs an `external` id; the others fall back to the SKU and the method id.
+    fn needs_external_ids(self) -> bool {
+        matches!(self, Protocol::Shopware)
+    }
+
     pub fn parse(name: &str) -> Result<Protocol> {
         serde_json::from_value(Value::String(name.to_string())).map_err(|_| {
             CartError::invalid_request(format!(
@@ -112,24 +130,89 @@ pub struct SyncInput {
     pub access_key: Option<String>,
     /// Sylius channel code.
     pub channel: Option<String>,
+    /// Shopware's `storefrontUrl` for a guest registration: one of the sales channel's domains.
+    pub storefront_url: Option<String>,
 }
 
 pub trait Plan {
     /// The next request, given the response to the previous one (`None` on the first call).
     fn next(&mut self, response: Option<HttpResponse>) -> Result<Step>;
+
+    /// The last request got no answer at all (network error, timeout) after its retries. A plan whose
+    /// request may have taken effect anyway (an order placed) returns the step that finds out; `None`
+    /// ends the checkout with the network error.
+    fn no_answer(&mut self) -> Option<Result<Step>> {
+        None
+    }
 }
 
-pub fn plan_for(protocol: Protocol, input: SyncInput) -> Result<Box<dyn Plan>> {
+/// How the platform names what the cart holds: one reference per line item (its SKU, variant code or
+/// product id there) and the shipping method whose price the shopper's total includes.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RemoteRefs {
+    pub lines: Vec<String>,
+    pub shipping_method: Option<String>,
+}
+
+impl RemoteRefs {
+    /// Reads the catalog's `external` ids for `protocol` (a variant's own, else its product's for the
+    /// master variant); without one, the line's SKU and the method's id, unless the platform's ids are
+    /// its own ([`Protocol::needs_external_ids`]): then `INVALID_REQUEST` names what lacks one.
+    pub fn resolve(protocol: Protocol, catalog: &Catalog, cart: &CartState, view: &CartView) -> Result<RemoteRefs> {
+        let name = protocol.as_str();
+        let missing = |what: Value| {
+            CartError::invalid_request(format!("the catalog has no {name} id for {what}"))
+                .with_details(json!({ "field": format!("external.{name}"), "missing": what }))
+        };
+        let mut lines = Vec::with_capacity(cart.line_items().len());
+        for line in cart.line_items() {
+            let product = catalog.product(&line.product_id);
+            let external = match line.variant_id {
+                Some(v) => product.and_then(|p| p.variant(v)).and_then(|v| v.external.get(name)),
+                None => product.and_then(|p| p.external.get(name)),
+            };
+            lines.push(match external {
+                Some(id) => id.clone(),
+                None if protocol.needs_external_ids() => {
+                    return Err(missing(
+                        json!({ "productId": line.product_id, "variantId": line.variant_id }),
+                    ))
+                }
+                None => line.sku.clone(),
+            });
+        }
+        let shipping_method = match &view.shipping {
+            None => None,
+            Some(shipping) => {
+                let external = catalog
+                    .shipping_method(&shipping.method_id)
+                    .and_then(|m| m.external.get(name));
+                Some(match external {
+                    Some(id) => id.clone(),
+                    None if protocol.needs_external_ids() => {
+                        return Err(missing(json!({ "shippingMethodId": shipping.method_id })))
+                    }
+                    None => shipping.method_id.clone(),
+                })
+            }
+        };
+        Ok(RemoteRefs { lines, shipping_method })
+    }
+}
+
+/// The plan for `protocol`, with the catalog's ids for that platform ([`RemoteRefs::resolve`]).
+pub fn plan_for(protocol: Protocol, input: SyncInput, catalog: &Catalog) -> Result<Box<dyn Plan>> {
+    let refs = RemoteRefs::resolve(protocol, catalog, &input.cart, &input.view)?;
     Ok(match protocol {
         Protocol::SpecB => {
             return Err(CartError::invalid_request(
                 "a spec-b checkout is built from its checkout record (checkout::spec_b_plan::SpecB)",
             ))
         }
-        Protocol::DistributorV3 => Box::new(super::distributor_v3::DistributorV3::new(input)?),
-        Protocol::Commercetools => Box::new(super::commercetools::Commercetools::new(input)?),
-        Protocol::Shopware => Box::new(super::shopware::Shopware::new(input)?),
-        Protocol::Sylius => Box::new(super::sylius::Sylius::new(input)?),
+        Protocol::DistributorV3 => Box::new(super::distributor_v3::DistributorV3::new(input, refs)?),
+        Protocol::Commercetools => Box::new(super::commercetools::Commercetools::new(input, refs)?),
+        Protocol::Shopware => Box::new(super::shopware::Shopware::new(input, refs)?),
+        Protocol::Sylius => Box::new(super::sylius::Sylius::new(input, refs)?),
     })
 }
 
@@ -199,16 +282,78 @@ pub(crate) fn major_to_minor(value: &Value, digits: u32) -> Option<i64> {
     money::to_minor(decimal, digits, money::RoundingMode::HalfEven).ok()
 }
 
-/// `PRICE_CHANGED` unless the remote total equals what the shopper saw.
-pub(crate) fn check_total(step: &str, remote: i64, view: &CartView) -> Result<()> {
-    if remote == view.totals.total {
+/// What the platform says the order costs: its total (gross, what the shopper pays) and, where it
+/// reports them, each line's total by cart line index and the shipping price.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct RemoteTotals {
+    pub total: i64,
+    pub lines: Vec<(usize, i64)>,
+    pub shipping: Option<i64>,
+}
+
+/// `PRICE_CHANGED` unless the platform's total equals what the shopper saw; the details list every
+/// line (and the shipping) whose amount differs, so the storefront can say what moved.
+pub(crate) fn check_totals(step: &str, remote: &RemoteTotals, view: &CartView) -> Result<()> {
+    if remote.total == view.totals.total {
         return Ok(());
+    }
+    let lines: Vec<Value> = remote
+        .lines
+        .iter()
+        .filter_map(|&(index, actual)| {
+            let line = view.line_items.get(index)?;
+            (line.total != actual)
+                .then(|| json!({ "lineId": line.id, "sku": line.sku, "expected": line.total, "actual": actual }))
+        })
+        .collect();
+    let mut details = Map::new();
+    details.insert("step".into(), json!(step));
+    details.insert("expected".into(), json!(view.totals.total));
+    details.insert("actual".into(), json!(remote.total));
+    details.insert("currency".into(), json!(view.currency));
+    details.insert("lines".into(), Value::Array(lines));
+    let shown_shipping = view.shipping.as_ref().map(|s| s.total);
+    if let (Some(actual), Some(expected)) = (remote.shipping, shown_shipping) {
+        if actual != expected {
+            details.insert("shipping".into(), json!({ "expected": expected, "actual": actual }));
+        }
     }
     Err(CartError::new(
         ErrorCode::PriceChanged,
-        format!("{step}: the remote total differs from the cart's"),
+        format!("{step}: the platform's total differs from the cart's"),
     )
-    .with_details(json!({ "expected": view.totals.total, "actual": remote, "currency": view.currency })))
+    .with_details(Value::Object(details)))
+}
+
+/// `PRICE_CHANGED` unless the remote total equals what the shopper saw (platforms that report only a total).
+pub(crate) fn check_total(step: &str, remote: i64, view: &CartView) -> Result<()> {
+    check_totals(
+        step,
+        &RemoteTotals {
+            total: remote,
+            ..RemoteTotals::default()
+        },
+        view,
+    )
+}
+
+/// Percent-encodes a path segment or query value: everything but RFC 3986's unreserved characters.
+pub(crate) fn percent_encode(segment: &str) -> String {
+    let mut out = String::with_capacity(segment.len());
+    for b in segment.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// The HTTP status of an answer that may have come after the request took effect (a gateway or
+/// server error): the plan looks before it tries again.
+pub(crate) fn is_unknown_outcome(status: u16) -> bool {
+    status >= 500
 }
 
 /// The protocols that cannot carry custom line items refuse such a cart up front, before any request.

@@ -2,11 +2,11 @@
 //! variant code, then read the cart back and compare `total` (integer minor units, like ours). A Sylius
 //! cart is an order in state `cart`: its id is the order reference.
 
-use super::distributor_v3::percent_encode;
 use super::plan::{
-    check_total, expect_ok, id_at, invalid_response, refuse_custom_lines, request, with_bearer, PlacedOrder,
+    check_total, expect_ok, id_at, invalid_response, percent_encode, refuse_custom_lines, request, with_bearer,
+    PlacedOrder,
 };
-use super::plan::{HttpResponse, Plan, Protocol, Step, SyncInput, SyncOutcome};
+use super::plan::{HttpResponse, Plan, Protocol, RemoteRefs, Step, SyncInput, SyncOutcome};
 use crate::error::{CartError, Result};
 use serde_json::{json, Value};
 
@@ -20,11 +20,12 @@ enum State {
 
 pub struct Sylius {
     input: SyncInput,
+    refs: RemoteRefs,
     state: State,
 }
 
 impl Sylius {
-    pub fn new(input: SyncInput) -> Result<Self> {
+    pub fn new(input: SyncInput, refs: RemoteRefs) -> Result<Self> {
         refuse_custom_lines(&input, "sylius")?;
         let customer = input
             .cart
@@ -40,15 +41,16 @@ impl Sylius {
         }
         Ok(Sylius {
             input,
+            refs,
             state: State::Start,
         })
     }
 
     fn add_or_read(&mut self, cart_id: String, next: usize) -> Step {
         let token = &self.input.token;
-        match self.input.cart.line_items().get(next) {
-            Some(line) => {
-                let body = json!({ "variant": line.sku, "quantity": line.quantity });
+        match self.input.cart.line_items().get(next).zip(self.refs.lines.get(next)) {
+            Some((line, code)) => {
+                let body = json!({ "variant": code, "quantity": line.quantity });
                 let path = format!("/api/v1/carts/{cart_id}/items/");
                 self.state = State::Adding {
                     cart_id,

@@ -68,6 +68,8 @@ pub struct CheckoutInput {
     pub token: Option<String>,
     pub access_key: Option<String>,
     pub channel: Option<String>,
+    /// `storefrontUrl` (Shopware guest registration).
+    pub storefront_url: Option<String>,
     /// `whenOffline: "queue"`.
     pub queue: bool,
     pub send: SendOptions,
@@ -388,8 +390,9 @@ impl Session {
                 token: input.token.clone(),
                 access_key: input.access_key.clone(),
                 channel: input.channel.clone(),
+                storefront_url: input.storefront_url.clone(),
             };
-            let plan = plan_for(protocol, sync).map_err(CheckoutError::from)?;
+            let plan = plan_for(protocol, sync, &self.catalog.catalog).map_err(CheckoutError::from)?;
             self.start_flow(
                 self.flow(id, Origin::Call, Kind::Checkout, protocol, plan, &input, None),
                 storage,
@@ -727,9 +730,24 @@ impl Session {
         let Some(flow) = self.checkout.flow.as_mut() else {
             return;
         };
-        match flow.plan.next(response) {
+        let next = flow.plan.next(response);
+        self.next_step(next, storage, now, entropy, fx);
+    }
+
+    /// Acts on the plan's next step.
+    fn next_step(
+        &mut self,
+        next: Result<Step>,
+        storage: &dyn Storage,
+        now: Timestamp,
+        entropy: &mut dyn Entropy,
+        fx: &mut Effects,
+    ) {
+        match next {
             Ok(Step::Send(request)) => {
-                flow.attempt = 0;
+                if let Some(flow) = self.checkout.flow.as_mut() {
+                    flow.attempt = 0;
+                }
                 self.send(request, entropy, fx);
             }
             Ok(Step::Done(outcome)) => self.finish(outcome, storage, now, entropy, fx),
@@ -747,9 +765,13 @@ impl Session {
         flow.waiting = id;
         flow.attempts = flow.attempts.saturating_add(1);
         request.path = format!("{}{}", flow.endpoint, request.path);
-        request
-            .headers
-            .insert("X-Request-ID".into(), format!("req_{}", entropy.hex(12)));
+        if flow.protocol == Protocol::SpecB {
+            // SPEC-B's request id. Other platforms get only the headers they define: a browser's CORS
+            // preflight fails on any other (Shopware allows no X-Request-ID).
+            request
+                .headers
+                .insert("X-Request-ID".into(), format!("req_{}", entropy.hex(12)));
+        }
         fx.push(Effect::Send {
             id,
             request,
@@ -779,7 +801,9 @@ impl Session {
                         self.step(Some(r), storage, now, entropy, &mut fx);
                         return fx.into_vec();
                     }
-                    Verdict::Retry if !repeatable && !matches!(r.status, 429 | 503) => {
+                    // A request that may take effect twice goes back to its plan, which finds out
+                    // (a 429 was refused before it was processed: that one is sent again).
+                    Verdict::Retry if !repeatable && r.status != 429 => {
                         self.step(Some(r), storage, now, entropy, &mut fx);
                         return fx.into_vec();
                     }
@@ -840,8 +864,12 @@ impl Session {
                 // The plan says what the last answer means (its step, status and body).
                 return self.step(Some(r), storage, now, entropy, fx);
             }
-            let e = failure.error(flow.attempts);
-            return self.settle(Err(e), fx);
+            let attempts = flow.attempts;
+            if let Some(next) = self.checkout.flow.as_mut().and_then(|f| f.plan.no_answer()) {
+                // The request may have taken effect: the plan finds out before anything else.
+                return self.next_step(next, storage, now, entropy, fx);
+            }
+            return self.settle(Err(failure.error(attempts)), fx);
         }
         let cart_id = flow.cart.id().to_string();
         if let Some(archived) = self.archived_in(storage, &cart_id) {

@@ -157,8 +157,18 @@ pub(crate) fn checkout(options: &JsValue) -> Result<(CheckoutInput, Option<Funct
         token: opt_string(options, "token")?,
         access_key: opt_string(options, "accessKey")?,
         channel: opt_string(options, "channel")?,
+        storefront_url: opt_string(options, "storefrontUrl")?.or_else(page_origin),
         queue,
         send,
     };
     Ok((input, sleep))
+}
+
+/// The page's origin (`location.origin`), the usual `storefrontUrl`; `None` outside a page.
+fn page_origin() -> Option<String> {
+    let location = js_sys::Reflect::get(&js_sys::global(), &JsValue::from_str("location")).ok()?;
+    js_sys::Reflect::get(&location, &JsValue::from_str("origin"))
+        .ok()?
+        .as_string()
+        .filter(|o| o != "null")
 }
