@@ -124,7 +124,10 @@ impl Commercetools {
             .get("version")
             .and_then(Value::as_u64)
             .ok_or_else(|| invalid_response(step, "no version"))?;
-        let totals = self.totals(step, body)?;
+        let totals = RemoteTotals {
+            cart_id: Some(id.clone()),
+            ..self.totals(step, body)?
+        };
         check_totals(step, &totals, &self.input.view)?;
         let cart = RemoteCart {
             id,
@@ -172,7 +175,12 @@ impl Commercetools {
             })
             .collect();
         let shipping = body.pointer("/shippingInfo/price/centAmount").and_then(Value::as_i64);
-        Ok(RemoteTotals { total, lines, shipping })
+        Ok(RemoteTotals {
+            cart_id: None,
+            total,
+            lines,
+            shipping,
+        })
     }
 
     fn placed(&self, cart: &RemoteCart, order: &Value) -> Result<Step> {

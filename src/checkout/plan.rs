@@ -286,6 +286,8 @@ pub(crate) fn major_to_minor(value: &Value, digits: u32) -> Option<i64> {
 /// reports them, each line's total by cart line index and the shipping price.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct RemoteTotals {
+    /// The platform's id of the cart it priced (in the details, for support and logs).
+    pub cart_id: Option<String>,
     pub total: i64,
     pub lines: Vec<(usize, i64)>,
     pub shipping: Option<i64>,
@@ -312,6 +314,9 @@ pub(crate) fn check_totals(step: &str, remote: &RemoteTotals, view: &CartView) -
     details.insert("actual".into(), json!(remote.total));
     details.insert("currency".into(), json!(view.currency));
     details.insert("lines".into(), Value::Array(lines));
+    if let Some(id) = &remote.cart_id {
+        details.insert("remoteCartId".into(), json!(id));
+    }
     let shown_shipping = view.shipping.as_ref().map(|s| s.total);
     if let (Some(actual), Some(expected)) = (remote.shipping, shown_shipping) {
         if actual != expected {

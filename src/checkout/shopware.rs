@@ -225,7 +225,12 @@ impl Shopware {
         let shipping = body
             .pointer("/deliveries/0/shippingCosts/totalPrice")
             .and_then(|v| major_to_minor(v, digits));
-        Ok(RemoteTotals { total, lines, shipping })
+        Ok(RemoteTotals {
+            cart_id: None,
+            total,
+            lines,
+            shipping,
+        })
     }
 
     fn order(&mut self, total: i64, tries: u32) -> Step {
