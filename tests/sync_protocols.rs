@@ -54,6 +54,7 @@ fn input(lines: Value) -> (SyncInput, Catalog) {
         access_key: None,
         channel: Some("WEB".into()),
         storefront_url: None,
+        payment_method: None,
     };
     (input, catalog)
 }

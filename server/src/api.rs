@@ -18,8 +18,9 @@ use wasm_cart::checkout::spec_b::{
     apply_with_fields, lines_by_vendor, CheckoutRequest, MajorAmount, OrderConfirmation, OrderStatus, SpecCart,
     VendorOrder,
 };
+use wasm_cart::checkout::{Protocol, SyncInput, SyncOutcome};
 use wasm_cart::pricing::{price, CartView, Issue, IssueCode};
-use wasm_cart::{Action, CartState, CartStatus, Catalog, NewCart, Timestamp};
+use wasm_cart::{Action, CartState, CartStatus, Catalog, ErrorCode, NewCart, Timestamp};
 
 /// The simulated payment provider's test methods.
 const PAYMENT_METHODS: &[(&str, bool)] = &[
@@ -566,8 +567,19 @@ pub async fn checkout(
         Some(k) => Some(state.lock_key(k).await?),
         None => None,
     };
-    let st = state.clone();
-    let answer = blocking(move || place_order(&st, &cart_id, &request, key.as_deref(), &fingerprint)).await?;
+    let checkout = Checkout {
+        cart_id,
+        request,
+        key,
+        fingerprint,
+    };
+    let answer = match state.relay.clone() {
+        Some(relay) => relay_order(state.clone(), relay, checkout).await?,
+        None => {
+            let st = state.clone();
+            blocking(move || place_order(&st, &checkout)).await?
+        }
+    };
     let mut response = raw_json(answer.status, answer.body);
     if answer.replayed {
         response
@@ -577,22 +589,77 @@ pub async fn checkout(
     Ok(response)
 }
 
-/// The checkout transaction: idempotency lookup, cart rebuild, reprice against live stock, the
+/// One checkout request, checked.
+struct Checkout {
+    cart_id: String,
+    request: CheckoutRequest,
+    key: Option<String>,
+    fingerprint: String,
+}
+
+/// The cart to order, repriced by the server: what [`begin`] found.
+struct Priced {
+    cart: CartState,
+    metadata: Option<Value>,
+    view: CartView,
+    catalog: Catalog,
+}
+
+enum Begun {
+    /// The key's stored answer.
+    Replay(Answer),
+    Priced(Box<Priced>),
+}
+
+/// The local checkout transaction: idempotency lookup, cart rebuild, reprice against live stock, the
 /// client's totals, payment, stock decrement, orders and the idempotency record, all or nothing.
-fn place_order(
-    state: &AppState,
-    cart_id: &str,
-    request: &CheckoutRequest,
-    key: Option<&str>,
-    fingerprint: &str,
-) -> Result<Answer, ApiError> {
+fn place_order(state: &AppState, checkout: &Checkout) -> Result<Answer, ApiError> {
     let at = now();
-    // One catalog for the whole checkout, even if the file is replaced meanwhile.
-    let in_force = state.catalog();
     let mut conn = state.db.conn()?;
     forget_expired_keys(&conn, state, at)?;
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    if let Some(key) = key {
+    let priced = match begin(&tx, state, checkout, at)? {
+        Begun::Replay(answer) => return Ok(answer),
+        Begun::Priced(priced) => priced,
+    };
+    let request = &checkout.request;
+    // Payment (simulated): authorised before anything is written; a decline rolls everything back.
+    let approved = PAYMENT_METHODS
+        .iter()
+        .find(|(id, _)| *id == request.payment_method_id)
+        .is_some_and(|(_, ok)| *ok);
+    if !approved {
+        return Err(
+            ApiError::new(StatusCode::PAYMENT_REQUIRED, "PAYMENT_FAILED", "the card was declined")
+                .with_details(json!({ "paymentMethodId": request.payment_method_id, "declineCode": "card_declined" })),
+        );
+    }
+    let mut demand: BTreeMap<(String, Option<u32>), u32> = BTreeMap::new();
+    for line in priced.cart.line_items() {
+        let entry = demand.entry((line.product_id.clone(), line.variant_id)).or_default();
+        *entry = entry.saturating_add(line.quantity);
+    }
+    for ((product_id, variant_id), quantity) in &demand {
+        if !db::take_stock(&tx, product_id, *variant_id, *quantity)? {
+            // Unreachable while pricing and taking happen in this one transaction; kept as the last guard.
+            return Err(
+                ApiError::new(StatusCode::CONFLICT, "INVENTORY_UNAVAILABLE", "not enough stock")
+                    .with_details(json!({ "productId": product_id, "variantId": variant_id, "requested": quantity })),
+            );
+        }
+    }
+    let answer = record_order(&tx, checkout, *priced, None, at)?;
+    tx.commit()?;
+    Ok(answer)
+}
+
+/// Everything before the money moves: the key's stored answer, or the cart repriced by the server
+/// (`CART_NOT_ACTIVE`, `CART_NOT_FOUND`, issues and `PRICE_CHANGED` refuse).
+fn begin(tx: &rusqlite::Transaction, state: &AppState, checkout: &Checkout, at: Timestamp) -> Result<Begun, ApiError> {
+    // One catalog for the whole checkout, even if the file is replaced meanwhile.
+    let in_force = state.catalog();
+    let (cart_id, request) = (&checkout.cart_id, &checkout.request);
+    if let Some(key) = &checkout.key {
         let stored: Option<(String, u16, String)> = tx
             .query_row(
                 "SELECT fingerprint, status, response FROM idempotency WHERE key = ?1",
@@ -601,7 +668,7 @@ fn place_order(
             )
             .optional()?;
         if let Some((stored_fingerprint, status, body)) = stored {
-            if stored_fingerprint != fingerprint {
+            if stored_fingerprint != checkout.fingerprint {
                 return Err(ApiError::new(
                     StatusCode::UNPROCESSABLE_ENTITY,
                     "IDEMPOTENCY_KEY_REUSED",
@@ -609,11 +676,11 @@ fn place_order(
                 )
                 .with_details(json!({ "idempotencyKey": key })));
             }
-            return Ok(Answer {
+            return Ok(Begun::Replay(Answer {
                 status: StatusCode::from_u16(status).map_err(ApiError::internal)?,
                 body: body.into_bytes(),
                 replayed: true,
-            });
+            }));
         }
     }
     let previous: Option<String> = tx
@@ -627,8 +694,8 @@ fn place_order(
         )
         .with_details(json!({ "status": "ordered", "orderId": order_id })));
     }
-    let server_cart = db::load_cart(&tx, cart_id)?;
-    let (mut cart, metadata) = match (&request.cart, server_cart) {
+    let server_cart = db::load_cart(tx, cart_id)?;
+    let (cart, metadata) = match (&request.cart, server_cart) {
         (Some(_), stored) => {
             let cart = request
                 .rebuild_cart(cart_id, &in_force.catalog, at)
@@ -645,7 +712,7 @@ fn place_order(
         }
         (None, None) => return Err(ApiError::cart_not_found(cart_id)),
     };
-    let catalog = db::live_catalog(&tx, &in_force.catalog)?;
+    let catalog = db::live_catalog(tx, &in_force.catalog)?;
     let view = price(&cart, &catalog, at).map_err(ApiError::from_cart)?;
     if let Some(e) = ApiError::from_issues(&view) {
         return Err(e);
@@ -665,31 +732,30 @@ fn place_order(
             })));
         }
     }
-    // Payment (simulated): authorised before anything is written; a decline rolls everything back.
-    let approved = PAYMENT_METHODS
-        .iter()
-        .find(|(id, _)| *id == request.payment_method_id)
-        .is_some_and(|(_, ok)| *ok);
-    if !approved {
-        return Err(
-            ApiError::new(StatusCode::PAYMENT_REQUIRED, "PAYMENT_FAILED", "the card was declined")
-                .with_details(json!({ "paymentMethodId": request.payment_method_id, "declineCode": "card_declined" })),
-        );
-    }
-    let mut demand: BTreeMap<(String, Option<u32>), u32> = BTreeMap::new();
-    for line in cart.line_items() {
-        let entry = demand.entry((line.product_id.clone(), line.variant_id)).or_default();
-        *entry = entry.saturating_add(line.quantity);
-    }
-    for ((product_id, variant_id), quantity) in &demand {
-        if !db::take_stock(&tx, product_id, *variant_id, *quantity)? {
-            // Unreachable while pricing and taking happen in this one transaction; kept as the last guard.
-            return Err(
-                ApiError::new(StatusCode::CONFLICT, "INVENTORY_UNAVAILABLE", "not enough stock")
-                    .with_details(json!({ "productId": product_id, "variantId": variant_id, "requested": quantity })),
-            );
-        }
-    }
+    Ok(Begun::Priced(Box::new(Priced {
+        cart,
+        metadata,
+        view,
+        catalog,
+    })))
+}
+
+/// Writes the order: the cart marked ordered, the checkout, one order per vendor, and the answer
+/// under the idempotency key. `upstream`: the platform's order, when relayed.
+fn record_order(
+    tx: &rusqlite::Transaction,
+    checkout: &Checkout,
+    priced: Priced,
+    upstream: Option<&SyncOutcome>,
+    at: Timestamp,
+) -> Result<Answer, ApiError> {
+    let Priced {
+        mut cart,
+        metadata,
+        view,
+        catalog,
+    } = priced;
+    let (cart_id, request) = (&checkout.cart_id, &checkout.request);
     let digits = view.fraction_digits;
     let orders = lines_by_vendor(&view)
         .into_iter()
@@ -699,17 +765,20 @@ fn place_order(
         })
         .collect::<Result<Vec<_>, _>>()?;
     cart.mark_ordered(at).map_err(ApiError::from_cart)?;
-    db::save_cart(&tx, &cart, metadata.as_ref())?;
+    db::save_cart(tx, &cart, metadata.as_ref())?;
     let mut spec = SpecCart::from_view(&view, &catalog);
     spec.status = CartStatus::Ordered;
     spec.version = cart.version();
     spec.metadata = metadata;
     let order_id = format!("ord_{}", random_hex(20));
     let date = at.to_date_string();
+    let upstream_number = upstream
+        .and_then(|u| u.orders.first())
+        .map(|o| o.order_number.clone().unwrap_or_else(|| o.order_id.clone()));
     let confirmation = OrderConfirmation {
         order_id: order_id.clone(),
         status: OrderStatus::Confirmed,
-        confirmation_number: format!("CONF-{date}-{}", random_hex(6).to_uppercase()),
+        confirmation_number: upstream_number.unwrap_or_else(|| format!("CONF-{date}-{}", random_hex(6).to_uppercase())),
         payment_method_id: request.payment_method_id.clone(),
         estimated_delivery: view
             .shipping
@@ -723,6 +792,7 @@ fn place_order(
         created_at: at,
         orders,
         cart: spec,
+        upstream: upstream.cloned(),
         view: view.clone(),
     };
     let body = serde_json::to_string(&confirmation).map_err(ApiError::internal)?;
@@ -757,19 +827,106 @@ fn place_order(
             params![order.order_id, order_id, order.vendor, minor, order_body, at.millis()],
         )?;
     }
-    if let Some(key) = key {
+    if let Some(key) = &checkout.key {
         tx.execute(
             "INSERT INTO idempotency (key, fingerprint, status, response, checkout_id, created_at)
              VALUES (?1, ?2, 200, ?3, ?4, ?5)",
-            params![key, fingerprint, body, order_id, at.millis()],
+            params![key, checkout.fingerprint, body, order_id, at.millis()],
         )?;
     }
-    tx.commit()?;
     Ok(Answer {
         status: StatusCode::OK,
         body: body.into_bytes(),
         replayed: false,
     })
+}
+
+/// A relayed checkout (docs/sync.md): the cart is repriced and checked here exactly as for a local
+/// order, then placed upstream by the platform's plan; the order is recorded (and the answer stored
+/// under the key) only once the platform confirms one. The idempotency key's lock is held throughout,
+/// and one cart is relayed at a time, so a repeat waits for the first and gets its answer.
+async fn relay_order(
+    state: Arc<AppState>,
+    relay: Arc<crate::relay::Relay>,
+    checkout: Checkout,
+) -> Result<Answer, ApiError> {
+    let _cart = state.lock_relay_cart(&checkout.cart_id)?;
+    let checkout = Arc::new(checkout);
+    let (st, ck) = (state.clone(), checkout.clone());
+    let priced = blocking(move || {
+        let mut conn = st.db.conn()?;
+        forget_expired_keys(&conn, &st, now())?;
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Deferred)?;
+        begin(&tx, &st, &ck, now())
+    })
+    .await?;
+    let priced = match priced {
+        Begun::Replay(answer) => return Ok(answer),
+        Begun::Priced(priced) => priced,
+    };
+    let request = &checkout.request;
+    let input = SyncInput {
+        cart: priced.cart.clone(),
+        view: priced.view.clone(),
+        customer_id: request
+            .customer_id
+            .clone()
+            .or_else(|| priced.cart.customer().id.clone()),
+        po_number: request.po_number.clone(),
+        token: None,
+        access_key: None,
+        channel: None,
+        storefront_url: None,
+        payment_method: Some(request.payment_method_id.clone()),
+    };
+    let outcome = relay
+        .place(input, &priced.catalog)
+        .await
+        .map_err(|e| relay_error(relay.protocol(), e))?;
+    let st = state.clone();
+    blocking(move || {
+        let at = now();
+        let mut conn = st.db.conn()?;
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let answer = record_order(&tx, &checkout, *priced, Some(&outcome), at)?;
+        tx.commit()?;
+        Ok(answer)
+    })
+    .await
+}
+
+/// How a relay failure is answered. Nothing is stored under the key: the platform placed nothing
+/// (refusals), or whether it did is unknown (then a repeat runs the plan again, which looks first
+/// where it can).
+fn relay_error(protocol: Protocol, e: crate::relay::RelayError) -> ApiError {
+    use crate::relay::RelayError;
+    let upstream = protocol.as_str();
+    match e {
+        RelayError::Refused(e) => {
+            let status = match e.code {
+                ErrorCode::PriceChanged => StatusCode::CONFLICT,
+                ErrorCode::InvalidRequest => StatusCode::BAD_REQUEST,
+                _ => StatusCode::BAD_GATEWAY,
+            };
+            let code = match e.code {
+                ErrorCode::PriceChanged | ErrorCode::InvalidRequest => e.code.as_str(),
+                ErrorCode::InvalidResponse => "UPSTREAM_INVALID_RESPONSE",
+                _ => "UPSTREAM_REFUSED",
+            };
+            let mut details = match e.details {
+                Value::Object(map) => map,
+                _ => Map::new(),
+            };
+            details.insert("upstream".into(), json!(upstream));
+            ApiError::new(status, code, format!("{upstream}: {}", e.message)).with_details(Value::Object(details))
+        }
+        RelayError::Unknown(cause) => ApiError::new(
+            StatusCode::GATEWAY_TIMEOUT,
+            "UPSTREAM_UNAVAILABLE",
+            format!("{upstream} did not answer: {cause}"),
+        )
+        .with_details(json!({ "upstream": upstream })),
+    }
 }
 
 /// Deletes the idempotency records older than `--idempotency-ttl`: their keys are free again. Its own

@@ -1,5 +1,5 @@
 //! The command line: `cart-server [--addr A] [--db FILE] [--catalog FILE] [--static DIR] [--pkg DIR]
-//! [--rate-limit N] [--cart-ttl SECONDS] [--idempotency-ttl SECONDS] [--body-limit BYTES]`.
+//! [--rate-limit N] [--cart-ttl SECONDS] [--idempotency-ttl SECONDS] [--body-limit BYTES] [--relay FILE]`.
 //! Hand-rolled: a handful of flags do not justify a dependency. `--flag value` and `--flag=value` both work.
 
 use crate::Config;
@@ -23,6 +23,8 @@ OPTIONS:
     --idempotency-ttl SECONDS
                           checkout answers kept per key          [default: 86400]
     --body-limit BYTES    largest request body accepted          [default: 65536]
+    --relay FILE          place checkouts into a platform (JSON; docs/sync.md); credentials may be
+                          ${ENV_VAR} references and are never logged
     -h, --help            print this help
     -V, --version         print the version
 ";
@@ -67,6 +69,7 @@ pub fn parse<I: IntoIterator<Item = String>>(args: I) -> Result<Command, String>
             "--cart-ttl" => config.cart_ttl_seconds = number(&flag, &value()?, 0)?,
             "--idempotency-ttl" => config.idempotency_ttl_seconds = number(&flag, &value()?, 1)?,
             "--body-limit" => config.body_limit = number(&flag, &value()?, 1024)?,
+            "--relay" => config.relay = Some(PathBuf::from(value()?)),
             other => return Err(format!("unknown option {other} (see --help)")),
         }
     }

@@ -11,6 +11,7 @@ pub mod cli;
 pub mod db;
 pub mod error;
 pub mod ratelimit;
+pub mod relay;
 
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{HeaderName, HeaderValue, StatusCode};
@@ -20,7 +21,7 @@ use axum::routing::{delete, get, post};
 use axum::Router;
 use error::ApiError;
 use serde_json::Value;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, RwLock};
@@ -54,6 +55,8 @@ pub struct Config {
     /// deleted, so the table does not grow for ever; a cart is ordered at most once whatever the key,
     /// so a key reused after that answers `CART_NOT_ACTIVE`, never a second order.
     pub idempotency_ttl_seconds: u64,
+    /// `--relay FILE`: checkouts are placed into that platform (docs/sync.md) instead of locally.
+    pub relay: Option<PathBuf>,
 }
 
 impl Default for Config {
@@ -69,6 +72,7 @@ impl Default for Config {
             body_limit: 64 * 1024,
             idempotency_wait: Duration::from_secs(10),
             idempotency_ttl_seconds: 24 * 60 * 60,
+            relay: None,
         }
     }
 }
@@ -104,6 +108,10 @@ pub struct AppState {
     limiter: ratelimit::RateLimiter,
     /// Checkouts running now, by idempotency key.
     inflight: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+    /// The upstream platform, when checkouts are relayed.
+    pub relay: Option<Arc<relay::Relay>>,
+    /// Carts being relayed now: one upstream checkout per cart at a time.
+    relaying: Mutex<HashSet<String>>,
 }
 
 impl AppState {
@@ -117,6 +125,10 @@ impl AppState {
         };
         let stamp = config.catalog.as_deref().and_then(file_stamp);
         let loaded = LoadedCatalog::parse(&text)?;
+        let relay = match &config.relay {
+            Some(path) => Some(Arc::new(relay::Relay::new(relay::RelayConfig::load(path)?)?)),
+            None => None,
+        };
         let db = db::Db::open(&config.db)?;
         let mut conn = db.conn().map_err(|e| e.to_string())?;
         db::seed_stock(&mut conn, &loaded.catalog).map_err(|e| format!("seeding stock: {e}"))?;
@@ -127,6 +139,8 @@ impl AppState {
             catalog: RwLock::new(Arc::new(loaded)),
             catalog_stamp: Mutex::new(stamp),
             inflight: Mutex::new(HashMap::new()),
+            relay,
+            relaying: Mutex::new(HashSet::new()),
         }))
     }
 
@@ -195,6 +209,39 @@ impl AppState {
             key: key.to_string(),
             guard: Some(guard),
         })
+    }
+}
+
+impl AppState {
+    /// Marks `cart_id` as being relayed; a second relay of it meanwhile (under another key) gets 409
+    /// `CHECKOUT_IN_PROGRESS`, so a cart never reaches the platform twice at once.
+    pub fn lock_relay_cart(&self, cart_id: &str) -> Result<RelayGuard<'_>, ApiError> {
+        let mut carts = self.relaying.lock().unwrap_or_else(|p| p.into_inner());
+        if !carts.insert(cart_id.to_string()) {
+            return Err(ApiError::new(
+                StatusCode::CONFLICT,
+                "CHECKOUT_IN_PROGRESS",
+                "this cart is being checked out; retry later",
+            )
+            .with_header(HeaderName::from_static("retry-after"), HeaderValue::from_static("1")));
+        }
+        Ok(RelayGuard {
+            state: self,
+            cart_id: cart_id.to_string(),
+        })
+    }
+}
+
+/// Ends a cart's relay.
+pub struct RelayGuard<'a> {
+    state: &'a AppState,
+    cart_id: String,
+}
+
+impl Drop for RelayGuard<'_> {
+    fn drop(&mut self) {
+        let mut carts = self.state.relaying.lock().unwrap_or_else(|p| p.into_inner());
+        carts.remove(&self.cart_id);
     }
 }
 

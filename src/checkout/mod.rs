@@ -3,7 +3,8 @@
 //! - `client`: the browser's checkout state (persisted record, archive, retries, accepted prices).
 //! - `plan`: the request-plan machinery every non-SPEC-B protocol uses, and [`plan::plan_for`].
 //! - `spec_b_plan`: SPEC-B checkout as a plan, and the order lookup after an answer was lost.
-//! - `distributor_v3`, `commercetools`, `shopware`, `sylius`: the adapters (seeds 000, 004, 003, 002).
+//! - `distributor_v3`, `commercetools`, `shopware`, `sylius`, `sylius_shop`: the adapters (seeds 000,
+//!   004, 003, 002, and the Sylius shop API v2). docs/sync.md describes each.
 
 pub mod client;
 pub mod commercetools;
@@ -12,6 +13,7 @@ pub mod plan;
 pub mod shopware;
 pub mod spec_b_plan;
 pub mod sylius;
+pub mod sylius_shop;
 
 pub use plan::{plan_for, HttpRequest, HttpResponse, PlacedOrder, Plan, Protocol, Step, SyncInput, SyncOutcome};
 

@@ -35,8 +35,10 @@ pub enum Protocol {
     Commercetools,
     /// Seed 003: line items (products and promotion codes) under a context token, then the order.
     Shopware,
-    /// Seed 002: create a cart, add items by variant code, read it back and compare the totals.
+    /// Seed 002, the Sylius admin API v1 (relay only: an admin token): cart, items, the checkout steps.
     Sylius,
+    /// The Sylius shop API v2 (`/api/v2/shop/orders`), for guests: no token at all.
+    SyliusShop,
 }
 
 impl Protocol {
@@ -48,7 +50,14 @@ impl Protocol {
             Protocol::Commercetools => "commercetools",
             Protocol::Shopware => "shopware",
             Protocol::Sylius => "sylius",
+            Protocol::SyliusShop => "sylius-shop",
         }
+    }
+
+    /// Whether a browser may run this protocol itself. The Sylius admin API and the distributor's
+    /// partner API need credentials that must never reach a browser: cart-server relays them.
+    pub fn runs_in_browser(self) -> bool {
+        !matches!(self, Protocol::Sylius | Protocol::DistributorV3)
     }
 
     /// Whether the platform's ids are its own (Shopware's UUIDs), so that every product and shipping
@@ -60,7 +69,7 @@ impl Protocol {
     pub fn parse(name: &str) -> Result<Protocol> {
         serde_json::from_value(Value::String(name.to_string())).map_err(|_| {
             CartError::invalid_request(format!(
-                "unknown protocol {name}; expected spec-b, distributor-v3, commercetools, shopware or sylius"
+                "unknown protocol {name}; expected spec-b, commercetools, shopware, sylius-shop, sylius or distributor-v3"
             ))
             .with_details(json!({ "field": "protocol", "value": name }))
         })
@@ -132,9 +141,11 @@ pub struct SyncInput {
     pub channel: Option<String>,
     /// Shopware's `storefrontUrl` for a guest registration: one of the sales channel's domains.
     pub storefront_url: Option<String>,
+    /// The platform's payment method (Sylius: its code).
+    pub payment_method: Option<String>,
 }
 
-pub trait Plan {
+pub trait Plan: Send {
     /// The next request, given the response to the previous one (`None` on the first call).
     fn next(&mut self, response: Option<HttpResponse>) -> Result<Step>;
 
@@ -213,6 +224,7 @@ pub fn plan_for(protocol: Protocol, input: SyncInput, catalog: &Catalog) -> Resu
         Protocol::Commercetools => Box::new(super::commercetools::Commercetools::new(input, refs)?),
         Protocol::Shopware => Box::new(super::shopware::Shopware::new(input, refs)?),
         Protocol::Sylius => Box::new(super::sylius::Sylius::new(input, refs)?),
+        Protocol::SyliusShop => Box::new(super::sylius_shop::SyliusShop::new(input, refs)?),
     })
 }
 

@@ -62,6 +62,9 @@ pub struct CheckoutCart {
     pub discount_codes: Vec<String>,
     #[serde(default)]
     pub shipping_method_id: Option<String>,
+    /// The shopper's e-mail, for the order (a relayed platform order needs one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub customer_email: Option<String>,
     /// The totals the shopper saw, in minor units of `currency`.
     pub expected: ExpectedTotals,
 }
@@ -224,6 +227,7 @@ impl CheckoutRequest {
                 custom_line_items,
                 discount_codes: cart.discount_codes().to_vec(),
                 shipping_method_id: cart.shipping_method_id().map(str::to_string),
+                customer_email: cart.customer().email.clone(),
                 expected: ExpectedTotals::from_totals(&view.totals),
             }),
         })
@@ -334,6 +338,14 @@ impl CheckoutRequest {
                 shipping_method_id: Some(id.clone()),
             };
             actions.push((action, "cart.shippingMethodId".to_string()));
+        }
+        if let Some(email) = &submitted.customer_email {
+            let action = Action::SetCustomer {
+                customer_id: None,
+                email: Some(Some(email.clone())),
+                customer_group: None,
+            };
+            actions.push((action, "cart.customerEmail".to_string()));
         }
         actions.extend(self.body_actions());
         apply_with_fields(&mut cart, catalog, &actions, now)?;
@@ -607,6 +619,9 @@ pub struct OrderConfirmation {
     pub created_at: Timestamp,
     pub orders: Vec<VendorOrder>,
     pub cart: SpecCart,
+    /// The platform's order when cart-server relayed the checkout (docs/sync.md).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub upstream: Option<super::plan::SyncOutcome>,
     /// The engine's priced cart the order was charged from (integer minor units).
     pub view: CartView,
 }

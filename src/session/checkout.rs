@@ -89,6 +89,15 @@ impl CheckoutInput {
         if self.send.timeout_ms == 0 {
             return Err(CartError::invalid_field("timeoutMs", "timeoutMs: must be at least 1"));
         }
+        if let Some(p) = self.protocol.filter(|p| !p.runs_in_browser()) {
+            return Err(CartError::invalid_field(
+                "protocol",
+                format!(
+                    "protocol: {} needs credentials that must not reach a browser; check out through cart-server's relay (spec-b)",
+                    p.as_str()
+                ),
+            ));
+        }
         if self.queue && self.protocol.is_some_and(|p| p != Protocol::SpecB) {
             return Err(CartError::invalid_field(
                 "whenOffline",
@@ -391,6 +400,7 @@ impl Session {
                 access_key: input.access_key.clone(),
                 channel: input.channel.clone(),
                 storefront_url: input.storefront_url.clone(),
+                payment_method: input.payment_method_id.clone(),
             };
             let plan = plan_for(protocol, sync, &self.catalog.catalog).map_err(CheckoutError::from)?;
             self.start_flow(
