@@ -271,7 +271,7 @@ impl Relay {
 
     /// The bearer token for this checkout, if the platform needs one.
     async fn token(&self) -> Result<Option<Secret>, RelayError> {
-        let (url, form, basic): (String, Vec<(&str, String)>, Option<(&str, &Secret)>) = match &self.config.auth {
+        let TokenRequest { url, form, basic } = match &self.config.auth {
             Auth::None => return Ok(None),
             Auth::Bearer { token } => return Ok(Some(token.clone())),
             Auth::ClientCredentials {
@@ -285,7 +285,11 @@ impl Relay {
                 }
                 let mut form = vec![("grant_type", "client_credentials".to_string())];
                 form.extend(scope.iter().map(|s| ("scope", s.clone())));
-                (token_url.clone(), form, Some((client_id, client_secret)))
+                TokenRequest {
+                    url: token_url.clone(),
+                    form,
+                    basic: Some((client_id, client_secret)),
+                }
             }
             Auth::Password {
                 token_url,
@@ -304,7 +308,11 @@ impl Relay {
                     ("username", username.clone()),
                     ("password", password.expose().to_string()),
                 ];
-                (token_url.clone(), form, None)
+                TokenRequest {
+                    url: token_url.clone(),
+                    form,
+                    basic: None,
+                }
             }
             Auth::CommercetoolsAnonymous {
                 auth_url,
@@ -316,7 +324,11 @@ impl Relay {
                 let mut form = vec![("grant_type", "client_credentials".to_string())];
                 form.extend(scope.iter().map(|s| ("scope", s.clone())));
                 let url = format!("{}/oauth/{project_key}/anonymous/token", auth_url.trim_end_matches('/'));
-                (url, form, Some((client_id, client_secret)))
+                TokenRequest {
+                    url,
+                    form,
+                    basic: Some((client_id, client_secret)),
+                }
             }
         };
         let mut builder = self.client.post(&url).form(&form);
@@ -358,6 +370,13 @@ impl Relay {
             .filter(|(_, until)| Instant::now() < *until)
             .map(|(t, _)| t.clone())
     }
+}
+
+/// An OAuth token request: where, the form, and the client for HTTP basic auth.
+struct TokenRequest<'a> {
+    url: String,
+    form: Vec<(&'static str, String)>,
+    basic: Option<(&'a str, &'a Secret)>,
 }
 
 /// A reqwest error without its URL (a URL may carry a query with something private).
