@@ -55,6 +55,7 @@ fn input(lines: Value) -> (SyncInput, Catalog) {
         channel: Some("WEB".into()),
         storefront_url: None,
         payment_method: None,
+        account_id: None,
     };
     (input, catalog)
 }
@@ -107,11 +108,15 @@ fn lines() -> Value {
 
 #[test]
 fn distributor_v3_adds_configured_items_and_lists_one_order_per_vendor() {
-    let (outcome, sent) = drive(Protocol::DistributorV3, input(lines()), |req| {
+    let input = input(lines());
+    // The review's total: the lines' totals, in major units (the distributor prices lines only).
+    let lines_total: i64 = input.0.view.line_items.iter().map(|l| l.total).sum();
+    let total = sw_total(lines_total);
+    let (outcome, sent) = drive(Protocol::DistributorV3, input, |req| {
         match (req.method.as_str(), req.path.as_str()) {
             ("POST", "/api/v3/customers/cust%2042/carts") => ok(json!({"cartId": "k9"})),
             ("POST", "/api/v3/customers/cust%2042/carts/k9/cartItems") => ok(json!({"cartItemId": "x"})),
-            ("GET", "/api/v3/customers/cust%2042/carts/k9") => ok(json!({"totalPrice": 1, "validationErrors": []})),
+            ("GET", "/api/v3/customers/cust%2042/carts/k9") => ok(json!({"total": total, "errors": []})),
             ("POST", "/api/v3/customers/cust%2042/carts/k9:checkout") => ok(
                 json!({"orders": [{"orderId": "o-ms", "vendor": "microsoft"}, {"orderId": "o-acme", "vendor": "acme"}]}),
             ),

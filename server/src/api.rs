@@ -878,6 +878,7 @@ async fn relay_order(
         channel: None,
         storefront_url: None,
         payment_method: Some(request.payment_method_id.clone()),
+        account_id: None,
     };
     let outcome = relay
         .place(input, &priced.catalog)

@@ -101,6 +101,8 @@ pub struct RelayConfig {
     /// The platform's payment method code for every relayed order (Sylius), instead of the
     /// browser's `paymentMethodId`.
     pub payment_method: Option<String>,
+    /// The distributor's account id (Ion `accounts/{accountId}`), to look up orders.
+    pub account_id: Option<String>,
     /// One upstream request's timeout.
     #[serde(default = "default_timeout_ms")]
     pub timeout_ms: u64,
@@ -196,6 +198,7 @@ impl Relay {
         input.channel = self.config.channel.clone().or(input.channel);
         input.storefront_url = self.config.storefront_url.clone().or(input.storefront_url);
         input.payment_method = self.config.payment_method.clone().or(input.payment_method);
+        input.account_id = self.config.account_id.clone().or(input.account_id);
         let mut plan = plan_for(self.config.protocol, input, catalog).map_err(RelayError::Refused)?;
         let mut next = plan.next(None);
         for _ in 0..MAX_STEPS {

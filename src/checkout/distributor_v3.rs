@@ -1,20 +1,34 @@
-//! Seed 000, the distributor's v3 cart API: a customer-scoped cart, one `cartItems` request per line
-//! (with the provisioning `attributes`), a review read that reports missing configuration, and
-//! `:checkout` with an optional `poNumber`, answered by an order id or a listing (one order per vendor).
+//! Seed 000, the distributor's v3 cart API (TD SYNNEX StreamOne Ion V3: the seed is its "Shopping Cart"
+//! workflow guide; the shapes below follow Ion's "StreamOne Ion V3 APIs" OpenAPI document where the
+//! seed is silent). Relay only: the partner's OAuth token must never reach a browser.
+//!
+//! 1. `POST /api/v3/customers/{customerId}/carts`: a cart (`cartId`, else the last segment of Ion's
+//!    resource `name`).
+//! 2. `POST …/carts/{cartId}/cartItems` per line: `productId`, `quantity`, and the `attributes`
+//!    provisioning needs (a licence's `domain`).
+//! 3. `GET …/carts/{cartId}`, the review: any `errors` (missing configuration) stop the checkout; its
+//!    `total` (a decimal in major units, the distributor's net pricebook) must equal the lines' totals
+//!    the shopper saw (the catalog's terms), else `PRICE_CHANGED` with the items that differ.
+//! 4. `POST …/carts/{cartId}:checkout` with the `poNumber`: one order, or a `listing` of one order per
+//!    vendor. After a 5xx or no answer, the customer's orders are listed
+//!    (`GET /api/v3/accounts/{accountId}/customers/{customerId}/orders`) and those of this cart taken,
+//!    before the checkout is sent again.
 
-use super::plan::{
-    expect_ok, id_at, invalid_response, percent_encode, refuse_custom_lines, request, with_bearer, PlacedOrder,
-};
-use super::plan::{HttpResponse, Plan, Protocol, RemoteRefs, Step, SyncInput, SyncOutcome};
+use super::plan::{check_totals, expect_ok, id_at, invalid_response, is_unknown_outcome, major_to_minor};
+use super::plan::{percent_encode, refuse_custom_lines, request, with_bearer, PlacedOrder, RemoteRefs, RemoteTotals};
+use super::plan::{HttpRequest, HttpResponse, Plan, Protocol, Step, SyncInput, SyncOutcome};
 use crate::error::{CartError, ErrorCode, Result};
 use serde_json::{json, Value};
+
+const MAX_CHECKOUT_TRIES: u32 = 2;
 
 enum State {
     Start,
     Created,
-    Adding { cart_id: String, next: usize },
-    Reviewed { cart_id: String },
-    CheckedOut { cart_id: String },
+    Adding { next: usize },
+    Reviewed,
+    CheckedOut { total: i64, tries: u32 },
+    Lookup { total: i64, tries: u32 },
     Finished,
 }
 
@@ -22,6 +36,7 @@ pub struct DistributorV3 {
     input: SyncInput,
     refs: RemoteRefs,
     customer: String,
+    cart_id: String,
     state: State,
 }
 
@@ -35,39 +50,157 @@ impl DistributorV3 {
             input,
             refs,
             customer: percent_encode(&customer),
+            cart_id: String::new(),
             state: State::Start,
         })
     }
 
-    fn base(&self) -> String {
+    fn carts(&self) -> String {
         format!("/api/v3/customers/{}/carts", self.customer)
     }
 
-    fn add_or_review(&mut self, cart_id: String, next: usize) -> Step {
+    fn cart(&self) -> String {
+        format!("{}/{}", self.carts(), percent_encode(&self.cart_id))
+    }
+
+    fn send(&self, req: HttpRequest) -> Step {
+        Step::Send(with_bearer(req, &self.input.token))
+    }
+
+    fn add_or_review(&mut self, next: usize) -> Step {
         match self.input.cart.line_items().get(next).zip(self.refs.lines.get(next)) {
             Some((line, product_id)) => {
                 let body = json!({ "productId": product_id, "quantity": line.quantity, "attributes": line.attributes });
-                let path = format!("{}/{}/cartItems", self.base(), cart_id);
                 self.state = State::Adding {
-                    cart_id,
                     next: next.saturating_add(1),
                 };
-                Step::Send(with_bearer(request("POST", path, Some(body)), &self.input.token))
+                self.send(request("POST", format!("{}/cartItems", self.cart()), Some(body)))
             }
             None => {
-                let path = format!("{}/{}", self.base(), cart_id);
-                self.state = State::Reviewed { cart_id };
-                Step::Send(with_bearer(request("GET", path, None), &self.input.token))
+                self.state = State::Reviewed;
+                self.send(request("GET", self.cart(), None))
             }
         }
     }
+
+    /// The review's `total` and each item's `subTotal` by its product id, in minor units.
+    fn totals(&self, cart: &Value) -> Result<RemoteTotals> {
+        let digits = self.input.view.fraction_digits;
+        let total = cart
+            .get("total")
+            .and_then(|v| major_to_minor(v, digits))
+            .ok_or_else(|| invalid_response("review cart", "no total"))?;
+        let items = cart.get("cartItems").and_then(Value::as_array);
+        let lines = self
+            .refs
+            .lines
+            .iter()
+            .enumerate()
+            .filter_map(|(i, id)| {
+                let item = items?
+                    .iter()
+                    .find(|item| item.get("productId").and_then(Value::as_str) == Some(id.as_str()))?;
+                Some((i, major_to_minor(item.get("subTotal")?, digits)?))
+            })
+            .collect();
+        Ok(RemoteTotals {
+            cart_id: Some(self.cart_id.clone()),
+            total,
+            lines,
+            shipping: None,
+        })
+    }
+
+    /// What the shopper saw in the distributor's terms: the lines' totals (no shipping, no tax).
+    fn shown_lines_total(&self) -> Result<i64> {
+        crate::money::sum(self.input.view.line_items.iter().map(|l| l.total))
+    }
+
+    fn checkout(&mut self, total: i64, tries: u32) -> Step {
+        let body = match &self.input.po_number {
+            Some(po) => json!({ "poNumber": po }),
+            None => json!({}),
+        };
+        self.state = State::CheckedOut {
+            total,
+            tries: tries.saturating_add(1),
+        };
+        self.send(request("POST", format!("{}:checkout", self.cart()), Some(body)))
+    }
+
+    /// Lists the customer's orders (needs the account id); without one, whether the lost checkout
+    /// went through cannot be found out here.
+    fn lookup(&mut self, total: i64, tries: u32) -> Result<Step> {
+        let account = self.input.account_id.clone().ok_or_else(|| {
+            CartError::new(
+                ErrorCode::CheckoutFailed,
+                "the checkout's answer was lost and no accountId is configured to look it up",
+            )
+            .with_details(json!({ "step": "checkout", "remoteCartId": self.cart_id }))
+        })?;
+        self.state = State::Lookup { total, tries };
+        let path = format!(
+            "/api/v3/accounts/{}/customers/{}/orders?pageSize=100",
+            percent_encode(&account),
+            self.customer
+        );
+        Ok(self.send(request("GET", path, None)))
+    }
+
+    fn placed(&self, orders: Vec<PlacedOrder>, total: i64) -> Step {
+        Step::Done(SyncOutcome {
+            protocol: Protocol::DistributorV3,
+            remote_cart_id: Some(self.cart_id.clone()),
+            remote_total: Some(total),
+            orders,
+            answer: None,
+        })
+    }
+}
+
+/// The last segment of an Ion resource name (`customers/7/carts/42` -> `42`).
+fn last_segment(body: &Value) -> Option<String> {
+    body.get("name")?
+        .as_str()?
+        .rsplit('/')
+        .next()
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
 }
 
 fn validation_errors(body: &Value) -> Option<&Value> {
-    ["validationErrors", "errors"]
+    ["errors", "validationErrors"]
         .iter()
         .filter_map(|k| body.get(*k))
         .find(|v| v.as_array().is_some_and(|a| !a.is_empty()) || v.as_object().is_some_and(|o| !o.is_empty()))
+}
+
+/// One order: its `orderId` (else its resource name's last segment), vendor and number.
+fn order_of(o: &Value) -> Option<PlacedOrder> {
+    let order_id = id_at(o, &["/orderId", "/id"]).or_else(|| last_segment(o))?;
+    let vendor = o
+        .get("vendor")
+        .or_else(|| o.pointer("/orderItems/0/providerName"))
+        .and_then(Value::as_str)
+        .map(str::to_string);
+    Some(PlacedOrder {
+        order_id,
+        vendor,
+        order_number: id_at(o, &["/orderNumber"]),
+    })
+}
+
+/// The checkout's answer: a `listing` (the seed: one order per vendor), `orders`, or one order.
+fn orders_of(body: &Value) -> Option<Vec<PlacedOrder>> {
+    let list = body
+        .get("listing")
+        .or_else(|| body.get("orders"))
+        .and_then(Value::as_array);
+    let orders: Vec<PlacedOrder> = match list {
+        Some(list) => list.iter().filter_map(order_of).collect(),
+        None => order_of(body).into_iter().collect(),
+    };
+    (!orders.is_empty()).then_some(orders)
 }
 
 impl Plan for DistributorV3 {
@@ -75,22 +208,20 @@ impl Plan for DistributorV3 {
         match std::mem::replace(&mut self.state, State::Finished) {
             State::Start => {
                 self.state = State::Created;
-                Ok(Step::Send(with_bearer(
-                    request("POST", self.base(), Some(json!({}))),
-                    &self.input.token,
-                )))
+                Ok(self.send(request("POST", self.carts(), Some(json!({})))))
             }
             State::Created => {
                 let body = expect_ok("create cart", response)?.body;
-                let cart_id =
-                    id_at(&body, &["/cartId", "/id"]).ok_or_else(|| invalid_response("create cart", "no cartId"))?;
-                Ok(self.add_or_review(percent_encode(&cart_id), 0))
+                self.cart_id = id_at(&body, &["/cartId", "/id"])
+                    .or_else(|| last_segment(&body))
+                    .ok_or_else(|| invalid_response("create cart", "no cartId"))?;
+                Ok(self.add_or_review(0))
             }
-            State::Adding { cart_id, next } => {
+            State::Adding { next } => {
                 expect_ok("add cart item", response)?;
-                Ok(self.add_or_review(cart_id, next))
+                Ok(self.add_or_review(next))
             }
-            State::Reviewed { cart_id } => {
+            State::Reviewed => {
                 let body = expect_ok("review cart", response)?.body;
                 if let Some(errors) = validation_errors(&body) {
                     return Err(CartError::new(
@@ -99,56 +230,60 @@ impl Plan for DistributorV3 {
                     )
                     .with_details(json!({ "step": "review cart", "errors": errors })));
                 }
-                let path = format!("{}/{}:checkout", self.base(), cart_id);
-                let body = match &self.input.po_number {
-                    Some(po) => json!({ "poNumber": po }),
-                    None => json!({}),
-                };
-                self.state = State::CheckedOut { cart_id };
-                Ok(Step::Send(with_bearer(
-                    request("POST", path, Some(body)),
-                    &self.input.token,
-                )))
+                let totals = self.totals(&body)?;
+                let mut shown = self.input.view.clone();
+                // The distributor prices the lines only (its net pricebook): compare like with like.
+                shown.totals.total = self.shown_lines_total()?;
+                check_totals("review cart", &totals, &shown)?;
+                Ok(self.checkout(totals.total, 0))
             }
-            State::CheckedOut { cart_id } => {
-                let body = expect_ok("checkout", response)?.body;
+            State::CheckedOut { total, tries } => {
+                let response = response.ok_or_else(|| invalid_response("checkout", "no response"))?;
+                if is_unknown_outcome(response.status) {
+                    return self.lookup(total, tries);
+                }
+                let body = expect_ok("checkout", Some(response))?.body;
                 let orders = orders_of(&body).ok_or_else(|| invalid_response("checkout", "no orderId or listing"))?;
-                Ok(Step::Done(SyncOutcome {
-                    protocol: Protocol::DistributorV3,
-                    remote_cart_id: Some(cart_id),
-                    remote_total: None,
-                    orders,
-                    answer: None,
-                }))
+                Ok(self.placed(orders, total))
+            }
+            State::Lookup { total, tries } => {
+                let body = expect_ok("look up orders", response)?.body;
+                let suffix = format!("/carts/{}", self.cart_id);
+                let ours: Vec<PlacedOrder> = body
+                    .get("orders")
+                    .and_then(Value::as_array)
+                    .map_or(&[][..], Vec::as_slice)
+                    .iter()
+                    .filter(|o| {
+                        id_at(o, &["/cartId"]).as_deref() == Some(self.cart_id.as_str())
+                            || o.get("referenceId")
+                                .and_then(Value::as_str)
+                                .is_some_and(|r| r.ends_with(&suffix))
+                    })
+                    .filter_map(order_of)
+                    .collect();
+                if !ours.is_empty() {
+                    return Ok(self.placed(ours, total));
+                }
+                if tries < MAX_CHECKOUT_TRIES {
+                    return Ok(self.checkout(total, tries));
+                }
+                Err(
+                    CartError::new(ErrorCode::CheckoutFailed, "the distributor did not place the order")
+                        .with_details(json!({ "step": "checkout", "remoteCartId": self.cart_id, "tries": tries })),
+                )
             }
             State::Finished => Err(invalid_response("distributor-v3", "the plan is already finished")),
         }
     }
-}
 
-/// `{"orderId": ...}` or a listing `{"orders": [{"orderId", "vendor"}, ...]}` (also `listing`).
-fn orders_of(body: &Value) -> Option<Vec<PlacedOrder>> {
-    let listing = body
-        .get("orders")
-        .or_else(|| body.get("listing"))
-        .and_then(Value::as_array);
-    if let Some(list) = listing {
-        let orders: Vec<PlacedOrder> = list
-            .iter()
-            .filter_map(|o| {
-                Some(PlacedOrder {
-                    order_id: id_at(o, &["/orderId", "/id"])?,
-                    vendor: o.get("vendor").and_then(Value::as_str).map(str::to_string),
-                    order_number: None,
-                })
-            })
-            .collect();
-        return (!orders.is_empty()).then_some(orders);
+    fn no_answer(&mut self) -> Option<Result<Step>> {
+        match std::mem::replace(&mut self.state, State::Finished) {
+            State::CheckedOut { total, tries } => Some(self.lookup(total, tries)),
+            other => {
+                self.state = other;
+                None
+            }
+        }
     }
-    let order_id = id_at(body, &["/orderId"])?;
-    Some(vec![PlacedOrder {
-        order_id,
-        vendor: None,
-        order_number: None,
-    }])
 }

@@ -143,6 +143,8 @@ pub struct SyncInput {
     pub storefront_url: Option<String>,
     /// The platform's payment method (Sylius: its code).
     pub payment_method: Option<String>,
+    /// The distributor's account (Ion: `accounts/{accountId}`), to look up orders.
+    pub account_id: Option<String>,
 }
 
 pub trait Plan: Send {

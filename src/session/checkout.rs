@@ -401,6 +401,7 @@ impl Session {
                 channel: input.channel.clone(),
                 storefront_url: input.storefront_url.clone(),
                 payment_method: input.payment_method_id.clone(),
+                account_id: None,
             };
             let plan = plan_for(protocol, sync, &self.catalog.catalog).map_err(CheckoutError::from)?;
             self.start_flow(

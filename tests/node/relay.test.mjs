@@ -142,3 +142,63 @@ test("relay-only protocols are refused in the browser", async () => {
     assert.equal(error.details.field, "protocol");
   }
 });
+
+// ---------------------------------------------------------------- distributor v3 (seed 000, TD SYNNEX
+// StreamOne Ion V3): tests/platforms/distributor.mjs, built from the seed and Ion's V3 OpenAPI document.
+
+import { startDistributor } from "../platforms/distributor.mjs";
+
+const demoCatalog = JSON.parse(fs.readFileSync(path.join(ROOT, "server/catalog/demo.json"), "utf8"));
+
+async function distributorRelay() {
+  const ion = await startDistributor({ catalog: demoCatalog, partner: { clientId: "partner", clientSecret: "ion-secret-9d2c" } });
+  stops.push(() => ion.stop());
+  const dir = fs.mkdtempSync(path.join(ROOT, "target", "relay-"));
+  stops.push(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const file = writeRelay(dir, {
+    protocol: "distributor-v3",
+    endpoint: ion.url,
+    accountId: ion.accountId,
+    auth: { type: "client-credentials", tokenUrl: `${ion.url}/oauth/token`, clientId: "partner", clientSecret: "${ION_SECRET}" },
+  });
+  const relay = await startCartServer({ catalog: demoCatalog, args: ["--relay", file], env: { ION_SECRET: "ion-secret-9d2c" } });
+  stops.push(relay.stop);
+  return { ion, relay };
+}
+
+function licenceCart() {
+  const cart = Cart.open({ catalog: demoCatalog, storage: memoryStorage(), storageKey: "ion", currency: "EUR", country: "DE", locale: "de-DE" });
+  cart.addItem({ productId: "MS-365-BUS-STD", quantity: 5, attributes: { domain: "example.com" } });
+  cart.addItem({ productId: "MS-365-BUS-BASIC", quantity: 2, attributes: { domain: "example.org" } });
+  return cart;
+}
+
+test("distributor v3 through the relay: one order per vendor, with the PO number, priced as the cart showed", async () => {
+  const { ion, relay } = await distributorRelay();
+  const cart = licenceCart();
+  const shown = cart.view();
+  const order = await cart.checkout({ endpoint: relay.api, paymentMethodId: "pm_card_visa", customerId: "cust-77", poNumber: "PO-4711", sleep: () => Promise.resolve() });
+  assert.equal(order.upstream.protocol, "distributor-v3");
+  assert.deepEqual(order.upstream.orders.map((o) => o.vendor).sort(), ["cloudhub", "microsoft"]);
+  assert.equal(ion.orders.length, 2);
+  assert.ok(ion.orders.every((o) => o.poNumber === "PO-4711" && o.customerId === "cust-77"));
+  const lines = shown.lineItems.reduce((sum, l) => sum + l.total, 0);
+  assert.equal(order.upstream.remoteTotal, lines, "the distributor's net total is the lines the shopper saw");
+  const items = ion.orders.flatMap((o) => o.orderItems.map((i) => [i.productId, i.quantity, i.attributes]));
+  assert.deepEqual(items.sort(), [
+    ["MS-365-BUS-BASIC", 2, [{ name: "domain", value: "example.org" }]],
+    ["MS-365-BUS-STD", 5, [{ name: "domain", value: "example.com" }]],
+  ]);
+  assert.deepEqual(ion.violations, []);
+  assert.ok(!relay.log().includes("ion-secret-9d2c"));
+});
+
+test("distributor v3: a lost checkout answer is found among the customer's orders, never checked out twice", async () => {
+  const { ion, relay } = await distributorRelay();
+  ion.loseNextCheckoutAnswer();
+  const cart = licenceCart();
+  const order = await cart.checkout({ endpoint: relay.api, paymentMethodId: "pm_card_visa", customerId: "cust-78", sleep: () => Promise.resolve() });
+  assert.deepEqual(order.upstream.orders.map((o) => o.orderId).sort(), ion.orders.map((o) => o.orderId).sort());
+  assert.equal(ion.orders.length, 2);
+  assert.deepEqual(ion.violations, [], "no second checkout of the cart");
+});
