@@ -170,28 +170,44 @@ fn distributor_v3_stops_on_validation_errors_and_http_errors() {
 }
 
 #[test]
-fn sylius_adds_items_by_variant_code_and_compares_the_total() {
-    let input = input(lines());
-    let expected = input.0.view.totals.total;
-    let (outcome, sent) = drive(Protocol::Sylius, input, |req| {
+fn sylius_v1_runs_every_checkout_step_and_reads_the_completed_order_back() {
+    let (mut input, catalog) = shipped(lines());
+    input.payment_method = Some("bank_transfer".into());
+    let expected = input.view.totals.total;
+    let mut completes = 0;
+    let (outcome, sent) = drive(Protocol::Sylius, (input, catalog), |req| {
+        let no_content = status(204, Value::Null);
         match (req.method.as_str(), req.path.as_str()) {
-            ("POST", "/api/v1/carts/") => HttpResponse {
-                status: 201,
-                headers: BTreeMap::new(),
-                body: json!({"id": 21}),
-            },
-            ("POST", "/api/v1/carts/21/items/") => HttpResponse {
-                status: 201,
-                headers: BTreeMap::new(),
-                body: json!({"id": 58}),
-            },
-            ("GET", "/api/v1/carts/21") => ok(json!({"id": 21, "total": expected})),
+            ("POST", "/api/v1/carts/") => status(201, json!({"id": 21})),
+            ("POST", "/api/v1/carts/21/items/") => status(201, json!({"id": 58})),
+            ("PUT", "/api/v1/carts/21") => no_content,
+            ("PUT", p) if p.starts_with("/api/v1/checkouts/") && !p.contains("complete") => no_content,
+            ("PUT", "/api/v1/checkouts/complete/21") => {
+                completes += 1;
+                status(502, json!({})) // it completed; the answer was lost on the way
+            }
+            ("GET", "/api/v1/checkouts/21") => ok(json!({"id": 21, "total": expected,
+                "checkoutState": if completes > 0 { "completed" } else { "payment_selected" }, "number": "000000042"})),
             other => panic!("unexpected {other:?}"),
         }
     });
-    assert_eq!(outcome.unwrap().remote_cart_id.as_deref(), Some("21"));
-    assert_eq!(sent[0].body.as_ref().unwrap()["locale_code"], "de_DE");
+    let outcome = outcome.unwrap();
+    assert_eq!(outcome.orders[0].order_number.as_deref(), Some("000000042"));
+    let steps: Vec<String> = sent.iter().map(|r| format!("{} {}", r.method, r.path)).collect();
+    assert_eq!(
+        steps,
+        [
+            "POST /api/v1/carts/", "POST /api/v1/carts/21/items/", "POST /api/v1/carts/21/items/", "PUT /api/v1/carts/21",
+            "PUT /api/v1/checkouts/addressing/21", "PUT /api/v1/checkouts/select-shipping/21",
+            "PUT /api/v1/checkouts/select-payment/21", "GET /api/v1/checkouts/21", "PUT /api/v1/checkouts/complete/21",
+            "GET /api/v1/checkouts/21",
+        ]
+    );
+    assert_eq!(sent[0].body.as_ref().unwrap()["localeCode"], "de_DE");
     assert_eq!(sent[2].body, Some(json!({"variant": "MUG-L", "quantity": 2})));
+    assert_eq!(sent[3].body, Some(json!({"promotionCoupon": "TENOFF"})));
+    assert_eq!(sent[5].body, Some(json!({"shipments": [{"method": "standard"}]})));
+    assert_eq!(completes, 1, "completed once: the read said it went through");
 }
 
 #[test]
@@ -208,7 +224,12 @@ fn protocols_refuse_what_they_cannot_carry_and_unknown_names() {
     assert_eq!(Protocol::parse("commercetools").unwrap(), Protocol::Commercetools);
     assert_eq!(Protocol::parse("distributor-v3").unwrap(), Protocol::DistributorV3);
     assert_eq!(Protocol::parse("magento").unwrap_err().code, ErrorCode::InvalidRequest);
-    let (outcome, _) = drive(Protocol::Sylius, input(lines()), |_| ok(json!({"no": "id"})));
+    assert_eq!(Protocol::parse("sylius-shop").unwrap(), Protocol::SyliusShop);
+    // Sylius without its payment method's code or a full address: refused before any request.
+    assert_eq!(drive(Protocol::Sylius, input(lines()), |_| ok(json!({}))).0.unwrap_err().code, ErrorCode::InvalidRequest);
+    let mut sylius = shipped(lines());
+    sylius.0.payment_method = Some("bank_transfer".into());
+    let (outcome, _) = drive(Protocol::Sylius, sylius, |_| ok(json!({"no": "id"})));
     assert_eq!(outcome.unwrap_err().code, ErrorCode::InvalidResponse);
 }
 

@@ -344,18 +344,6 @@ pub(crate) fn check_totals(step: &str, remote: &RemoteTotals, view: &CartView) -
     .with_details(Value::Object(details)))
 }
 
-/// `PRICE_CHANGED` unless the remote total equals what the shopper saw (platforms that report only a total).
-pub(crate) fn check_total(step: &str, remote: i64, view: &CartView) -> Result<()> {
-    check_totals(
-        step,
-        &RemoteTotals {
-            total: remote,
-            ..RemoteTotals::default()
-        },
-        view,
-    )
-}
-
 /// Percent-encodes a path segment or query value: everything but RFC 3986's unreserved characters.
 pub(crate) fn percent_encode(segment: &str) -> String {
     let mut out = String::with_capacity(segment.len());

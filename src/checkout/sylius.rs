@@ -1,26 +1,45 @@
-//! Seed 002, the Sylius carts API: create a cart for a customer and channel, add every line by its
-//! variant code, then read the cart back and compare `total` (integer minor units, like ours). A Sylius
-//! cart is an order in state `cart`: its id is the order reference.
+//! Seed 002, the Sylius admin API v1 (SyliusAdminApiBundle; Sylius ≤ 1.9 core). Relay only: it needs
+//! an admin OAuth token. A Sylius cart is an order in state `cart`; the checkout runs its steps:
+//!
+//! 1. `POST /api/v1/carts/` with `customer` (e-mail), `channel` and `localeCode` (released Sylius's form
+//!    field; `locale_code` predates 1.0 and is refused as an extra field).
+//! 2. `POST /api/v1/carts/{id}/items/` per line, by variant code.
+//! 3. `PUT /api/v1/carts/{id}` with `promotionCoupon` (the one coupon v1 takes).
+//! 4. `PUT /api/v1/checkouts/addressing/{id}`, `…/select-shipping/{id}` (the method the shopper's total
+//!    includes), `…/select-payment/{id}`.
+//! 5. `GET /api/v1/checkouts/{id}`: its `total` (integer minor units) must equal what the shopper saw.
+//! 6. `PUT /api/v1/checkouts/complete/{id}`, then `GET /api/v1/checkouts/{id}`: only a `checkoutState` of
+//!    `completed` is an order. After a 5xx or no answer the same read says whether it completed.
 
-use super::plan::{
-    check_total, expect_ok, id_at, invalid_response, percent_encode, refuse_custom_lines, request, with_bearer,
-    PlacedOrder,
-};
-use super::plan::{HttpResponse, Plan, Protocol, RemoteRefs, Step, SyncInput, SyncOutcome};
-use crate::error::{CartError, Result};
-use serde_json::{json, Value};
+use super::plan::{check_totals, expect_ok, id_at, invalid_response, is_unknown_outcome, percent_encode};
+use super::plan::{refuse_custom_lines, request, with_bearer, HttpRequest, PlacedOrder, RemoteRefs, RemoteTotals};
+use super::plan::{HttpResponse, Plan, Protocol, Step, SyncInput, SyncOutcome};
+use crate::cart::Address;
+use crate::error::{CartError, ErrorCode, Result};
+use serde_json::{json, Map, Value};
+
+const MAX_COMPLETE_TRIES: u32 = 2;
 
 enum State {
     Start,
     Created,
-    Adding { cart_id: String, next: usize },
-    Read { cart_id: String },
+    Adding { next: usize },
+    Coupon,
+    Addressed,
+    Shipped,
+    Paid,
+    /// The order read back after the payment step, for its totals.
+    Review,
+    Completing { total: i64, tries: u32 },
+    Confirm { total: i64, tries: u32 },
     Finished,
 }
 
 pub struct Sylius {
     input: SyncInput,
     refs: RemoteRefs,
+    cart_id: String,
+    customer: String,
     state: State,
 }
 
@@ -33,85 +52,258 @@ impl Sylius {
             .email
             .clone()
             .or_else(|| input.customer_id.clone());
-        if customer.is_none() || input.channel.is_none() {
+        let (Some(customer), Some(_)) = (customer, input.channel.as_ref()) else {
             return Err(
                 CartError::invalid_request("sylius needs the customer's e-mail and a channel")
                     .with_details(json!({ "field": "channel" })),
             );
+        };
+        if input.payment_method.is_none() {
+            return Err(CartError::invalid_field(
+                "paymentMethod",
+                "sylius needs the payment method's code",
+            ));
+        }
+        let Some(a) = input.cart.shipping_address() else {
+            return Err(CartError::invalid_field("shippingAddress", "a sylius order needs a shipping address"));
+        };
+        let fields = [
+            ("shippingAddress.firstName", &a.first_name),
+            ("shippingAddress.lastName", &a.last_name),
+            ("shippingAddress.streetName", &a.street_name),
+            ("shippingAddress.city", &a.city),
+            ("shippingAddress.postalCode", &a.postal_code),
+        ];
+        if let Some((field, _)) = fields.iter().find(|(_, v)| v.is_none()) {
+            return Err(CartError::invalid_field(field, format!("a sylius order needs {field}")));
         }
         Ok(Sylius {
             input,
             refs,
+            cart_id: String::new(),
+            customer,
             state: State::Start,
         })
     }
 
-    fn add_or_read(&mut self, cart_id: String, next: usize) -> Step {
-        let token = &self.input.token;
+    fn send(&self, req: HttpRequest) -> Step {
+        Step::Send(with_bearer(req, &self.input.token))
+    }
+
+    fn id(&self) -> String {
+        percent_encode(&self.cart_id)
+    }
+
+    fn add_or_go_on(&mut self, next: usize) -> Step {
         match self.input.cart.line_items().get(next).zip(self.refs.lines.get(next)) {
             Some((line, code)) => {
                 let body = json!({ "variant": code, "quantity": line.quantity });
-                let path = format!("/api/v1/carts/{cart_id}/items/");
                 self.state = State::Adding {
-                    cart_id,
                     next: next.saturating_add(1),
                 };
-                Step::Send(with_bearer(request("POST", path, Some(body)), token))
+                self.send(request("POST", format!("/api/v1/carts/{}/items/", self.id()), Some(body)))
             }
-            None => {
-                let path = format!("/api/v1/carts/{cart_id}");
-                self.state = State::Read { cart_id };
-                Step::Send(with_bearer(request("GET", path, None), token))
-            }
+            None => match self.input.cart.discount_codes().first() {
+                Some(code) => {
+                    self.state = State::Coupon;
+                    let body = json!({ "promotionCoupon": code });
+                    self.send(request("PUT", format!("/api/v1/carts/{}", self.id()), Some(body)))
+                }
+                None => self.address(),
+            },
         }
     }
+
+    fn address(&mut self) -> Step {
+        let cart = &self.input.cart;
+        let mut body = Map::new();
+        if let Some(shipping) = cart.shipping_address() {
+            body.insert("shippingAddress".into(), address(shipping));
+            match cart.billing_address().filter(|b| *b != shipping) {
+                Some(billing) => {
+                    body.insert("differentBillingAddress".into(), json!(true));
+                    body.insert("billingAddress".into(), address(billing));
+                }
+                None => {
+                    body.insert("differentBillingAddress".into(), json!(false));
+                }
+            }
+        }
+        self.state = State::Addressed;
+        let path = format!("/api/v1/checkouts/addressing/{}", self.id());
+        self.send(request("PUT", path, Some(Value::Object(body))))
+    }
+
+    fn ship_or_pay(&mut self) -> Step {
+        match &self.refs.shipping_method {
+            Some(method) => {
+                self.state = State::Shipped;
+                let body = json!({ "shipments": [{ "method": method }] });
+                let path = format!("/api/v1/checkouts/select-shipping/{}", self.id());
+                self.send(request("PUT", path, Some(body)))
+            }
+            None => self.pay(),
+        }
+    }
+
+    fn pay(&mut self) -> Step {
+        self.state = State::Paid;
+        let body = json!({ "payments": [{ "method": self.input.payment_method }] });
+        let path = format!("/api/v1/checkouts/select-payment/{}", self.id());
+        self.send(request("PUT", path, Some(body)))
+    }
+
+    fn read(&self) -> Step {
+        self.send(request("GET", format!("/api/v1/checkouts/{}", self.id()), None))
+    }
+
+    fn complete(&mut self, total: i64, tries: u32) -> Step {
+        self.state = State::Completing {
+            total,
+            tries: tries.saturating_add(1),
+        };
+        let path = format!("/api/v1/checkouts/complete/{}", self.id());
+        self.send(request("PUT", path, Some(json!({}))))
+    }
+
+    /// The order's `total`, each item's `total` by its variant code, and the shipping adjustments.
+    fn totals(&self, order: &Value) -> Result<RemoteTotals> {
+        let total = order
+            .get("total")
+            .and_then(Value::as_i64)
+            .ok_or_else(|| invalid_response("read checkout", "no total"))?;
+        let items = order.get("items").and_then(Value::as_array);
+        let lines = self
+            .refs
+            .lines
+            .iter()
+            .enumerate()
+            .filter_map(|(i, code)| {
+                let item = items?
+                    .iter()
+                    .find(|item| item.pointer("/variant/code").and_then(Value::as_str) == Some(code.as_str()))?;
+                Some((i, item.get("total")?.as_i64()?))
+            })
+            .collect();
+        Ok(RemoteTotals {
+            cart_id: Some(self.cart_id.clone()),
+            total,
+            lines,
+            shipping: None,
+        })
+    }
+}
+
+/// A Sylius address (AddressType): `street` is street name and number.
+fn address(a: &Address) -> Value {
+    let street = [a.street_name.as_deref(), a.street_number.as_deref()]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join(" ");
+    let mut out = Map::new();
+    out.insert("firstName".into(), json!(a.first_name));
+    out.insert("lastName".into(), json!(a.last_name));
+    out.insert("street".into(), json!(street));
+    out.insert("countryCode".into(), json!(a.country));
+    out.insert("city".into(), json!(a.city));
+    out.insert("postcode".into(), json!(a.postal_code));
+    if let Some(company) = &a.company {
+        out.insert("company".into(), json!(company));
+    }
+    if let Some(phone) = &a.phone {
+        out.insert("phoneNumber".into(), json!(phone));
+    }
+    Value::Object(out)
 }
 
 impl Plan for Sylius {
     fn next(&mut self, response: Option<HttpResponse>) -> Result<Step> {
         match std::mem::replace(&mut self.state, State::Finished) {
             State::Start => {
-                let cart = &self.input.cart;
                 let body = json!({
-                    "customer": cart.customer().email.clone().or_else(|| self.input.customer_id.clone()),
+                    "customer": self.customer,
                     "channel": self.input.channel,
-                    "locale_code": cart.locale().unwrap_or("en_US").replace('-', "_"),
+                    "localeCode": self.input.cart.locale().unwrap_or("en_US").replace('-', "_"),
                 });
                 self.state = State::Created;
-                Ok(Step::Send(with_bearer(
-                    request("POST", "/api/v1/carts/".into(), Some(body)),
-                    &self.input.token,
-                )))
+                Ok(self.send(request("POST", "/api/v1/carts/".into(), Some(body))))
             }
             State::Created => {
                 let body = expect_ok("create cart", response)?.body;
-                let cart_id = id_at(&body, &["/id"]).ok_or_else(|| invalid_response("create cart", "no id"))?;
-                Ok(self.add_or_read(percent_encode(&cart_id), 0))
+                self.cart_id = id_at(&body, &["/id"]).ok_or_else(|| invalid_response("create cart", "no id"))?;
+                Ok(self.add_or_go_on(0))
             }
-            State::Adding { cart_id, next } => {
+            State::Adding { next } => {
                 expect_ok("add item", response)?;
-                Ok(self.add_or_read(cart_id, next))
+                Ok(self.add_or_go_on(next))
             }
-            State::Read { cart_id } => {
-                let body = expect_ok("read cart", response)?.body;
-                let total = body
-                    .get("total")
-                    .and_then(Value::as_i64)
-                    .ok_or_else(|| invalid_response("read cart", "no total"))?;
-                check_total("read cart", total, &self.input.view)?;
-                Ok(Step::Done(SyncOutcome {
-                    protocol: Protocol::Sylius,
-                    remote_cart_id: Some(cart_id.clone()),
-                    remote_total: Some(total),
-                    orders: vec![PlacedOrder {
-                        order_id: cart_id,
-                        vendor: None,
-                        order_number: None,
-                    }],
-                    answer: None,
-                }))
+            State::Coupon => {
+                expect_ok("apply coupon", response)?;
+                Ok(self.address())
+            }
+            State::Addressed => {
+                expect_ok("addressing", response)?;
+                Ok(self.ship_or_pay())
+            }
+            State::Shipped => {
+                expect_ok("select shipping", response)?;
+                Ok(self.pay())
+            }
+            State::Paid => {
+                expect_ok("select payment", response)?;
+                self.state = State::Review;
+                Ok(self.read())
+            }
+            State::Review => {
+                let order = expect_ok("read checkout", response)?.body;
+                let totals = self.totals(&order)?;
+                check_totals("read checkout", &totals, &self.input.view)?;
+                Ok(self.complete(totals.total, 0))
+            }
+            State::Completing { total, tries } => {
+                let response = response.ok_or_else(|| invalid_response("complete", "no response"))?;
+                if !is_unknown_outcome(response.status) {
+                    expect_ok("complete", Some(response))?;
+                }
+                self.state = State::Confirm { total, tries };
+                Ok(self.read())
+            }
+            State::Confirm { total, tries } => {
+                let order = expect_ok("read checkout", response)?.body;
+                if order.get("checkoutState").and_then(Value::as_str) == Some("completed") {
+                    return Ok(Step::Done(SyncOutcome {
+                        protocol: Protocol::Sylius,
+                        remote_cart_id: Some(self.cart_id.clone()),
+                        remote_total: Some(total),
+                        orders: vec![PlacedOrder {
+                            order_id: self.cart_id.clone(),
+                            vendor: None,
+                            order_number: id_at(&order, &["/number"]),
+                        }],
+                        answer: None,
+                    }));
+                }
+                if tries < MAX_COMPLETE_TRIES {
+                    return Ok(self.complete(total, tries));
+                }
+                Err(CartError::new(ErrorCode::CheckoutFailed, "sylius did not complete the checkout")
+                    .with_details(json!({ "step": "complete", "remoteCartId": self.cart_id, "tries": tries })))
             }
             State::Finished => Err(invalid_response("sylius", "the plan is already finished")),
+        }
+    }
+
+    fn no_answer(&mut self) -> Option<Result<Step>> {
+        match std::mem::replace(&mut self.state, State::Finished) {
+            State::Completing { total, tries } => {
+                self.state = State::Confirm { total, tries };
+                Some(Ok(self.read()))
+            }
+            other => {
+                self.state = other;
+                None
+            }
         }
     }
 }

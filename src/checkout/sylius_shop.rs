@@ -3,8 +3,9 @@
 //! 1. `POST /api/v2/shop/orders`: a new cart (an order in state `cart`), named by its `tokenValue`.
 //! 2. `POST /api/v2/shop/orders/{token}/items` per line: `productVariant` as an IRI
 //!    (`/api/v2/shop/product-variants/{code}`) and `quantity`.
-//! 3. `PATCH /api/v2/shop/orders/{token}` (`application/merge-patch+json`): `email`, the addresses and
-//!    the `couponCode`.
+//! 3. `PUT /api/v2/shop/orders/{token}`: `email`, the addresses and the `couponCode` in one request
+//!    (since Sylius 1.11 addressing is a PUT of the order; a PUT without `couponCode` drops the coupon;
+//!    `PATCH` of the order itself is 405). ApiBundle `resources/shop/Order.xml`, `UPGRADE-API-1.11.md`.
 //! 4. `PATCH …/shipments/{id}` with the `shippingMethod` IRI the shopper's total includes, then
 //!    `PATCH …/payments/{id}` with the `paymentMethod` IRI.
 //! 5. The order's `total` (integer minor units, what is charged) must equal what the shopper saw.
@@ -101,7 +102,7 @@ impl SyliusShop {
             }
             None => {
                 self.state = State::Addressed;
-                self.patch(self.order_path(""), self.addressing())
+                Step::Send(request("PUT", self.order_path(""), Some(self.addressing())))
             }
         }
     }
@@ -225,13 +226,9 @@ impl Plan for SyliusShop {
     fn next(&mut self, response: Option<HttpResponse>) -> Result<Step> {
         match std::mem::replace(&mut self.state, State::Finished) {
             State::Start => {
+                // The channel's locale: 2.x takes it from Accept-Language, which a browser sends itself.
                 self.state = State::Created;
-                let locale = self.input.cart.locale().unwrap_or("en-US").replace('-', "_");
-                Ok(Step::Send(request(
-                    "POST",
-                    format!("{BASE}/orders"),
-                    Some(json!({ "localeCode": locale })),
-                )))
+                Ok(Step::Send(request("POST", format!("{BASE}/orders"), Some(json!({})))))
             }
             State::Created => {
                 let body = expect_ok("create order", response)?.body;

@@ -71,10 +71,12 @@
 //     through (float)(string), i.e. 14 significant digits; cart taxes "horizontal": the lines' taxes
 //     summed per rate and rounded; net = total - taxes);
 //   src/Core/Checkout/Cart/Delivery/{DeliveryBuilder,DeliveryCalculator,DeliveryProcessor}.php,
-//     .../Delivery/Struct/DeliveryPositionCollection.php (one delivery when a line is shipping-cost aware;
-//     price matrix "by cart price" compares the positions without free-delivery-unknown ones, i.e. the
-//     shippable products before discounts; the cheapest matching row wins; no matching row:
-//     "shipping-method-blocked-<name>", level 10, block true).
+//     .../Delivery/Struct/DeliveryPositionCollection.php (one delivery when a line is shipping-cost aware,
+//     which promotion discount lines always are; the price matrix "by cart price" sums only positions
+//     with deliveryInformation.freeDelivery === false, i.e. the shippable products BEFORE discounts, so
+//     `freeAbove` is compared with that; the cheapest matching row wins; no matching row:
+//     "shipping-method-blocked-<name>", level 10, block true; a delivery of discount positions only costs
+//     0). The catalog's shipping `taxCategory` becomes Shopware's tax type "fixed" (not the default "auto").
 // - Docs: developer.shopware.com (github.com/shopware/docs): guides/integrations-api/general-concepts/
 //   search-criteria.md and resources/references/core-reference/dal-reference/filters-reference.md
 //   (equalsAny takes a list of values).
@@ -95,12 +97,26 @@
 //      is null unless a language switch moves the domain (ContextSwitchRouteTest asserts null): null allowed.
 //   R6 Country.addressFormat: typed object, but it is a list of lines (CountryDefinition::DEFAULT_ADDRESS_FORMAT):
 //      a list of lists of strings is accepted too.
-//   R7 Order.shippingCosts, OrderDelivery.shippingCosts, OrderTransaction.amount: these JSON-field
-//      CalculatedPrices type calculatedTaxes/taxRules as object and referencePrice as object, but Shopware
+//   R7 Order.shippingCosts, OrderDelivery.shippingCosts, OrderDeliveryPosition.price, OrderTransaction.amount:
+//      these JSON-field CalculatedPrices type calculatedTaxes/taxRules/referencePrice as object, but Shopware
 //      serialises the collections as lists and absent reference/list/regulation prices as null (as the
 //      schema's own CalculatedPrice says): lists and null accepted there.
 //   R8 OrderRouteResponse.paymentChangeable: typed object, but it is a PHP array that is `[]` unless
 //      checkPromotion is sent: an empty list is accepted too.
+//
+// The happy path (a guest checkout; every body is what the schema + R1-R3 accept), each request with
+// `sw-access-key`, `Content-Type: application/json`, and from the second on the newest `sw-context-token`:
+//   POST  /store-api/country        {"filter":[{"type":"equalsAny","field":"iso","value":["DE"]}]}  (or "DE|AT", or equals)
+//   POST  /store-api/currency       {}             -> a bare list of Currency (not {elements})
+//   POST  /store-api/salutation     {}             -> {elements:[...]} with salutationKey "not_specified"
+//   POST  /store-api/account/register {"guest":true,"email","firstName","lastName","acceptedDataProtection":true,
+//         "storefrontUrl":<a domain, no trailing slash>,"salutationId"?,"billingAddress":{"firstName","lastName",
+//         "street","city","countryId","zipcode"?,...},"shippingAddress"?}  -> Customer; NEW sw-context-token header
+//   PATCH /store-api/context        {"currencyId"?,"shippingMethodId"?,"countryId"?,...}  -> {"redirectUrl":null}
+//   POST  /store-api/checkout/cart/line-item {"items":[{"id","type":"product","referencedId":<uuid>,"quantity"},
+//         {"id","type":"promotion","referencedId":<code>}]}  -> Cart (the same id again adds to its quantity)
+//   POST  /store-api/checkout/order {}             -> Order; the cart is then empty
+//   POST  /store-api/order          {"limit":1,"sort":[{"field":"orderDateTime","order":"DESC"}]}  -> {orders:{elements}}
 //
 // Where real Shopware sends null for a property the schema types without null (entity fields such as
 // Customer.title, a search result's `limit`, LineItem.description/cover) the emulator leaves the property
@@ -108,7 +124,13 @@
 // a JSON:API product resource that Shopware's product/promotion payloads are not), promotion line items'
 // priceDefinition (a PercentagePriceDefinition, which the schema types as CartPriceQuantity), parent/variant
 // containers (every catalog product and variant is a standalone buyable product), advanced (tier, group,
-// country) prices, the cart line-item rate limiter, double opt-in, GET /context and the other routes.
+// country) prices, promotion customer-group conditions and non-percentage or non-item promotions (listed in
+// `skippedPromotions`; their codes are unknown), the cart line-item rate limiter, double opt-in, guest
+// deep-link order lookup, GET /context and the other routes (a route of the schema that is not emulated
+// answers 501 and is recorded as a violation).
+//
+// Every Store API answer after authentication carries `sw-context-token`; answers refused before it (no or
+// wrong access key, unknown route) echo the request's token only, as ResponseHeaderListener does.
 import http from "node:http";
 import { readFileSync } from "node:fs";
 import { createHash, randomBytes } from "node:crypto";
@@ -178,7 +200,7 @@ export const RELAXATIONS = [
   { id: "R4", where: "components.schemas.Cart.errors", change: "`type: object` dropped (the anyOf stays)", reason: "an empty ErrorCollection serialises as []" },
   { id: "R5", where: "components.responses.ContextTokenResponse redirectUrl", change: "null allowed", reason: "ContextTokenResponse always carries redirectUrl, null without a domain change" },
   { id: "R6", where: "components.schemas.Country.addressFormat", change: "list of lists of strings allowed", reason: "CountryDefinition::DEFAULT_ADDRESS_FORMAT is a list" },
-  { id: "R7", where: "Order.shippingCosts, OrderDelivery.shippingCosts, OrderTransaction.amount", change: "calculatedTaxes/taxRules lists, reference/list/regulationPrice null", reason: "CalculatedPrice JSON fields serialise collections as lists" },
+  { id: "R7", where: "Order.shippingCosts, OrderDelivery.shippingCosts, OrderDeliveryPosition.price, OrderTransaction.amount", change: "calculatedTaxes/taxRules lists, reference/list/regulationPrice null", reason: "CalculatedPrice JSON fields serialise collections as lists" },
   { id: "R8", where: "components.schemas.OrderRouteResponse.paymentChangeable", change: "empty list allowed", reason: "PHP empty array without checkPromotion" },
 ];
 
@@ -215,7 +237,7 @@ function relax(doc) {
   // R7
   const taxItem = clone(S.CalculatedPrice.properties.calculatedTaxes.items);
   const ruleItem = clone(S.CalculatedPrice.properties.taxRules.items);
-  for (const [schema, prop] of [[S.Order, "shippingCosts"], [S.OrderDelivery, "shippingCosts"], [S.OrderTransaction, "amount"]]) {
+  for (const [schema, prop] of [[S.Order, "shippingCosts"], [S.OrderDelivery, "shippingCosts"], [S.OrderDeliveryPosition, "price"], [S.OrderTransaction, "amount"]]) {
     const p = schema.properties[prop].properties;
     p.calculatedTaxes = { anyOf: [p.calculatedTaxes, { type: "array", items: taxItem }] };
     p.taxRules = { anyOf: [p.taxRules, { type: "array", items: ruleItem }] };
@@ -290,11 +312,15 @@ const ajvErrors = (errors) =>
 export function phpRound(value, places = 0) {
   if (!Number.isFinite(value) || value === 0) return value;
   const sign = value < 0 ? -1 : 1;
-  const pre = Number(Math.abs(value).toPrecision(15));
-  const [whole, fraction = ""] = pre.toFixed(places + 8).split(".");
-  let digits = BigInt(whole + fraction.slice(0, places));
-  if (Number(fraction[places] ?? "0") >= 5) digits += 1n;
-  const rounded = Number(`${digits}e-${places}`);
+  // the 15 significant digits PHP pre-rounds to, as a digit string and the position of the point
+  const [mantissa, exponent = "0"] = Math.abs(value).toPrecision(15).split("e");
+  const [whole, fraction = ""] = mantissa.split(".");
+  const digits = whole + fraction;
+  const keep = whole.length + Number(exponent) + places;
+  if (keep < 0) return 0;
+  let kept = keep === 0 ? 0n : BigInt(digits.slice(0, keep).padEnd(keep, "0"));
+  if (Number(digits[keep] ?? "0") >= 5) kept += 1n;
+  const rounded = Number(`${kept}e-${places}`);
   return rounded === 0 ? 0 : sign * rounded;
 }
 
@@ -1464,10 +1490,10 @@ export async function startShopware({
         stackable: l.kind === "product",
         position: i + 1,
         price: priceJson(l.price),
-        priceDefinition:
-          l.kind === "product"
-            ? { price: l.definition.price, taxRules: l.definition.taxRules.map((r) => ({ ...r, apiAlias: "cart_tax_rule" })), quantity: l.quantity, isCalculated: true, type: "quantity", apiAlias: "cart_price_quantity" }
-            : { percentage: -Math.abs(l.promotion.percent), type: "percentage", apiAlias: "cart_price_percentage" },
+        // a promotion's PercentagePriceDefinition does not fit the schema's CartPriceQuantity: left out
+        ...(l.kind === "product"
+          ? { priceDefinition: { price: l.definition.price, taxRules: l.definition.taxRules.map((r) => ({ ...r, apiAlias: "cart_tax_rule" })), quantity: l.quantity, isCalculated: true, type: "quantity", apiAlias: "cart_price_quantity" } }
+          : {}),
         unitPrice: l.price.unitPrice,
         totalPrice: l.price.totalPrice,
         type: l.kind,
@@ -1589,8 +1615,8 @@ export async function startShopware({
   function placeOrder(ctx, body) {
     const customer = customerOf(ctx);
     if (!customer) throw customerNotLoggedIn();
+    // CartOrderRoute recalculates the stored cart without saving it; on success the cart is deleted.
     const result = calculate(ctx);
-    persist(ctx, result);
     const blocking = [...result.errors.values()].filter((e) => e.block);
     if (blocking.length) {
       const list = blocking.map((e) => `${e.key}: ${e.message}`).join("\n");
