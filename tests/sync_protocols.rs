@@ -197,9 +197,15 @@ fn sylius_v1_runs_every_checkout_step_and_reads_the_completed_order_back() {
     assert_eq!(
         steps,
         [
-            "POST /api/v1/carts/", "POST /api/v1/carts/21/items/", "POST /api/v1/carts/21/items/", "PUT /api/v1/carts/21",
-            "PUT /api/v1/checkouts/addressing/21", "PUT /api/v1/checkouts/select-shipping/21",
-            "PUT /api/v1/checkouts/select-payment/21", "GET /api/v1/checkouts/21", "PUT /api/v1/checkouts/complete/21",
+            "POST /api/v1/carts/",
+            "POST /api/v1/carts/21/items/",
+            "POST /api/v1/carts/21/items/",
+            "PUT /api/v1/carts/21",
+            "PUT /api/v1/checkouts/addressing/21",
+            "PUT /api/v1/checkouts/select-shipping/21",
+            "PUT /api/v1/checkouts/select-payment/21",
+            "GET /api/v1/checkouts/21",
+            "PUT /api/v1/checkouts/complete/21",
             "GET /api/v1/checkouts/21",
         ]
     );
@@ -226,7 +232,13 @@ fn protocols_refuse_what_they_cannot_carry_and_unknown_names() {
     assert_eq!(Protocol::parse("magento").unwrap_err().code, ErrorCode::InvalidRequest);
     assert_eq!(Protocol::parse("sylius-shop").unwrap(), Protocol::SyliusShop);
     // Sylius without its payment method's code or a full address: refused before any request.
-    assert_eq!(drive(Protocol::Sylius, input(lines()), |_| ok(json!({}))).0.unwrap_err().code, ErrorCode::InvalidRequest);
+    assert_eq!(
+        drive(Protocol::Sylius, input(lines()), |_| ok(json!({})))
+            .0
+            .unwrap_err()
+            .code,
+        ErrorCode::InvalidRequest
+    );
     let mut sylius = shipped(lines());
     sylius.0.payment_method = Some("bank_transfer".into());
     let (outcome, _) = drive(Protocol::Sylius, sylius, |_| ok(json!({"no": "id"})));

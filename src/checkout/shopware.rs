@@ -300,18 +300,44 @@ fn guest_fields_missing(input: &SyncInput) -> Vec<&'static str> {
 /// The cart errors that block the order: `block: true`, or (without `block`) level 20 = error.
 /// Notices (0) and warnings (10), such as "promotion discount added", do not.
 fn blocking_errors(cart: &Value) -> Vec<Value> {
-    let all: Vec<&Value> = match cart.get("errors") {
-        Some(Value::Array(list)) => list.iter().collect(),
-        Some(Value::Object(map)) => map.values().collect(),
-        _ => Vec::new(),
-    };
-    all.into_iter()
+    cart_errors(cart)
+        .into_iter()
         .filter(|e| match e.get("block").and_then(Value::as_bool) {
             Some(block) => block,
             None => e.get("level").and_then(Value::as_f64).is_some_and(|l| l >= 20.0),
         })
         .cloned()
         .collect()
+}
+
+/// The cart's errors.
+fn cart_errors(cart: &Value) -> Vec<&Value> {
+    match cart.get("errors") {
+        Some(Value::Array(list)) => list.iter().collect(),
+        Some(Value::Object(map)) => map.values().collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// Codes the shop does not know (`promotion-not-found`, level 20 but `block: false`: Shopware drops
+/// the code and would take the order without its discount).
+fn unknown_codes(cart: &Value) -> Vec<Value> {
+    cart_errors(cart)
+        .into_iter()
+        .filter(|e| {
+            e.get("messageKey")
+                .or_else(|| e.get("key"))
+                .and_then(Value::as_str)
+                .is_some_and(|k| k.starts_with("promotion-not-found") || k.starts_with("promotion-code-not-found"))
+        })
+        .cloned()
+        .collect()
+}
+
+/// `/checkout/order` refuses a cart with blocking errors with a 500 `CHECKOUT__CART_INVALID`
+/// (`CartException::invalidCart`): a definite refusal, nothing was ordered.
+fn is_invalid_cart(response: &HttpResponse) -> bool {
+    response.body.pointer("/errors/0/code").and_then(Value::as_str) == Some("CHECKOUT__CART_INVALID")
 }
 
 /// `elements[]` of a Store API list answer (also a bare array).
@@ -384,6 +410,13 @@ impl Plan for Shopware {
             }
             State::Filled => {
                 let body = self.answered("add line items", response)?;
+                let unknown = unknown_codes(&body);
+                if !unknown.is_empty() {
+                    return Err(
+                        CartError::new(ErrorCode::InvalidPromoCode, "the shop does not know a code")
+                            .with_details(json!({ "step": "add line items", "errors": unknown })),
+                    );
+                }
                 let blocking = blocking_errors(&body);
                 if !blocking.is_empty() {
                     return Err(CartError::new(
@@ -398,7 +431,7 @@ impl Plan for Shopware {
             }
             State::Ordering { total, tries } => {
                 let response = response.ok_or_else(|| invalid_response("create order", "no response"))?;
-                if is_unknown_outcome(response.status) {
+                if is_unknown_outcome(response.status) && !is_invalid_cart(&response) {
                     return Ok(self.lookup(total, tries));
                 }
                 let body = self.answered("create order", Some(response))?;

@@ -23,15 +23,23 @@ const MAX_COMPLETE_TRIES: u32 = 2;
 enum State {
     Start,
     Created,
-    Adding { next: usize },
+    Adding {
+        next: usize,
+    },
     Coupon,
     Addressed,
     Shipped,
     Paid,
     /// The order read back after the payment step, for its totals.
     Review,
-    Completing { total: i64, tries: u32 },
-    Confirm { total: i64, tries: u32 },
+    Completing {
+        total: i64,
+        tries: u32,
+    },
+    Confirm {
+        total: i64,
+        tries: u32,
+    },
     Finished,
 }
 
@@ -65,7 +73,10 @@ impl Sylius {
             ));
         }
         let Some(a) = input.cart.shipping_address() else {
-            return Err(CartError::invalid_field("shippingAddress", "a sylius order needs a shipping address"));
+            return Err(CartError::invalid_field(
+                "shippingAddress",
+                "a sylius order needs a shipping address",
+            ));
         };
         let fields = [
             ("shippingAddress.firstName", &a.first_name),
@@ -101,7 +112,11 @@ impl Sylius {
                 self.state = State::Adding {
                     next: next.saturating_add(1),
                 };
-                self.send(request("POST", format!("/api/v1/carts/{}/items/", self.id()), Some(body)))
+                self.send(request(
+                    "POST",
+                    format!("/api/v1/carts/{}/items/", self.id()),
+                    Some(body),
+                ))
             }
             None => match self.input.cart.discount_codes().first() {
                 Some(code) => {
@@ -287,8 +302,10 @@ impl Plan for Sylius {
                 if tries < MAX_COMPLETE_TRIES {
                     return Ok(self.complete(total, tries));
                 }
-                Err(CartError::new(ErrorCode::CheckoutFailed, "sylius did not complete the checkout")
-                    .with_details(json!({ "step": "complete", "remoteCartId": self.cart_id, "tries": tries })))
+                Err(
+                    CartError::new(ErrorCode::CheckoutFailed, "sylius did not complete the checkout")
+                        .with_details(json!({ "step": "complete", "remoteCartId": self.cart_id, "tries": tries })),
+                )
             }
             State::Finished => Err(invalid_response("sylius", "the plan is already finished")),
         }
