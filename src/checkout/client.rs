@@ -77,6 +77,10 @@ pub struct CheckoutRecord {
     /// Requests sent so far under this key (all pages together).
     #[serde(default)]
     pub attempts: u32,
+    /// The cart the server created for this checkout, when it keeps its own cart ids (a server that
+    /// follows seed 001 as written; [`super::spec_b_plan`]): a resend checks out that cart again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server_cart_id: Option<String>,
 }
 
 impl CheckoutRecord {
@@ -722,6 +726,7 @@ mod tests {
             cart: cart.clone(),
             created_at: now(),
             attempts: 0,
+            server_cart_id: None,
         };
         let text = record.encode().unwrap();
         assert!(text.contains(r#""state":"queued""#));

@@ -179,6 +179,7 @@ impl Commercetools {
             cart_id: None,
             total,
             lines,
+            lines_before_discounts: false,
             shipping,
         })
     }

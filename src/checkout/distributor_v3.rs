@@ -107,6 +107,7 @@ impl DistributorV3 {
             cart_id: Some(self.cart_id.clone()),
             total,
             lines,
+            lines_before_discounts: false,
             shipping: None,
         })
     }

@@ -157,6 +157,12 @@ pub trait Plan: Send {
     fn no_answer(&mut self) -> Option<Result<Step>> {
         None
     }
+
+    /// The cart the server created for this checkout, once known (SPEC-B servers that keep their own
+    /// cart ids): the session keeps it in the checkout record so a resend reuses it.
+    fn remote_cart(&self) -> Option<&str> {
+        None
+    }
 }
 
 /// How the platform names what the cart holds: one reference per line item (its SKU, variant code or
@@ -304,6 +310,8 @@ pub(crate) struct RemoteTotals {
     pub cart_id: Option<String>,
     pub total: i64,
     pub lines: Vec<(usize, i64)>,
+    /// The platform's line totals are before discounts (Shopware keeps discounts on lines of their own).
+    pub lines_before_discounts: bool,
     pub shipping: Option<i64>,
 }
 
@@ -318,8 +326,13 @@ pub(crate) fn check_totals(step: &str, remote: &RemoteTotals, view: &CartView) -
         .iter()
         .filter_map(|&(index, actual)| {
             let line = view.line_items.get(index)?;
-            (line.total != actual)
-                .then(|| json!({ "lineId": line.id, "sku": line.sku, "expected": line.total, "actual": actual }))
+            let expected = if remote.lines_before_discounts {
+                line.base_total
+            } else {
+                line.total
+            };
+            (expected != actual)
+                .then(|| json!({ "lineId": line.id, "sku": line.sku, "expected": expected, "actual": actual }))
         })
         .collect();
     let mut details = Map::new();

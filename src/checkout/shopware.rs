@@ -229,6 +229,7 @@ impl Shopware {
             cart_id: None,
             total,
             lines,
+            lines_before_discounts: true,
             shipping,
         })
     }

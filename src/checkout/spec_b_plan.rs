@@ -11,6 +11,13 @@
 //!   answer was lost (possibly before the shopper edited the cart). The order is fetched
 //!   (`GET /orders/{orderId}`) and the checkout ends with it, `recovered: true`.
 //! - any other refusal: the server placed nothing (it stores no failure under the key).
+//! - 404 `CART_NOT_FOUND`: a server that follows seed 001 as written keeps its own carts and never saw
+//!   this cart id. The plan then does what the seed describes: `POST /carts` (with the `customerId`),
+//!   `POST /carts/{id}/items` per line (`productId`, `quantity`, the line's attributes as `metadata`),
+//!   `GET /carts/{id}` whose `total` (major units) must equal what the shopper saw, and
+//!   `POST /carts/{id}/checkout` with the seed's body and the same idempotency key. The server's cart
+//!   id is kept in the record ([`Plan::remote_cart`]): a resend reads that cart back and, if it still
+//!   holds what the shopper saw, checks it out again under the same key instead of building another.
 //!
 //! Retries (network errors, timeouts, 408, 429, 5xx, `CHECKOUT_IN_PROGRESS`) are the executor's: it
 //! resends the same request, key and body.
@@ -27,6 +34,14 @@ pub const IDEMPOTENCY_HEADER: &str = "X-Idempotency-Key";
 enum Stage {
     Start,
     Sent,
+    /// Seed 001 as written: the server's own cart, built from the record's.
+    Created,
+    Adding {
+        next: usize,
+    },
+    Reviewed {
+        fresh: bool,
+    },
     /// The order of an ordered cart is being fetched; `refusal` is the answer if it cannot be.
     FetchingOrder {
         refusal: CartError,
@@ -43,6 +58,8 @@ pub struct SpecB {
     cart_id: String,
     key: String,
     body: Value,
+    /// The server's own cart (seed 001 as written), once created or as the record remembers it.
+    server_cart: Option<String>,
     stage: Stage,
 }
 
@@ -52,9 +69,129 @@ impl SpecB {
             cart_id: record.cart_id.clone(),
             key: record.idempotency_key.clone(),
             body: record.body.clone(),
+            server_cart: record.server_cart_id.clone(),
             stage: Stage::Start,
         }
     }
+
+    fn checkout_request(&self, cart_id: &str, body: Value) -> Step {
+        let mut headers = BTreeMap::new();
+        headers.insert("Content-Type".to_string(), "application/json".to_string());
+        headers.insert("Accept".to_string(), "application/json".to_string());
+        headers.insert(IDEMPOTENCY_HEADER.to_string(), self.key.clone());
+        Step::Send(HttpRequest {
+            method: "POST".into(),
+            path: format!("/carts/{}/checkout", path_segment(cart_id)),
+            headers,
+            body: Some(body),
+        })
+    }
+
+    fn server_cart(&self) -> Result<&str> {
+        self.server_cart
+            .as_deref()
+            .ok_or_else(|| invalid_response("create cart", "no cart id"))
+    }
+
+    /// The record's cart lines, as seed 001's add-item bodies.
+    fn items(&self) -> Vec<Value> {
+        let items = self.body.pointer("/cart/items").and_then(Value::as_array);
+        items
+            .map_or(&[][..], Vec::as_slice)
+            .iter()
+            .map(|item| {
+                let mut body = Map::new();
+                body.insert(
+                    "productId".into(),
+                    item.get("productId").cloned().unwrap_or(Value::Null),
+                );
+                body.insert("quantity".into(), item.get("quantity").cloned().unwrap_or(Value::Null));
+                if let Some(v) = item.get("variantId").filter(|v| !v.is_null()) {
+                    body.insert("variantId".into(), v.clone());
+                }
+                if let Some(a) = item
+                    .get("attributes")
+                    .filter(|a| a.as_object().is_some_and(|o| !o.is_empty()))
+                {
+                    body.insert("metadata".into(), a.clone());
+                }
+                Value::Object(body)
+            })
+            .collect()
+    }
+
+    fn add_or_review(&mut self, next: usize) -> Result<Step> {
+        let cart = percent(self.server_cart()?);
+        match self.items().into_iter().nth(next) {
+            Some(item) => {
+                self.stage = Stage::Adding {
+                    next: next.saturating_add(1),
+                };
+                Ok(Step::Send(post(format!("/carts/{cart}/items"), item)))
+            }
+            None => {
+                self.stage = Stage::Reviewed { fresh: true };
+                Ok(Step::Send(get(format!("/carts/{cart}"))))
+            }
+        }
+    }
+
+    /// Seed 001's checkout body: the record's without the cart (whose codes become `promoCode`).
+    fn seed_body(&self) -> Value {
+        let mut body = match &self.body {
+            Value::Object(map) => map.clone(),
+            _ => Map::new(),
+        };
+        let code = body.get("cart").and_then(|c| c.pointer("/discountCodes/0")).cloned();
+        body.remove("cart");
+        if let Some(code) = code.filter(|_| !body.contains_key("promoCode")) {
+            body.insert("promoCode".into(), code);
+        }
+        Value::Object(body)
+    }
+
+    /// Whether the server's cart holds what the shopper saw: its `total` in major units against the
+    /// record's expected total in minor units.
+    fn same_total(&self, cart: &Value) -> Result<bool> {
+        let currency = self
+            .body
+            .pointer("/cart/currency")
+            .and_then(Value::as_str)
+            .unwrap_or("");
+        let digits = crate::money::fraction_digits(currency).unwrap_or(2);
+        let expected = self.body.pointer("/cart/expected/total").and_then(Value::as_i64);
+        let actual = cart.get("total").and_then(|v| super::plan::major_to_minor(v, digits));
+        match (expected, actual) {
+            (Some(e), Some(a)) => Ok(e == a),
+            _ => Err(invalid_response("review cart", "no total")),
+        }
+    }
+
+    fn create(&mut self) -> Step {
+        self.server_cart = None;
+        self.stage = Stage::Created;
+        let mut body = Map::new();
+        if let Some(id) = self.body.get("customerId").filter(|v| !v.is_null()) {
+            body.insert("customerId".into(), id.clone());
+        }
+        Step::Send(post("/carts".into(), Value::Object(body)))
+    }
+}
+
+fn post(path: String, body: Value) -> HttpRequest {
+    let mut headers = BTreeMap::new();
+    headers.insert("Accept".to_string(), "application/json".to_string());
+    headers.insert("Content-Type".to_string(), "application/json".to_string());
+    HttpRequest {
+        method: "POST".into(),
+        path,
+        headers,
+        body: Some(body),
+    }
+}
+
+fn percent(id: &str) -> String {
+    path_segment(id)
 }
 
 /// A refusal of the server, carried as `CHECKOUT_FAILED` with the server's own code and details
@@ -160,23 +297,77 @@ fn order_path(order_id: &str) -> String {
 }
 
 impl Plan for SpecB {
+    fn remote_cart(&self) -> Option<&str> {
+        self.server_cart.as_deref()
+    }
+
     fn next(&mut self, response: Option<HttpResponse>) -> Result<Step> {
         match std::mem::replace(&mut self.stage, Stage::Finished) {
-            Stage::Start => {
-                let mut headers = BTreeMap::new();
-                headers.insert("Content-Type".to_string(), "application/json".to_string());
-                headers.insert("Accept".to_string(), "application/json".to_string());
-                headers.insert(IDEMPOTENCY_HEADER.to_string(), self.key.clone());
+            Stage::Start => match &self.server_cart {
+                // A resend after the server's own cart was built: is it still the shopper's?
+                Some(id) => {
+                    let path = format!("/carts/{}", percent(id));
+                    self.stage = Stage::Reviewed { fresh: false };
+                    Ok(Step::Send(get(path)))
+                }
+                None => {
+                    self.stage = Stage::Sent;
+                    Ok(self.checkout_request(&self.cart_id.clone(), self.body.clone()))
+                }
+            },
+            Stage::Created => {
+                let r = response.ok_or_else(|| invalid_response("create cart", "no response"))?;
+                if !(200..300).contains(&r.status) {
+                    return Err(refusal(&r));
+                }
+                let id = super::plan::id_at(&r.body, &["/id", "/cartId"])
+                    .ok_or_else(|| invalid_response("create cart", "no id"))?;
+                self.server_cart = Some(id);
+                self.add_or_review(0)
+            }
+            Stage::Adding { next } => {
+                let r = response.ok_or_else(|| invalid_response("add item", "no response"))?;
+                if !(200..300).contains(&r.status) {
+                    return Err(refusal(&r));
+                }
+                self.add_or_review(next)
+            }
+            Stage::Reviewed { fresh } => {
+                let r = response.ok_or_else(|| invalid_response("review cart", "no response"))?;
+                if !fresh && !(200..300).contains(&r.status) {
+                    // The server's cart is gone (expired or ordered and hidden): the key's answer, if
+                    // the server keeps one, comes back from a checkout under the same key.
+                    return Ok(self.create());
+                }
+                if !(200..300).contains(&r.status) {
+                    return Err(refusal(&r));
+                }
+                if !self.same_total(&r.body)? {
+                    if !fresh {
+                        // Left half-built by an earlier attempt: build it again.
+                        return Ok(self.create());
+                    }
+                    let actual = r.body.get("total").cloned();
+                    return Err(CartError::new(
+                        ErrorCode::PriceChanged,
+                        "the server's cart total differs from the cart's",
+                    )
+                    .with_details(
+                        json!({ "expected": self.body.pointer("/cart/expected/total"), "actual": actual,
+                            "remoteCartId": self.server_cart }),
+                    ));
+                }
+                let cart = self.server_cart()?.to_string();
                 self.stage = Stage::Sent;
-                Ok(Step::Send(HttpRequest {
-                    method: "POST".into(),
-                    path: format!("/carts/{}/checkout", path_segment(&self.cart_id)),
-                    headers,
-                    body: Some(self.body.clone()),
-                }))
+                Ok(self.checkout_request(&cart, self.seed_body()))
             }
             Stage::Sent => {
                 let r = response.ok_or_else(|| invalid_response("checkout", "no response"))?;
+                let code = r.body.pointer("/error/code").and_then(Value::as_str);
+                if r.status == 404 && code == Some("CART_NOT_FOUND") && self.server_cart.is_none() {
+                    // A server that keeps its own carts (seed 001 as written).
+                    return Ok(self.create());
+                }
                 if (200..300).contains(&r.status) {
                     if order_id(&r.body).is_some() {
                         return Ok(order_outcome(r.body, false));
@@ -187,7 +378,9 @@ impl Plan for SpecB {
                     )
                     .with_details(json!({ "status": r.status, "body": r.body }));
                     self.stage = Stage::LookingUp { refusal };
-                    return Ok(Step::Send(get(cart_path(&self.cart_id))));
+                    return Ok(Step::Send(get(cart_path(
+                        self.server_cart.as_deref().unwrap_or(&self.cart_id),
+                    ))));
                 }
                 let refusal = refusal(&r);
                 if r.body.pointer("/error/code").and_then(Value::as_str) != Some("CART_NOT_ACTIVE") {
@@ -200,7 +393,9 @@ impl Plan for SpecB {
                     }
                     None => {
                         self.stage = Stage::LookingUp { refusal };
-                        Ok(Step::Send(get(cart_path(&self.cart_id))))
+                        Ok(Step::Send(get(cart_path(
+                            self.server_cart.as_deref().unwrap_or(&self.cart_id),
+                        ))))
                     }
                 }
             }

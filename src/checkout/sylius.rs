@@ -204,6 +204,7 @@ impl Sylius {
             cart_id: Some(self.cart_id.clone()),
             total,
             lines,
+            lines_before_discounts: false,
             shipping: None,
         })
     }

@@ -149,6 +149,7 @@ impl SyliusShop {
             cart_id: Some(self.token.clone()),
             total,
             lines,
+            lines_before_discounts: false,
             shipping: order.get("shippingTotal").and_then(Value::as_i64),
         })
     }

@@ -490,11 +490,11 @@ impl Session {
         let request = CheckoutRequest::from_cart(cart, shown, options).map_err(CheckoutError::from)?;
         let body = serde_json::to_value(&request)
             .map_err(|e| CheckoutError::from(CartError::invalid_request(e.to_string())))?;
-        let (idempotency_key, attempts) = match self.pending_checkout(storage) {
+        let (idempotency_key, attempts, server_cart_id) = match self.pending_checkout(storage) {
             Some(r) if r.is_same_request(cart.id(), cart.version(), &input.endpoint, &body) => {
-                (r.idempotency_key, r.attempts)
+                (r.idempotency_key, r.attempts, r.server_cart_id)
             }
-            _ => (format!("{}-v{}-{}", cart.id(), cart.version(), entropy.hex(8)), 0),
+            _ => (format!("{}-v{}-{}", cart.id(), cart.version(), entropy.hex(8)), 0, None),
         };
         Ok(CheckoutRecord {
             schema: client::RECORD_SCHEMA,
@@ -507,6 +507,7 @@ impl Session {
             cart: cart.clone(),
             created_at: now,
             attempts,
+            server_cart_id,
         })
     }
 
@@ -742,7 +743,23 @@ impl Session {
             return;
         };
         let next = flow.plan.next(response);
+        let learnt = flow.plan.remote_cart().map(str::to_string).zip(flow.key.clone());
+        if let Some((server_cart, key)) = learnt {
+            self.remember_server_cart(storage, &key, server_cart, fx);
+        }
         self.next_step(next, storage, now, entropy, fx);
+    }
+
+    /// Keeps the server's own cart id in the record of `key` (SPEC-B servers that keep their own
+    /// carts), so that a resend checks out that cart instead of building another.
+    fn remember_server_cart(&mut self, storage: &dyn Storage, key: &str, server_cart: String, fx: &mut Effects) {
+        let Some(mut record) = self.pending_checkout(storage).filter(|r| r.idempotency_key == key) else {
+            return;
+        };
+        if record.server_cart_id.as_deref() != Some(server_cart.as_str()) {
+            record.server_cart_id = Some(server_cart);
+            self.store_record(&record, fx);
+        }
     }
 
     /// Acts on the plan's next step.
