@@ -453,7 +453,10 @@ export interface CartError extends Error {
 
 // ---------------------------------------------------------------- checkout (DESIGN §8, docs/checkout.md)
 
-export type CheckoutProtocol = "spec-b" | "distributor-v3" | "commercetools" | "shopware" | "sylius";
+/** The protocols a browser runs itself (docs/sync.md). */
+export type CheckoutProtocol = "spec-b" | "commercetools" | "shopware" | "sylius-shop";
+/** Protocols whose credentials must stay on a server: only cart-server's relay (`--relay`) runs them. */
+export type RelayProtocol = "sylius" | "distributor-v3";
 
 /** How checkout requests are sent. Also the options of `resumeCheckout()`. */
 export interface SendOptions {
@@ -475,7 +478,10 @@ export interface SendOptions {
 export interface CheckoutOptions extends SendOptions {
   /** The API base: `"/api/v1"` or `"https://shop.example/api/v1"` (no trailing slash needed). */
   endpoint: string;
-  /** Required unless the cart has one (`setPaymentMethod`). `pm_card_visa`, `pm_card_declined` on cart-server. */
+  /**
+   * Required unless the cart has one (`setPaymentMethod`). `pm_card_visa`, `pm_card_declined` on cart-server;
+   * with `sylius-shop`, the Sylius payment method's code (e.g. `"bank_transfer"`).
+   */
   paymentMethodId?: string;
   /** Default: the cart's customer id. */
   customerId?: string;
@@ -483,14 +489,18 @@ export interface CheckoutOptions extends SendOptions {
   poNumber?: string;
   /** One more discount code for this order. */
   promoCode?: string;
-  /** Default `"spec-b"` (one request, idempotency key, resumable). The others run the core's request plans. */
+  /**
+   * Default `"spec-b"` (one request, idempotency key, resumable; to cart-server, which may relay it to a
+   * platform). The others run the core's request plans against the platform directly (docs/sync.md).
+   */
   protocol?: CheckoutProtocol;
-  /** Bearer token (distributor-v3, commercetools) or context token (shopware). */
+  /**
+   * commercetools: the `/me` bearer token (a customer's, or an anonymous session's). Shopware: the context
+   * token of a logged-in customer; without one a guest is registered from the cart's e-mail and address.
+   */
   token?: string;
-  /** Shopware's `sw-access-key`. */
+  /** Shopware's `sw-access-key` (the sales channel's public key). Required with `"shopware"`. */
   accessKey?: string;
-  /** Sylius channel code. */
-  channel?: string;
   /**
    * Shopware: the `storefrontUrl` of the guest registration, one of the sales channel's domains.
    * Default: the page's `location.origin`.
@@ -578,6 +588,17 @@ export interface SpecBOrder {
   readonly view: CartView;
   /** Set when an earlier attempt placed the order, its answer was lost, and the order was fetched. */
   readonly recovered?: true;
+  /** The platform's order, when cart-server relayed the checkout (`--relay`, docs/sync.md). */
+  readonly upstream?: UpstreamOrder;
+}
+
+/** The order a relaying cart-server placed upstream. */
+export interface UpstreamOrder {
+  readonly protocol: Exclude<CheckoutProtocol, "spec-b"> | RelayProtocol;
+  readonly remoteCartId: string | null;
+  /** Minor units: the platform's total, equal to the cart's. */
+  readonly remoteTotal: number | null;
+  readonly orders: readonly PlacedOrder[];
 }
 
 export interface PlacedOrder {

@@ -67,7 +67,6 @@ pub struct CheckoutInput {
     pub protocol: Option<Protocol>,
     pub token: Option<String>,
     pub access_key: Option<String>,
-    pub channel: Option<String>,
     /// `storefrontUrl` (Shopware guest registration).
     pub storefront_url: Option<String>,
     /// `whenOffline: "queue"`.
@@ -398,7 +397,7 @@ impl Session {
                 po_number: input.po_number.clone(),
                 token: input.token.clone(),
                 access_key: input.access_key.clone(),
-                channel: input.channel.clone(),
+                channel: None,
                 storefront_url: input.storefront_url.clone(),
                 payment_method: input.payment_method_id.clone(),
                 account_id: None,

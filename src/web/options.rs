@@ -156,7 +156,6 @@ pub(crate) fn checkout(options: &JsValue) -> Result<(CheckoutInput, Option<Funct
         protocol,
         token: opt_string(options, "token")?,
         access_key: opt_string(options, "accessKey")?,
-        channel: opt_string(options, "channel")?,
         storefront_url: opt_string(options, "storefrontUrl")?.or_else(page_origin),
         queue,
         send,

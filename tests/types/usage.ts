@@ -205,6 +205,12 @@ async function checkout(cart: Cart): Promise<void> {
   // @ts-expect-error unknown protocol
   void cart.checkout({ endpoint: "/api/v1", protocol: "magento" });
   void cart.checkout({ endpoint: "https://ct.example/p", protocol: "commercetools", token: "t" });
+  void cart.checkout({ endpoint: "https://sylius.example", protocol: "sylius-shop", paymentMethodId: "bank_transfer" });
+  void cart.checkout({ endpoint: "https://shop.example", protocol: "shopware", accessKey: "SWSC1", storefrontUrl: "https://shop.example" });
+  // @ts-expect-error the Sylius admin API runs only in cart-server's relay
+  void cart.checkout({ endpoint: "https://sylius.example", protocol: "sylius" });
+  // @ts-expect-error the distributor's partner API runs only in cart-server's relay
+  void cart.checkout({ endpoint: "https://ion.example", protocol: "distributor-v3" });
   try {
     const result: CheckoutResult = await cart.checkout(options);
     if (result.status === "queued") {
@@ -214,6 +220,8 @@ async function checkout(cart: Cart): Promise<void> {
       const charged: number = result.view.totals.total;
       const vendors: string[] = result.orders.map((o) => o.vendor);
       console.log(result.orderId, result.confirmationNumber, result.estimatedDelivery, charged, vendors);
+      const upstream: string | undefined = result.upstream?.orders[0]?.orderId;
+      console.log(upstream, result.upstream?.protocol === "distributor-v3");
     } else {
       console.log(result.protocol, result.orders[0]?.orderNumber, result.remoteTotal);
     }
