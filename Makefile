@@ -73,7 +73,7 @@ clean:
 	rm -rf pkg node_modules
 
 # The reference checkout server (server/, crate cart-server): docs/server.md.
-.PHONY: server test-server demo
+.PHONY: server test-server demo demo-commercetools
 server:
 	cargo build -p cart-server
 
@@ -82,9 +82,19 @@ test-server: server
 
 # Builds pkg/ and the server (release), then serves the storefront (www/), pkg/ and the API on
 # http://127.0.0.1:8080 with the demo catalog; orders and stock live in data/cart.db.
+# `make demo RELAY=commercetools`: the same storefront, with cart-server relaying every checkout to a
+# commercetools emulator on http://127.0.0.1:8090 (docs/sync.md); each order that lands there is printed.
 demo: setup pkg
+ifeq ($(RELAY),commercetools)
+	cargo build --release -p cart-server
+	node scripts/demo-commercetools.mjs
+else
 	cargo run --release -p cart-server -- --addr 127.0.0.1:8080 --db data/cart.db \
 	  --catalog server/catalog/demo.json --static www --pkg pkg
+endif
+
+demo-commercetools:
+	$(MAKE) demo RELAY=commercetools
 
 # The npm package (pkg/, issue 3): wasm-pack --target web, wasm-opt -Oz from npm's binaryen (never
 # Debian's, see ../shared/TOOLCHAIN.md), then scripts/finish-pkg.mjs (name wasm-cart, types,

@@ -11,55 +11,20 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
-import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
+import { startCartServer, memoryStorage } from "../platforms/cart-server.mjs";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const { initSync, Cart, isCheckoutError } = await import(path.join(root, "pkg/wasm_cart.js"));
 initSync({ module: fs.readFileSync(path.join(root, "pkg/wasm_cart_bg.wasm")) });
 
 const demoCatalog = JSON.parse(fs.readFileSync(path.join(root, "server/catalog/demo.json"), "utf8"));
-const serverBin = process.env.CART_SERVER_BIN ?? [
-  path.join(root, "target/debug/cart-server"),
-  path.join(root, "target/release/cart-server"),
-].find((p) => fs.existsSync(p));
+/** cart-server with the demo catalog and `extraArgs` (tests/platforms/cart-server.mjs). */
+const startServer = (extraArgs = []) => startCartServer({ catalog: demoCatalog, args: extraArgs });
 
 let main;
 let base;
-
-/** Spawns cart-server on an ephemeral port with a fresh database in a temporary folder. */
-async function startServer(extraArgs = []) {
-  assert.ok(serverBin && fs.existsSync(serverBin), "cart-server is not built: run `make server`");
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "wasm-cart-checkout-"));
-  const log = [];
-  const proc = spawn(serverBin, [
-    "--addr", "127.0.0.1:0",
-    "--db", path.join(dir, "cart.db"),
-    "--catalog", path.join(root, "server/catalog/demo.json"),
-    "--static", dir,
-    "--pkg", dir,
-    "--rate-limit", "100000",
-    ...extraArgs,
-  ], { stdio: ["ignore", "ignore", "pipe"] });
-  const url = await new Promise((resolve, reject) => {
-    proc.once("exit", (code) => reject(new Error(`cart-server exited (${code}): ${log.join("")}`)));
-    proc.stderr.on("data", (chunk) => {
-      log.push(String(chunk));
-      // Only a whole address: stderr may arrive cut in the middle of the port.
-      const m = /listening on (http:\/\/127\.0\.0\.1:\d+)\s/.exec(log.join(""));
-      if (m) resolve(m[1]);
-    });
-  });
-  return {
-    url,
-    stop() {
-      if (proc.exitCode === null) process.kill(proc.pid, "SIGTERM");
-      fs.rmSync(dir, { recursive: true, force: true });
-    },
-  };
-}
 
 before(async () => {
   main = await startServer();
@@ -70,11 +35,6 @@ after(() => main?.stop());
 
 const api = () => `${base}/api/v1`;
 const noWait = () => Promise.resolve();
-
-function memoryStorage() {
-  const map = new Map();
-  return { map, getItem: (k) => map.get(k) ?? null, setItem: (k, v) => void map.set(k, String(v)), removeItem: (k) => void map.delete(k) };
-}
 
 function openCart(storage, catalog = demoCatalog) {
   return Cart.open({ catalog, storage, storageKey: "shop", currency: "EUR", country: "DE", locale: "de-DE" });

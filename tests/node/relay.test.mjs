@@ -18,13 +18,6 @@ const SECRET = "ct-secret-never-shown-7f3a";
 const stops = [];
 after(() => stops.reverse().forEach((stop) => stop()));
 
-/** cart-server relaying to `config` (written to a file; `${VAR}`s come from `env`). */
-async function relayServer(config, env) {
-  const server = await startCartServer({ catalog, args: ["--relay", "relay.json"], env });
-  stops.push(server.stop);
-  return server;
-}
-
 function writeRelay(dir, config) {
   const file = path.join(dir, "relay.json");
   fs.writeFileSync(file, JSON.stringify(config));
