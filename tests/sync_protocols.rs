@@ -549,7 +549,9 @@ fn shopware_looks_for_the_order_after_a_server_error() {
     let mut inner = shopware(expected, json!([]));
     let (outcome, sent) = drive(Protocol::Shopware, input, |req| match req.path.as_str() {
         "/store-api/checkout/order" => status(503, json!({"errors": [{"status": "503", "code": "0"}]})),
-        "/store-api/order" => ok(json!({"orders": {"elements": [{"id": "found", "orderNumber": "10002"}]}})),
+        "/store-api/order" => ok(
+            json!({"orders": {"elements": [{"id": "found", "orderNumber": "10002", "amountTotal": sw_total(expected)}]}}),
+        ),
         _ => inner(req),
     });
     assert_eq!(outcome.unwrap().orders[0].order_id, "found");

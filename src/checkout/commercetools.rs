@@ -161,19 +161,11 @@ impl Commercetools {
             .or_else(|| body.pointer("/totalPrice/centAmount"))
             .and_then(Value::as_i64)
             .ok_or_else(|| invalid_response(step, "no taxedPrice.totalGross or totalPrice"))?;
-        let remote_lines = body.get("lineItems").and_then(Value::as_array);
-        let lines = self
-            .refs
-            .lines
-            .iter()
-            .enumerate()
-            .filter_map(|(index, sku)| {
-                let line = remote_lines?
-                    .iter()
-                    .find(|l| l.pointer("/variant/sku").and_then(Value::as_str) == Some(sku.as_str()))?;
-                Some((index, line.pointer("/totalPrice/centAmount")?.as_i64()?))
-            })
-            .collect();
+        let lines = self.refs.line_totals(
+            body.get("lineItems"),
+            |line, sku| line.pointer("/variant/sku").and_then(Value::as_str) == Some(sku),
+            |line| line.pointer("/totalPrice/centAmount")?.as_i64(),
+        );
         let shipping = body.pointer("/shippingInfo/price/centAmount").and_then(Value::as_i64);
         Ok(RemoteTotals {
             cart_id: None,

@@ -90,19 +90,11 @@ impl DistributorV3 {
             .get("total")
             .and_then(|v| major_to_minor(v, digits))
             .ok_or_else(|| invalid_response("review cart", "no total"))?;
-        let items = cart.get("cartItems").and_then(Value::as_array);
-        let lines = self
-            .refs
-            .lines
-            .iter()
-            .enumerate()
-            .filter_map(|(i, id)| {
-                let item = items?
-                    .iter()
-                    .find(|item| item.get("productId").and_then(Value::as_str) == Some(id.as_str()))?;
-                Some((i, major_to_minor(item.get("subTotal")?, digits)?))
-            })
-            .collect();
+        let lines = self.refs.line_totals(
+            cart.get("cartItems"),
+            |item, id| item.get("productId").and_then(Value::as_str) == Some(id),
+            |item| major_to_minor(item.get("subTotal")?, digits),
+        );
         Ok(RemoteTotals {
             cart_id: Some(self.cart_id.clone()),
             total,

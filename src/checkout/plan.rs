@@ -357,6 +357,36 @@ pub(crate) fn check_totals(step: &str, remote: &RemoteTotals, view: &CartView) -
     .with_details(Value::Object(details)))
 }
 
+impl RemoteRefs {
+    /// Each cart line's total on the platform, by cart line index: the first of `items` that `names`
+    /// says is the line's reference, read with `amount`. Lines the platform does not list are left out.
+    pub(crate) fn line_totals(
+        &self,
+        items: Option<&Value>,
+        names: impl Fn(&Value, &str) -> bool,
+        amount: impl Fn(&Value) -> Option<i64>,
+    ) -> Vec<(usize, i64)> {
+        let items = items.and_then(Value::as_array).map_or(&[][..], Vec::as_slice);
+        self.lines
+            .iter()
+            .enumerate()
+            .filter_map(|(i, reference)| {
+                let item = items.iter().find(|item| names(item, reference))?;
+                Some((i, amount(item)?))
+            })
+            .collect()
+    }
+}
+
+/// The street line of an address, as Shopware and Sylius take it: street name and number.
+pub(crate) fn street(a: &crate::cart::Address) -> String {
+    [a.street_name.as_deref(), a.street_number.as_deref()]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 /// Percent-encodes a path segment or query value: everything but RFC 3986's unreserved characters.
 pub(crate) fn percent_encode(segment: &str) -> String {
     let mut out = String::with_capacity(segment.len());

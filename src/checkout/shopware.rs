@@ -19,7 +19,7 @@
 //! `Content-Type`, `Accept`).
 
 use super::plan::{check_totals, expect_ok, id_at, invalid_response, is_unknown_outcome, major_to_minor};
-use super::plan::{refuse_custom_lines, request, PlacedOrder, RemoteRefs, RemoteTotals};
+use super::plan::{refuse_custom_lines, request, street, PlacedOrder, RemoteRefs, RemoteTotals};
 use super::plan::{HttpResponse, Plan, Protocol, Step, SyncInput, SyncOutcome};
 use crate::cart::Address;
 use crate::error::{CartError, ErrorCode, Result};
@@ -127,15 +127,10 @@ impl Shopware {
 
     /// A Store API address from the cart's (its `street` is street name and number).
     fn address(&self, a: &Address) -> Result<Value> {
-        let street = [a.street_name.as_deref(), a.street_number.as_deref()]
-            .into_iter()
-            .flatten()
-            .collect::<Vec<_>>()
-            .join(" ");
         let mut out = Map::new();
         out.insert("firstName".into(), json!(a.first_name));
         out.insert("lastName".into(), json!(a.last_name));
-        out.insert("street".into(), json!(street));
+        out.insert("street".into(), json!(street(a)));
         out.insert("city".into(), json!(a.city));
         out.insert("countryId".into(), self.country_id(&a.country)?);
         let mut put = |k: &str, v: Option<&String>| {
@@ -209,19 +204,11 @@ impl Shopware {
             .pointer("/price/totalPrice")
             .and_then(|v| major_to_minor(v, digits))
             .ok_or_else(|| invalid_response("add line items", "no price.totalPrice"))?;
-        let remote = body.get("lineItems").and_then(Value::as_array);
-        let lines = self
-            .refs
-            .lines
-            .iter()
-            .enumerate()
-            .filter_map(|(i, id)| {
-                let line = remote?
-                    .iter()
-                    .find(|l| l.get("referencedId").and_then(Value::as_str) == Some(id.as_str()))?;
-                Some((i, major_to_minor(line.pointer("/price/totalPrice")?, digits)?))
-            })
-            .collect();
+        let lines = self.refs.line_totals(
+            body.get("lineItems"),
+            |line, id| line.get("referencedId").and_then(Value::as_str) == Some(id),
+            |line| major_to_minor(line.pointer("/price/totalPrice")?, digits),
+        );
         let shipping = body
             .pointer("/deliveries/0/shippingCosts/totalPrice")
             .and_then(|v| major_to_minor(v, digits));
@@ -440,7 +427,17 @@ impl Plan for Shopware {
             }
             State::Lookup { total, tries } => {
                 let body = self.answered("look up order", response)?;
-                match body.pointer("/orders/elements/0") {
+                // The customer's newest order is this checkout's only if it charged this total (a
+                // logged-in customer has older orders; a new guest has none).
+                let digits = self.input.view.fraction_digits;
+                let ours = body.pointer("/orders/elements/0").filter(|order| {
+                    order
+                        .get("amountTotal")
+                        .or_else(|| order.pointer("/price/totalPrice"))
+                        .and_then(|v| major_to_minor(v, digits))
+                        == Some(total)
+                });
+                match ours {
                     Some(order) => self.placed(order, total),
                     None if tries < MAX_ORDER_TRIES => Ok(self.order(total, tries)),
                     None => Err(

@@ -12,7 +12,9 @@
 //!    `completed` is an order. After a 5xx or no answer the same read says whether it completed.
 
 use super::plan::{check_totals, expect_ok, id_at, invalid_response, is_unknown_outcome, percent_encode};
-use super::plan::{refuse_custom_lines, request, with_bearer, HttpRequest, PlacedOrder, RemoteRefs, RemoteTotals};
+use super::plan::{
+    refuse_custom_lines, request, street, with_bearer, HttpRequest, PlacedOrder, RemoteRefs, RemoteTotals,
+};
 use super::plan::{HttpResponse, Plan, Protocol, Step, SyncInput, SyncOutcome};
 use crate::cart::Address;
 use crate::error::{CartError, ErrorCode, Result};
@@ -187,19 +189,11 @@ impl Sylius {
             .get("total")
             .and_then(Value::as_i64)
             .ok_or_else(|| invalid_response("read checkout", "no total"))?;
-        let items = order.get("items").and_then(Value::as_array);
-        let lines = self
-            .refs
-            .lines
-            .iter()
-            .enumerate()
-            .filter_map(|(i, code)| {
-                let item = items?
-                    .iter()
-                    .find(|item| item.pointer("/variant/code").and_then(Value::as_str) == Some(code.as_str()))?;
-                Some((i, item.get("total")?.as_i64()?))
-            })
-            .collect();
+        let lines = self.refs.line_totals(
+            order.get("items"),
+            |item, code| item.pointer("/variant/code").and_then(Value::as_str) == Some(code),
+            |item| item.get("total")?.as_i64(),
+        );
         Ok(RemoteTotals {
             cart_id: Some(self.cart_id.clone()),
             total,
@@ -210,25 +204,25 @@ impl Sylius {
     }
 }
 
-/// A Sylius address (AddressType): `street` is street name and number.
-fn address(a: &Address) -> Value {
-    let street = [a.street_name.as_deref(), a.street_number.as_deref()]
-        .into_iter()
-        .flatten()
-        .collect::<Vec<_>>()
-        .join(" ");
+/// A Sylius address (v1 AddressType, v2 the order's address resource): `street` is street name and
+/// number.
+pub(crate) fn address(a: &Address) -> Value {
     let mut out = Map::new();
     out.insert("firstName".into(), json!(a.first_name));
     out.insert("lastName".into(), json!(a.last_name));
-    out.insert("street".into(), json!(street));
+    out.insert("street".into(), json!(street(a)));
     out.insert("countryCode".into(), json!(a.country));
     out.insert("city".into(), json!(a.city));
     out.insert("postcode".into(), json!(a.postal_code));
-    if let Some(company) = &a.company {
-        out.insert("company".into(), json!(company));
-    }
-    if let Some(phone) = &a.phone {
-        out.insert("phoneNumber".into(), json!(phone));
+    let optional = [
+        ("company", a.company.as_ref()),
+        ("phoneNumber", a.phone.as_ref()),
+        ("provinceName", a.region.as_ref().or(a.state.as_ref())),
+    ];
+    for (key, value) in optional {
+        if let Some(value) = value {
+            out.insert(key.into(), json!(value));
+        }
     }
     Value::Object(out)
 }

@@ -15,7 +15,7 @@
 use super::plan::{check_totals, expect_ok, id_at, invalid_response, is_unknown_outcome, percent_encode};
 use super::plan::{refuse_custom_lines, request, HttpRequest, PlacedOrder, RemoteRefs, RemoteTotals};
 use super::plan::{HttpResponse, Plan, Protocol, Step, SyncInput, SyncOutcome};
-use crate::cart::Address;
+use super::sylius::address;
 use crate::error::{CartError, ErrorCode, Result};
 use serde_json::{json, Map, Value};
 
@@ -129,22 +129,16 @@ impl SyliusShop {
             .get("total")
             .and_then(Value::as_i64)
             .ok_or_else(|| invalid_response("read order", "no total"))?;
-        let items = order.get("items").and_then(Value::as_array);
-        let lines = self
-            .refs
-            .lines
-            .iter()
-            .enumerate()
-            .filter_map(|(i, code)| {
+        let lines = self.refs.line_totals(
+            order.get("items"),
+            |item, code| {
                 let suffix = format!("/{}", percent_encode(code));
-                let item = items?.iter().find(|item| {
-                    item.get("variant")
-                        .and_then(|v| v.as_str().or_else(|| v.get("@id").and_then(Value::as_str)))
-                        .is_some_and(|iri| iri.ends_with(&suffix))
-                })?;
-                Some((i, item.get("total")?.as_i64()?))
-            })
-            .collect();
+                item.get("variant")
+                    .and_then(|v| v.as_str().or_else(|| v.get("@id").and_then(Value::as_str)))
+                    .is_some_and(|iri| iri.ends_with(&suffix))
+            },
+            |item| item.get("total")?.as_i64(),
+        );
         Ok(RemoteTotals {
             cart_id: Some(self.token.clone()),
             total,
@@ -180,31 +174,6 @@ impl SyliusShop {
             answer: None,
         }))
     }
-}
-
-fn address(a: &Address) -> Value {
-    let street = [a.street_name.as_deref(), a.street_number.as_deref()]
-        .into_iter()
-        .flatten()
-        .collect::<Vec<_>>()
-        .join(" ");
-    let mut out = Map::new();
-    out.insert("firstName".into(), json!(a.first_name));
-    out.insert("lastName".into(), json!(a.last_name));
-    out.insert("street".into(), json!(street));
-    out.insert("city".into(), json!(a.city));
-    out.insert("postcode".into(), json!(a.postal_code));
-    out.insert("countryCode".into(), json!(a.country));
-    if let Some(company) = &a.company {
-        out.insert("company".into(), json!(company));
-    }
-    if let Some(phone) = &a.phone {
-        out.insert("phoneNumber".into(), json!(phone));
-    }
-    if let Some(region) = a.region.as_ref().or(a.state.as_ref()) {
-        out.insert("provinceName".into(), json!(region));
-    }
-    Value::Object(out)
 }
 
 /// The id of the order's first shipment or payment (`shipments[0].id`, or the last segment of its IRI).
