@@ -615,10 +615,12 @@ enum Begun {
 /// client's totals, payment, stock decrement, orders and the idempotency record, all or nothing.
 fn place_order(state: &AppState, checkout: &Checkout) -> Result<Answer, ApiError> {
     let at = now();
+    // One catalog for the whole checkout, even if the file is replaced meanwhile.
+    let in_force = state.catalog();
     let mut conn = state.db.conn()?;
     forget_expired_keys(&conn, state, at)?;
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    let priced = match begin(&tx, state, checkout, at)? {
+    let priced = match begin(&tx, &in_force, checkout, at)? {
         Begun::Replay(answer) => return Ok(answer),
         Begun::Priced(priced) => priced,
     };
@@ -655,9 +657,14 @@ fn place_order(state: &AppState, checkout: &Checkout) -> Result<Answer, ApiError
 
 /// Everything before the money moves: the key's stored answer, or the cart repriced by the server
 /// (`CART_NOT_ACTIVE`, `CART_NOT_FOUND`, issues and `PRICE_CHANGED` refuse).
-fn begin(tx: &rusqlite::Transaction, state: &AppState, checkout: &Checkout, at: Timestamp) -> Result<Begun, ApiError> {
-    // One catalog for the whole checkout, even if the file is replaced meanwhile.
-    let in_force = state.catalog();
+/// `in_force` is read before the transaction opens: reading it may reload the catalog file, which
+/// writes stock and must not wait for this transaction's lock.
+fn begin(
+    tx: &rusqlite::Transaction,
+    in_force: &crate::LoadedCatalog,
+    checkout: &Checkout,
+    at: Timestamp,
+) -> Result<Begun, ApiError> {
     let (cart_id, request) = (&checkout.cart_id, &checkout.request);
     if let Some(key) = &checkout.key {
         let stored: Option<(String, u16, String)> = tx
@@ -854,10 +861,11 @@ async fn relay_order(
     let checkout = Arc::new(checkout);
     let (st, ck) = (state.clone(), checkout.clone());
     let priced = blocking(move || {
+        let in_force = st.catalog();
         let mut conn = st.db.conn()?;
         forget_expired_keys(&conn, &st, now())?;
         let tx = conn.transaction_with_behavior(TransactionBehavior::Deferred)?;
-        begin(&tx, &st, &ck, now())
+        begin(&tx, &in_force, &ck, now())
     })
     .await?;
     let priced = match priced {

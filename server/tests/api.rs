@@ -733,6 +733,29 @@ async fn checkout_body_validation_and_payment() {
 }
 
 #[tokio::test]
+async fn a_checkout_right_after_the_catalog_file_changed_is_priced_with_the_new_one() {
+    // The checkout reads the catalog (which reloads the file and writes its stock) before it opens its
+    // transaction: reading it inside made the reload wait for that lock, fail, and keep the old prices.
+    let s = server();
+    let catalog = demo();
+    let actions = json!([{"action": "addLineItem", "productId": "PHONE-X15", "quantity": 1}]);
+    let body = browser_checkout("cart_r", &catalog, actions, "pm_card_visa");
+    let mut edited = test_catalog();
+    edited["version"] = json!("dearer#2");
+    edited["products"][0]["prices"][0]["amount"] = json!("999.00");
+    std::fs::write(s._dir.path().join("catalog.json"), edited.to_string()).unwrap();
+    let reply = s.checkout("cart_r", &body, Some("k-reload")).await;
+    assert_eq!(
+        (reply.status, code(&reply)),
+        (StatusCode::CONFLICT, "PRICE_CHANGED"),
+        "{}",
+        reply.body
+    );
+    assert_eq!(reply.body["error"]["details"]["view"]["catalogVersion"], "dearer#2");
+    assert_eq!(s.state.catalog().catalog.version(), Some("dearer#2"));
+}
+
+#[tokio::test]
 async fn tampered_prices_never_change_what_is_charged() {
     let s = server();
     let catalog = demo();
