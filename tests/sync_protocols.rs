@@ -557,3 +557,105 @@ fn shopware_looks_for_the_order_after_a_server_error() {
     assert_eq!(outcome.unwrap().orders[0].order_id, "found");
     assert_eq!(sent.iter().filter(|r| r.path == "/store-api/checkout/order").count(), 1);
 }
+
+// ---------------------------------------------------------------- after an unknown outcome
+
+#[test]
+fn a_refused_second_try_is_looked_up_and_a_failed_lookup_is_an_unknown_outcome() {
+    // commercetools: the first order answer is lost (502), the lookup finds nothing yet, the second
+    // try is refused (the cart is Ordered by now): looked up again, found.
+    let input = shipped(lines());
+    let expected = input.0.view.totals.total;
+    let mut lookups = 0;
+    let (outcome, sent) = drive(Protocol::Commercetools, input, |req| {
+        match (req.method.as_str(), req.path.as_str()) {
+            ("POST", "/me/carts") => ok(ct_cart(1, expected, expected)),
+            ("POST", "/me/orders") if lookups == 0 => status(502, json!({})),
+            ("POST", "/me/orders") => status(400, json!({"errors": [{"code": "InvalidOperation"}]})),
+            ("GET", _) => {
+                lookups += 1;
+                if lookups == 1 {
+                    ok(json!({"results": []}))
+                } else {
+                    ok(json!({"results": [{"id": "ord-late"}]}))
+                }
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+    });
+    assert_eq!(outcome.unwrap().orders[0].order_id, "ord-late");
+    assert_eq!(sent.iter().filter(|r| r.path == "/me/orders").count(), 2);
+
+    // The lookup itself fails: whether an order exists is unknown, and the error says so.
+    let input = shipped(lines());
+    let (outcome, _) = drive(Protocol::Commercetools, input, |req| {
+        match (req.method.as_str(), req.path.as_str()) {
+            ("POST", "/me/carts") => ok(ct_cart(1, expected, expected)),
+            ("POST", "/me/orders") => status(502, json!({})),
+            _ => status(503, json!({})),
+        }
+    });
+    let e = outcome.unwrap_err();
+    assert!(wasm_cart::checkout::plan::is_outcome_unknown(&e), "{e:?}");
+}
+
+#[test]
+fn the_distributor_lookup_reads_every_page_of_orders() {
+    let (mut input, catalog) = input(lines());
+    input.account_id = Some("acc-1".into());
+    let lines_total: i64 = input.view.line_items.iter().map(|l| l.total).sum();
+    let total = sw_total(lines_total);
+    let (outcome, sent) = drive(Protocol::DistributorV3, (input, catalog), |req| {
+        match (req.method.as_str(), req.path.as_str()) {
+            ("POST", "/api/v3/customers/cust%2042/carts") => ok(json!({"name": "customers/cust 42/carts/k9"})),
+            ("POST", "/api/v3/customers/cust%2042/carts/k9/cartItems") => ok(json!({})),
+            ("GET", "/api/v3/customers/cust%2042/carts/k9") => ok(json!({"total": total, "errors": []})),
+            ("POST", "/api/v3/customers/cust%2042/carts/k9:checkout") => status(504, json!({})),
+            ("GET", "/api/v3/accounts/acc-1/customers/cust%2042/orders?pageSize=100") => {
+                ok(json!({"orders": [{"orderId": "old", "cartId": "k1"}], "nextPageToken": "p 2"}))
+            }
+            ("GET", "/api/v3/accounts/acc-1/customers/cust%2042/orders?pageSize=100&pageToken=p%202") => ok(
+                json!({"orders": [{"name": "accounts/acc-1/customers/cust 42/orders/o-9", "referenceId": "customers/cust 42/carts/k9"}]}),
+            ),
+            other => panic!("unexpected {other:?}"),
+        }
+    });
+    assert_eq!(outcome.unwrap().orders[0].order_id, "o-9");
+    assert_eq!(
+        sent.iter().filter(|r| r.path.ends_with(":checkout")).count(),
+        1,
+        "never checked out twice"
+    );
+}
+
+#[test]
+fn a_logged_in_shopware_customer_s_older_order_is_never_taken_for_this_one() {
+    let (mut input, catalog) = sw_input();
+    input.token = Some("customer-context".into());
+    let expected = input.view.totals.total;
+    let mut inner = shopware(expected, json!([]));
+    let mut orders = 0;
+    let (outcome, sent) = drive(Protocol::Shopware, (input, catalog), |req| match req.path.as_str() {
+        // The customer's newest order: an earlier one of the same basket and total.
+        "/store-api/order" => ok(json!({"orders": {"elements": [{"id": "older", "amountTotal": sw_total(expected)}]}})),
+        "/store-api/checkout/order" => {
+            orders += 1;
+            if orders == 1 {
+                status(502, json!({})) // not processed
+            } else {
+                ok(json!({"id": "new-order"}))
+            }
+        }
+        _ => inner(req),
+    });
+    assert_eq!(outcome.unwrap().orders[0].order_id, "new-order");
+    assert!(
+        sent.iter().all(|r| r.path != "/store-api/account/register"),
+        "a customer's context: no guest"
+    );
+    assert_eq!(
+        sent.iter().filter(|r| r.path == "/store-api/order").count(),
+        2,
+        "the baseline, then the lookup"
+    );
+}

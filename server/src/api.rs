@@ -15,8 +15,8 @@ use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use wasm_cart::checkout::spec_b::{
-    apply_with_fields, lines_by_vendor, CheckoutRequest, MajorAmount, OrderConfirmation, OrderStatus, SpecCart,
-    VendorOrder,
+    apply_with_fields, lines_by_vendor, CheckoutRequest, ErrorBody, MajorAmount, OrderConfirmation, OrderStatus,
+    SpecCart, VendorOrder,
 };
 use wasm_cart::checkout::{Protocol, SyncInput, SyncOutcome};
 use wasm_cart::pricing::{price, CartView, Issue, IssueCode};
@@ -563,10 +563,6 @@ pub async fn checkout(
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect();
-    let _guard = match &key {
-        Some(k) => Some(state.lock_key(k).await?),
-        None => None,
-    };
     let checkout = Checkout {
         cart_id,
         request,
@@ -574,8 +570,25 @@ pub async fn checkout(
         fingerprint,
     };
     let answer = match state.relay.clone() {
-        Some(relay) => relay_order(state.clone(), relay, checkout).await?,
+        // Its own task: a browser that gives up (or a dropped connection) must not stop a relay
+        // half-way, between the platform's order and its record. The key stays held inside it.
+        Some(relay) => {
+            let st = state.clone();
+            tokio::spawn(async move {
+                let _guard = match &checkout.key {
+                    Some(k) => Some(st.lock_key(k).await?),
+                    None => None,
+                };
+                relay_order(st.clone(), relay, checkout).await
+            })
+            .await
+            .map_err(ApiError::internal)??
+        }
         None => {
+            let _guard = match &checkout.key {
+                Some(k) => Some(state.lock_key(k).await?),
+                None => None,
+            };
             let st = state.clone();
             blocking(move || place_order(&st, &checkout)).await?
         }
@@ -689,6 +702,21 @@ fn begin(
                 replayed: true,
             }));
         }
+    }
+    let unknown: Option<String> = tx
+        .query_row(
+            "SELECT upstream FROM relay_unknown WHERE cart_id = ?1",
+            [cart_id],
+            |r| r.get(0),
+        )
+        .optional()?;
+    if let Some(upstream) = unknown {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "UPSTREAM_OUTCOME_UNKNOWN",
+            "an earlier checkout of this cart may have placed an order upstream; it is being checked",
+        )
+        .with_details(json!({ "upstream": upstream, "outcome": "unknown" })));
     }
     let previous: Option<String> = tx
         .query_row("SELECT id FROM checkouts WHERE cart_id = ?1", [cart_id], |r| r.get(0))
@@ -888,29 +916,78 @@ async fn relay_order(
         payment_method: Some(request.payment_method_id.clone()),
         account_id: None,
     };
-    let outcome = relay
-        .place(input, &priced.catalog)
-        .await
-        .map_err(|e| relay_error(relay.protocol(), e))?;
+    let placed = relay.place(input, &priced.catalog).await;
+    let protocol = relay.protocol();
     let st = state.clone();
     blocking(move || {
         let at = now();
         let mut conn = st.db.conn()?;
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let answer = record_order(&tx, &checkout, *priced, Some(&outcome), at)?;
+        let answer = match placed {
+            Ok(outcome) => record_order(&tx, &checkout, *priced, Some(&outcome), at)?,
+            Err(e) if e.may_have_ordered() => record_unknown(&tx, &checkout, protocol, e, at)?,
+            Err(e) => return Err(relay_error(protocol, e)),
+        };
         tx.commit()?;
         Ok(answer)
     })
     .await
 }
 
-/// How a relay failure is answered. Nothing is stored under the key: the platform placed nothing
-/// (refusals), or whether it did is unknown (then a repeat runs the plan again, which looks first
-/// where it can).
+/// The platform may hold an order (no answer, a lookup that failed): the answer is stored under the
+/// key and the cart is blocked for relaying, so that nothing, a repeat or an edited cart under a new
+/// key, ever orders it upstream a second time. An operator settles it (docs/sync.md).
+fn record_unknown(
+    tx: &rusqlite::Transaction,
+    checkout: &Checkout,
+    protocol: Protocol,
+    e: crate::relay::RelayError,
+    at: Timestamp,
+) -> Result<Answer, ApiError> {
+    let error = relay_error(protocol, e);
+    let status = error.status();
+    let body = ErrorBody::new(error.code(), error.message(), error.details().cloned());
+    let body = serde_json::to_string(&body).map_err(ApiError::internal)?;
+    tx.execute(
+        "INSERT OR REPLACE INTO relay_unknown (cart_id, idempotency_key, upstream, response, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![checkout.cart_id, checkout.key, protocol.as_str(), body, at.millis()],
+    )?;
+    if let Some(key) = &checkout.key {
+        tx.execute(
+            "INSERT INTO idempotency (key, fingerprint, status, response, checkout_id, created_at)
+             VALUES (?1, ?2, ?3, ?4, NULL, ?5)",
+            params![key, checkout.fingerprint, status.as_u16(), body, at.millis()],
+        )?;
+    }
+    Ok(Answer {
+        status,
+        body: body.into_bytes(),
+        replayed: false,
+    })
+}
+
+/// How a relay failure is answered. A definite refusal is not stored (the platform placed nothing);
+/// an unknown outcome is ([`record_unknown`]). The platform's own answer body stays on the server: an
+/// admin or partner API's answer is not for a shopper.
 fn relay_error(protocol: Protocol, e: crate::relay::RelayError) -> ApiError {
     use crate::relay::RelayError;
     let upstream = protocol.as_str();
     match e {
+        RelayError::Refused(e) if wasm_cart::checkout::plan::is_outcome_unknown(&e) => {
+            let mut details = match e.details {
+                Value::Object(map) => map,
+                _ => Map::new(),
+            };
+            details.remove("body");
+            details.insert("upstream".into(), json!(upstream));
+            ApiError::new(
+                StatusCode::BAD_GATEWAY,
+                "UPSTREAM_OUTCOME_UNKNOWN",
+                format!("{upstream}: whether the order was placed is unknown: {}", e.message),
+            )
+            .with_details(Value::Object(details))
+        }
         RelayError::Refused(e) => {
             let status = match e.code {
                 ErrorCode::PriceChanged => StatusCode::CONFLICT,
@@ -926,15 +1003,16 @@ fn relay_error(protocol: Protocol, e: crate::relay::RelayError) -> ApiError {
                 Value::Object(map) => map,
                 _ => Map::new(),
             };
+            details.remove("body");
             details.insert("upstream".into(), json!(upstream));
             ApiError::new(status, code, format!("{upstream}: {}", e.message)).with_details(Value::Object(details))
         }
         RelayError::Unknown(cause) => ApiError::new(
             StatusCode::GATEWAY_TIMEOUT,
-            "UPSTREAM_UNAVAILABLE",
-            format!("{upstream} did not answer: {cause}"),
+            "UPSTREAM_OUTCOME_UNKNOWN",
+            format!("{upstream} did not answer: {cause}; whether the order was placed is unknown"),
         )
-        .with_details(json!({ "upstream": upstream })),
+        .with_details(json!({ "upstream": upstream, "outcome": "unknown" })),
     }
 }
 

@@ -61,6 +61,15 @@ const MIGRATIONS: &[&str] = &[
     );",
     // 2: expired idempotency records are deleted by age.
     "CREATE INDEX idempotency_by_age ON idempotency(created_at);",
+    // 3: relayed checkouts whose upstream outcome is unknown: the cart is not relayed again until an
+    // operator deletes the row (docs/sync.md).
+    "CREATE TABLE relay_unknown (
+        cart_id TEXT PRIMARY KEY,
+        idempotency_key TEXT,
+        upstream TEXT NOT NULL,
+        response TEXT NOT NULL,
+        created_at INTEGER NOT NULL
+    );",
 ];
 
 /// The schema version this build writes.

@@ -36,6 +36,10 @@ impl ApiError {
         self.0.status
     }
 
+    pub fn message(&self) -> &str {
+        &self.0.message
+    }
+
     pub fn code(&self) -> &str {
         &self.0.code
     }

@@ -152,10 +152,21 @@ fn expand(value: &mut Value, env: &impl Fn(&str) -> Option<String>) -> Result<()
 /// Why an upstream checkout did not end with an order.
 #[derive(Debug)]
 pub enum RelayError {
-    /// The plan's definite answer (`PRICE_CHANGED`, a refusal of the platform, a bad configuration).
+    /// The plan's answer: a definite refusal (`PRICE_CHANGED`, the platform's refusal, a bad
+    /// configuration), or one marked `outcome: "unknown"` (a lookup that failed).
     Refused(CartError),
     /// No answer where it mattered: whether an order exists upstream is unknown.
     Unknown(String),
+}
+
+impl RelayError {
+    /// Whether the platform may hold an order after this (then nothing may order the cart again).
+    pub fn may_have_ordered(&self) -> bool {
+        match self {
+            RelayError::Refused(e) => wasm_cart::checkout::plan::is_outcome_unknown(e),
+            RelayError::Unknown(_) => true,
+        }
+    }
 }
 
 pub struct Relay {
@@ -177,6 +188,8 @@ impl Relay {
     pub fn new(config: RelayConfig) -> Result<Relay, String> {
         let client = reqwest::Client::builder()
             .timeout(Duration::from_millis(config.timeout_ms))
+            // A redirect would resend the request (a token form with the secret) wherever it points.
+            .redirect(reqwest::redirect::Policy::none())
             .user_agent(concat!("cart-server/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| format!("relay: {e}"))?;
@@ -267,7 +280,7 @@ impl Relay {
             .iter()
             .filter_map(|(k, v)| Some((k.as_str().to_ascii_lowercase(), v.to_str().ok()?.to_string())))
             .collect();
-        let bytes = response.bytes().await.map_err(|e| without_url(&e))?;
+        let bytes = read_limited(response).await?;
         let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
         Ok(HttpResponse { status, headers, body })
     }
@@ -359,8 +372,15 @@ impl Relay {
             .map(|t| Secret(t.to_string()))
             .ok_or_else(|| unknown("no access_token".into()))?;
         if !matches!(self.config.auth, Auth::CommercetoolsAnonymous { .. }) {
-            let seconds = body.get("expires_in").and_then(Value::as_u64).unwrap_or(300);
-            let until = Instant::now() + Duration::from_secs(seconds.saturating_sub(30));
+            // At most a day, whatever the platform says (and never an overflowing instant).
+            let seconds = body
+                .get("expires_in")
+                .and_then(Value::as_u64)
+                .unwrap_or(300)
+                .min(86_400);
+            let until = Instant::now()
+                .checked_add(Duration::from_secs(seconds.saturating_sub(30)))
+                .unwrap_or_else(Instant::now);
             *self.token.lock().unwrap_or_else(|p| p.into_inner()) = Some((token.clone(), until));
         }
         Ok(Some(token))
@@ -380,6 +400,21 @@ struct TokenRequest<'a> {
     url: String,
     form: Vec<(&'static str, String)>,
     basic: Option<(&'a str, &'a Secret)>,
+}
+
+/// The largest upstream answer the relay reads.
+const MAX_ANSWER_BYTES: usize = 4 << 20;
+
+/// An answer's body, at most [`MAX_ANSWER_BYTES`].
+async fn read_limited(mut response: reqwest::Response) -> Result<Vec<u8>, String> {
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await.map_err(|e| without_url(&e))? {
+        if body.len().saturating_add(chunk.len()) > MAX_ANSWER_BYTES {
+            return Err(format!("the answer is larger than {MAX_ANSWER_BYTES} bytes"));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
 }
 
 /// A reqwest error without its URL (a URL may carry a query with something private).

@@ -12,8 +12,8 @@
 //!    (`GET /me/orders?where=cart(id="…")`) before the order is asked for again.
 
 use super::plan::{
-    check_totals, expect_ok, id_at, invalid_response, is_unknown_outcome, percent_encode, refuse_custom_lines, request,
-    with_bearer, PlacedOrder, RemoteRefs, RemoteTotals,
+    check_totals, expect_ok, id_at, invalid_response, look_after, outcome_unknown, percent_encode, refuse_custom_lines,
+    request, with_bearer, PlacedOrder, RemoteRefs, RemoteTotals,
 };
 use super::plan::{HttpRequest, HttpResponse, Plan, Protocol, Step, SyncInput, SyncOutcome};
 use crate::error::{CartError, Result};
@@ -32,6 +32,7 @@ enum State {
     },
     /// After a 409: `GET /me/carts/{id}` for the current version.
     Reread {
+        cart: RemoteCart,
         tries: u32,
     },
     /// After an unknown outcome: `GET /me/orders?where=cart(id=…)`.
@@ -192,6 +193,15 @@ impl Commercetools {
     }
 }
 
+/// A refusal after more than one try may hide an order an earlier try placed.
+fn unknown_after(e: CartError, tries: u32) -> CartError {
+    if tries > 1 {
+        outcome_unknown(e)
+    } else {
+        e
+    }
+}
+
 /// `errors[].code == "ConcurrentModification"` in a 409 (commercetools' error object).
 fn is_concurrent_modification(response: &HttpResponse) -> bool {
     response.status == 409
@@ -221,29 +231,37 @@ impl Plan for Commercetools {
                 let response = response.ok_or_else(|| invalid_response("create order", "no response"))?;
                 if tries < MAX_ORDER_TRIES && is_concurrent_modification(&response) {
                     let path = format!("/me/carts/{}", percent_encode(&cart.id));
-                    self.state = State::Reread { tries };
+                    self.state = State::Reread { cart, tries };
                     return Ok(self.send(request("GET", path, None)));
                 }
-                if is_unknown_outcome(response.status) {
+                if look_after(response.status, tries) {
                     return Ok(self.lookup(cart, tries));
                 }
                 let body = expect_ok("create order", Some(response))?.body;
-                self.placed(&cart, &body)
+                self.placed(&cart, &body).map_err(outcome_unknown)
             }
-            State::Reread { tries, .. } => {
-                let body = expect_ok("read cart", response)?.body;
+            State::Reread { cart, tries } => {
+                let body = expect_ok("read cart", response)
+                    .map_err(|e| unknown_after(e, tries))?
+                    .body;
+                if body.get("cartState").and_then(Value::as_str) == Some("Ordered") {
+                    // An earlier try placed it after all.
+                    return Ok(self.lookup(cart, tries));
+                }
                 self.order_cart("read cart", &body, tries)
             }
             State::Lookup { cart, tries } => {
-                let body = expect_ok("look up order", response)?.body;
+                let body = expect_ok("look up order", response).map_err(outcome_unknown)?.body;
                 match body.pointer("/results/0") {
-                    Some(order) => self.placed(&cart, order),
+                    Some(order) => self.placed(&cart, order).map_err(outcome_unknown),
                     None if tries < MAX_ORDER_TRIES => Ok(self.ask_order(cart, tries)),
-                    None => Err(CartError::new(
-                        crate::error::ErrorCode::CheckoutFailed,
-                        "commercetools did not create the order",
-                    )
-                    .with_details(json!({ "step": "create order", "remoteCartId": cart.id, "tries": tries }))),
+                    None => Err(outcome_unknown(
+                        CartError::new(
+                            crate::error::ErrorCode::CheckoutFailed,
+                            "commercetools confirmed no order after every try",
+                        )
+                        .with_details(json!({ "step": "create order", "remoteCartId": cart.id, "tries": tries })),
+                    )),
                 }
             }
             State::Finished => Err(invalid_response("commercetools", "the plan is already finished")),

@@ -14,21 +14,33 @@
 //!    (`GET /api/v3/accounts/{accountId}/customers/{customerId}/orders`) and those of this cart taken,
 //!    before the checkout is sent again.
 
-use super::plan::{check_totals, expect_ok, id_at, invalid_response, is_unknown_outcome, major_to_minor};
+use super::plan::{check_totals, expect_ok, id_at, invalid_response, look_after, major_to_minor, outcome_unknown};
 use super::plan::{percent_encode, refuse_custom_lines, request, with_bearer, PlacedOrder, RemoteRefs, RemoteTotals};
 use super::plan::{HttpRequest, HttpResponse, Plan, Protocol, Step, SyncInput, SyncOutcome};
 use crate::error::{CartError, ErrorCode, Result};
 use serde_json::{json, Value};
 
 const MAX_CHECKOUT_TRIES: u32 = 2;
+/// How many pages of the customer's orders a lookup reads (100 orders each).
+const MAX_PAGES: u32 = 50;
 
 enum State {
     Start,
     Created,
-    Adding { next: usize },
+    Adding {
+        next: usize,
+    },
     Reviewed,
-    CheckedOut { total: i64, tries: u32 },
-    Lookup { total: i64, tries: u32 },
+    CheckedOut {
+        total: i64,
+        tries: u32,
+    },
+    /// The customer's orders, `pages` pages read before this one.
+    Lookup {
+        total: i64,
+        tries: u32,
+        pages: u32,
+    },
     Finished,
 }
 
@@ -123,20 +135,29 @@ impl DistributorV3 {
 
     /// Lists the customer's orders (needs the account id); without one, whether the lost checkout
     /// went through cannot be found out here.
-    fn lookup(&mut self, total: i64, tries: u32) -> Result<Step> {
+    fn lookup(&mut self, total: i64, tries: u32, page: Option<&str>) -> Result<Step> {
         let account = self.input.account_id.clone().ok_or_else(|| {
-            CartError::new(
-                ErrorCode::CheckoutFailed,
-                "the checkout's answer was lost and no accountId is configured to look it up",
+            outcome_unknown(
+                CartError::new(
+                    ErrorCode::CheckoutFailed,
+                    "the checkout's answer was lost and no accountId is configured to look it up",
+                )
+                .with_details(json!({ "step": "checkout", "remoteCartId": self.cart_id })),
             )
-            .with_details(json!({ "step": "checkout", "remoteCartId": self.cart_id }))
         })?;
-        self.state = State::Lookup { total, tries };
-        let path = format!(
+        let pages = match &self.state {
+            State::Lookup { pages, .. } => *pages,
+            _ => 0,
+        };
+        self.state = State::Lookup { total, tries, pages };
+        let mut path = format!(
             "/api/v3/accounts/{}/customers/{}/orders?pageSize=100",
             percent_encode(&account),
             self.customer
         );
+        if let Some(token) = page {
+            path.push_str(&format!("&pageToken={}", percent_encode(token)));
+        }
         Ok(self.send(request("GET", path, None)))
     }
 
@@ -232,15 +253,18 @@ impl Plan for DistributorV3 {
             }
             State::CheckedOut { total, tries } => {
                 let response = response.ok_or_else(|| invalid_response("checkout", "no response"))?;
-                if is_unknown_outcome(response.status) {
-                    return self.lookup(total, tries);
+                if look_after(response.status, tries) {
+                    return self.lookup(total, tries, None);
                 }
                 let body = expect_ok("checkout", Some(response))?.body;
-                let orders = orders_of(&body).ok_or_else(|| invalid_response("checkout", "no orderId or listing"))?;
-                Ok(self.placed(orders, total))
+                match orders_of(&body) {
+                    Some(orders) => Ok(self.placed(orders, total)),
+                    // A 2xx naming no order: find the orders rather than guess.
+                    None => self.lookup(total, tries, None),
+                }
             }
-            State::Lookup { total, tries } => {
-                let body = expect_ok("look up orders", response)?.body;
+            State::Lookup { total, tries, pages } => {
+                let body = expect_ok("look up orders", response).map_err(outcome_unknown)?.body;
                 let suffix = format!("/carts/{}", self.cart_id);
                 let ours: Vec<PlacedOrder> = body
                     .get("orders")
@@ -258,13 +282,29 @@ impl Plan for DistributorV3 {
                 if !ours.is_empty() {
                     return Ok(self.placed(ours, total));
                 }
+                let next_page = body
+                    .get("nextPageToken")
+                    .and_then(Value::as_str)
+                    .filter(|t| !t.is_empty());
+                if let Some(token) = next_page.filter(|_| pages < MAX_PAGES) {
+                    let token = token.to_string();
+                    self.state = State::Lookup {
+                        total,
+                        tries,
+                        pages: pages.saturating_add(1),
+                    };
+                    return self.lookup(total, tries, Some(&token));
+                }
                 if tries < MAX_CHECKOUT_TRIES {
                     return Ok(self.checkout(total, tries));
                 }
-                Err(
-                    CartError::new(ErrorCode::CheckoutFailed, "the distributor did not place the order")
-                        .with_details(json!({ "step": "checkout", "remoteCartId": self.cart_id, "tries": tries })),
-                )
+                Err(outcome_unknown(
+                    CartError::new(
+                        ErrorCode::CheckoutFailed,
+                        "the distributor confirmed no order after every try",
+                    )
+                    .with_details(json!({ "step": "checkout", "remoteCartId": self.cart_id, "tries": tries })),
+                ))
             }
             State::Finished => Err(invalid_response("distributor-v3", "the plan is already finished")),
         }
@@ -272,7 +312,7 @@ impl Plan for DistributorV3 {
 
     fn no_answer(&mut self) -> Option<Result<Step>> {
         match std::mem::replace(&mut self.state, State::Finished) {
-            State::CheckedOut { total, tries } => Some(self.lookup(total, tries)),
+            State::CheckedOut { total, tries } => Some(self.lookup(total, tries, None)),
             other => {
                 self.state = other;
                 None

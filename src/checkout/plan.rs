@@ -406,6 +406,30 @@ pub(crate) fn is_unknown_outcome(status: u16) -> bool {
     status >= 500
 }
 
+/// Whether the answer to the request that places the order sends the plan to look it up: a 5xx, or
+/// any refusal of a second try (the platform may be refusing to order twice what the first placed).
+pub(crate) fn look_after(status: u16, tries: u32) -> bool {
+    is_unknown_outcome(status) || (tries > 1 && !(200..300).contains(&status))
+}
+
+/// Marks an error after which an order may exist on the platform (a lookup that failed, tries spent
+/// while lookups found nothing, an answer that confirms nothing): `details.outcome: "unknown"`. The
+/// session keeps a SPEC-B record for it; the relay stores it under the key and blocks the cart, so
+/// nothing ever orders it a second time ([`is_outcome_unknown`]).
+pub fn outcome_unknown(mut e: CartError) -> CartError {
+    let mut details = match std::mem::take(&mut e.details) {
+        Value::Object(map) => map,
+        _ => Map::new(),
+    };
+    details.insert("outcome".into(), json!("unknown"));
+    e.details = Value::Object(details);
+    e
+}
+
+pub fn is_outcome_unknown(e: &CartError) -> bool {
+    e.details.get("outcome").and_then(Value::as_str) == Some("unknown")
+}
+
 /// The protocols that cannot carry custom line items refuse such a cart up front, before any request.
 pub(crate) fn refuse_custom_lines(input: &SyncInput, protocol: &str) -> Result<()> {
     if input.cart.custom_line_items().is_empty() {

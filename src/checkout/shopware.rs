@@ -18,7 +18,7 @@
 //! Only the headers Shopware's CORS allows are sent (`sw-access-key`, `sw-context-token`,
 //! `Content-Type`, `Accept`).
 
-use super::plan::{check_totals, expect_ok, id_at, invalid_response, is_unknown_outcome, major_to_minor};
+use super::plan::{check_totals, expect_ok, id_at, invalid_response, look_after, major_to_minor, outcome_unknown};
 use super::plan::{refuse_custom_lines, request, street, PlacedOrder, RemoteRefs, RemoteTotals};
 use super::plan::{HttpResponse, Plan, Protocol, Step, SyncInput, SyncOutcome};
 use crate::cart::Address;
@@ -35,8 +35,18 @@ enum State {
     Registered,
     ContextSet,
     Filled,
-    Ordering { total: i64, tries: u32 },
-    Lookup { total: i64, tries: u32 },
+    /// A logged-in customer's newest order before this one is being read.
+    Baseline {
+        total: i64,
+    },
+    Ordering {
+        total: i64,
+        tries: u32,
+    },
+    Lookup {
+        total: i64,
+        tries: u32,
+    },
     Finished,
 }
 
@@ -53,6 +63,8 @@ pub struct Shopware {
     refs: RemoteRefs,
     token: Option<String>,
     ids: Ids,
+    /// The customer's newest order before this checkout (logged-in customers only).
+    baseline: Option<String>,
     state: State,
 }
 
@@ -81,6 +93,7 @@ impl Shopware {
             refs,
             token,
             ids: Ids::default(),
+            baseline: None,
             state: State::Start,
         })
     }
@@ -231,8 +244,7 @@ impl Shopware {
 
     fn lookup(&mut self, total: i64, tries: u32) -> Step {
         self.state = State::Lookup { total, tries };
-        let criteria = json!({ "limit": 1, "sort": [{ "field": "orderDateTime", "order": "DESC" }] });
-        self.send("POST", "/order", Some(criteria))
+        self.send("POST", "/order", Some(newest_order()))
     }
 
     fn placed(&self, order: &Value, total: i64) -> Result<Step> {
@@ -296,6 +308,11 @@ fn blocking_errors(cart: &Value) -> Vec<Value> {
         })
         .cloned()
         .collect()
+}
+
+/// Criteria for the customer's newest order (`POST /store-api/order`).
+fn newest_order() -> Value {
+    json!({ "limit": 1, "sort": [{ "field": "orderDateTime", "order": "DESC" }] })
 }
 
 /// The cart's errors.
@@ -415,35 +432,47 @@ impl Plan for Shopware {
                 }
                 let totals = self.totals(&body)?;
                 check_totals("add line items", &totals, &self.input.view)?;
+                if self.input.token.is_some() {
+                    // A customer's context: note their newest order, so a lookup cannot take it for this one.
+                    self.state = State::Baseline { total: totals.total };
+                    return Ok(self.send("POST", "/order", Some(newest_order())));
+                }
                 Ok(self.order(totals.total, 0))
+            }
+            State::Baseline { total } => {
+                let body = self.answered("list orders", response)?;
+                self.baseline = body.pointer("/orders/elements/0").and_then(|o| id_at(o, &["/id"]));
+                Ok(self.order(total, 0))
             }
             State::Ordering { total, tries } => {
                 let response = response.ok_or_else(|| invalid_response("create order", "no response"))?;
-                if is_unknown_outcome(response.status) && !is_invalid_cart(&response) {
+                if look_after(response.status, tries) && !is_invalid_cart(&response) {
                     return Ok(self.lookup(total, tries));
                 }
                 let body = self.answered("create order", Some(response))?;
-                self.placed(&body, total)
+                self.placed(&body, total).map_err(outcome_unknown)
             }
             State::Lookup { total, tries } => {
-                let body = self.answered("look up order", response)?;
-                // The customer's newest order is this checkout's only if it charged this total (a
-                // logged-in customer has older orders; a new guest has none).
+                let body = self.answered("look up order", response).map_err(outcome_unknown)?;
+                // The customer's newest order is this checkout's only if it is newer than the newest
+                // one before the order (a logged-in customer has older ones; a new guest has none) and
+                // charged this total.
                 let digits = self.input.view.fraction_digits;
                 let ours = body.pointer("/orders/elements/0").filter(|order| {
-                    order
-                        .get("amountTotal")
-                        .or_else(|| order.pointer("/price/totalPrice"))
-                        .and_then(|v| major_to_minor(v, digits))
-                        == Some(total)
+                    id_at(order, &["/id"]) != self.baseline
+                        && order
+                            .get("amountTotal")
+                            .or_else(|| order.pointer("/price/totalPrice"))
+                            .and_then(|v| major_to_minor(v, digits))
+                            == Some(total)
                 });
                 match ours {
-                    Some(order) => self.placed(order, total),
+                    Some(order) => self.placed(order, total).map_err(outcome_unknown),
                     None if tries < MAX_ORDER_TRIES => Ok(self.order(total, tries)),
-                    None => Err(
-                        CartError::new(ErrorCode::CheckoutFailed, "shopware did not create the order")
+                    None => Err(outcome_unknown(
+                        CartError::new(ErrorCode::CheckoutFailed, "shopware confirmed no order after every try")
                             .with_details(json!({ "step": "create order", "tries": tries })),
-                    ),
+                    )),
                 }
             }
             State::Finished => Err(invalid_response("shopware", "the plan is already finished")),

@@ -23,7 +23,7 @@
 //! resends the same request, key and body.
 
 use super::client::{order_url, path_segment, CheckoutRecord};
-use super::plan::{invalid_response, HttpRequest, HttpResponse, Plan, Protocol, Step, SyncOutcome};
+use super::plan::{invalid_response, outcome_unknown, HttpRequest, HttpResponse, Plan, Protocol, Step, SyncOutcome};
 use crate::error::{CartError, ErrorCode, Result};
 use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
@@ -335,14 +335,23 @@ impl Plan for SpecB {
             Stage::Reviewed { fresh } => {
                 let r = response.ok_or_else(|| invalid_response("review cart", "no response"))?;
                 if !fresh && !(200..300).contains(&r.status) {
-                    // The server's cart is gone (expired or ordered and hidden): the key's answer, if
-                    // the server keeps one, comes back from a checkout under the same key.
-                    return Ok(self.create());
+                    // The server's cart is gone (expired, or ordered and hidden): the key's answer, if
+                    // the server keeps one, comes back from a checkout of that cart under the same key.
+                    let cart = self.server_cart()?.to_string();
+                    self.stage = Stage::Sent;
+                    return Ok(self.checkout_request(&cart, self.seed_body()));
                 }
                 if !(200..300).contains(&r.status) {
                     return Err(refusal(&r));
                 }
-                if !self.same_total(&r.body)? {
+                let same = self.same_total(&r.body);
+                if !fresh && same.is_err() {
+                    return Err(outcome_unknown(
+                        same.err()
+                            .unwrap_or_else(|| invalid_response("review cart", "no total")),
+                    ));
+                }
+                if !same? {
                     if !fresh {
                         // Left half-built by an earlier attempt: build it again.
                         return Ok(self.create());
@@ -364,9 +373,14 @@ impl Plan for SpecB {
             Stage::Sent => {
                 let r = response.ok_or_else(|| invalid_response("checkout", "no response"))?;
                 let code = r.body.pointer("/error/code").and_then(Value::as_str);
-                if r.status == 404 && code == Some("CART_NOT_FOUND") && self.server_cart.is_none() {
-                    // A server that keeps its own carts (seed 001 as written).
-                    return Ok(self.create());
+                if r.status == 404 && code == Some("CART_NOT_FOUND") {
+                    if self.server_cart.is_none() {
+                        // A server that keeps its own carts (seed 001 as written).
+                        return Ok(self.create());
+                    }
+                    // The server's cart is gone and its key answers nothing: an earlier attempt may
+                    // have ordered it. Only a person can tell; the record is kept.
+                    return Err(outcome_unknown(refusal(&r)));
                 }
                 if (200..300).contains(&r.status) {
                     if order_id(&r.body).is_some() {

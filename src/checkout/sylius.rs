@@ -11,7 +11,7 @@
 //! 6. `PUT /api/v1/checkouts/complete/{id}`, then `GET /api/v1/checkouts/{id}`: only a `checkoutState` of
 //!    `completed` is an order. After a 5xx or no answer the same read says whether it completed.
 
-use super::plan::{check_totals, expect_ok, id_at, invalid_response, is_unknown_outcome, percent_encode};
+use super::plan::{check_totals, expect_ok, id_at, invalid_response, look_after, outcome_unknown, percent_encode};
 use super::plan::{
     refuse_custom_lines, request, street, with_bearer, HttpRequest, PlacedOrder, RemoteRefs, RemoteTotals,
 };
@@ -273,14 +273,15 @@ impl Plan for Sylius {
             }
             State::Completing { total, tries } => {
                 let response = response.ok_or_else(|| invalid_response("complete", "no response"))?;
-                if !is_unknown_outcome(response.status) {
+                if !look_after(response.status, tries) {
                     expect_ok("complete", Some(response))?;
                 }
+                // Completed or not, the order's own state says (also after a refusal of a second try).
                 self.state = State::Confirm { total, tries };
                 Ok(self.read())
             }
             State::Confirm { total, tries } => {
-                let order = expect_ok("read checkout", response)?.body;
+                let order = expect_ok("read checkout", response).map_err(outcome_unknown)?.body;
                 if order.get("checkoutState").and_then(Value::as_str) == Some("completed") {
                     return Ok(Step::Done(SyncOutcome {
                         protocol: Protocol::Sylius,
@@ -297,10 +298,13 @@ impl Plan for Sylius {
                 if tries < MAX_COMPLETE_TRIES {
                     return Ok(self.complete(total, tries));
                 }
-                Err(
-                    CartError::new(ErrorCode::CheckoutFailed, "sylius did not complete the checkout")
-                        .with_details(json!({ "step": "complete", "remoteCartId": self.cart_id, "tries": tries })),
-                )
+                Err(outcome_unknown(
+                    CartError::new(
+                        ErrorCode::CheckoutFailed,
+                        "sylius confirmed no completed checkout after every try",
+                    )
+                    .with_details(json!({ "step": "complete", "remoteCartId": self.cart_id, "tries": tries })),
+                ))
             }
             State::Finished => Err(invalid_response("sylius", "the plan is already finished")),
         }

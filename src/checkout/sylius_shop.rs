@@ -12,7 +12,7 @@
 //! 6. `PATCH …/complete`. Only a `checkoutState` of `completed` is an order. After a 5xx or no answer,
 //!    `GET /api/v2/shop/orders/{token}` says whether the checkout completed before it is tried again.
 
-use super::plan::{check_totals, expect_ok, id_at, invalid_response, is_unknown_outcome, percent_encode};
+use super::plan::{check_totals, expect_ok, id_at, invalid_response, look_after, outcome_unknown, percent_encode};
 use super::plan::{refuse_custom_lines, request, HttpRequest, PlacedOrder, RemoteRefs, RemoteTotals};
 use super::plan::{HttpResponse, Plan, Protocol, Step, SyncInput, SyncOutcome};
 use super::sylius::address;
@@ -235,27 +235,31 @@ impl Plan for SyliusShop {
             }
             State::Completing { total, tries } => {
                 let response = response.ok_or_else(|| invalid_response("complete", "no response"))?;
-                if is_unknown_outcome(response.status) {
+                if look_after(response.status, tries) {
                     return Ok(self.lookup(total, tries));
                 }
                 let order = expect_ok("complete", Some(response))?.body;
                 if !completed(&order) {
-                    return Err(invalid_response("complete", "the checkout did not complete"));
+                    // A 2xx that does not say completed: read the order rather than guess.
+                    return Ok(self.lookup(total, tries));
                 }
                 self.placed(&order, total)
             }
             State::Lookup { total, tries } => {
-                let order = expect_ok("look up order", response)?.body;
+                let order = expect_ok("look up order", response).map_err(outcome_unknown)?.body;
                 if completed(&order) {
                     return self.placed(&order, total);
                 }
                 if tries < MAX_COMPLETE_TRIES {
                     return Ok(self.complete(total, tries));
                 }
-                Err(
-                    CartError::new(ErrorCode::CheckoutFailed, "sylius did not complete the checkout")
-                        .with_details(json!({ "step": "complete", "tokenValue": self.token, "tries": tries })),
-                )
+                Err(outcome_unknown(
+                    CartError::new(
+                        ErrorCode::CheckoutFailed,
+                        "sylius confirmed no completed checkout after every try",
+                    )
+                    .with_details(json!({ "step": "complete", "tokenValue": self.token, "tries": tries })),
+                ))
             }
             State::Finished => Err(invalid_response("sylius-shop", "the plan is already finished")),
         }

@@ -19,7 +19,9 @@ use crate::cart::{CartState, CartStatus};
 use crate::checkout::client::{
     self, ArchivedOrder, CheckoutRecord, PriceQuote, PriceReview, RecordState, RetryPolicy, Verdict,
 };
-use crate::checkout::plan::{plan_for, HttpRequest, HttpResponse, Plan, Protocol, Step, SyncInput, SyncOutcome};
+use crate::checkout::plan::{
+    is_outcome_unknown, plan_for, HttpRequest, HttpResponse, Plan, Protocol, Step, SyncInput, SyncOutcome,
+};
 use crate::checkout::spec_b::{CheckoutOptions, CheckoutRequest};
 use crate::checkout::spec_b_plan::{refusal_parts, OrderLookup, SpecB, IDEMPOTENCY_HEADER};
 use crate::error::{CartError, ErrorCode, Result};
@@ -621,7 +623,10 @@ impl Session {
             endpoint: record.endpoint.clone(),
             ..CheckoutInput::default()
         };
-        let plan = Box::new(OrderLookup::new(&record.cart_id));
+        // A server that keeps its own carts knows this checkout by the cart it created.
+        let plan = Box::new(OrderLookup::new(
+            record.server_cart_id.as_deref().unwrap_or(&record.cart_id),
+        ));
         let flow = self.flow(
             id,
             Origin::Background,
@@ -967,6 +972,18 @@ impl Session {
             (error.code, error.details) = refusal_parts(&e);
         }
         if let Some(key) = flow.key.clone() {
+            if is_outcome_unknown(&e) {
+                // An order may exist: keep the record (its key, its server cart), as after no answer.
+                if let Some(mut record) = self.pending_checkout(storage).filter(|r| r.idempotency_key == key) {
+                    record.state = RecordState::Failed;
+                    record.attempts = flow.attempts;
+                    self.store_record(&record, fx);
+                }
+                if let Value::Object(details) = &mut error.details {
+                    details.insert("outcome".into(), json!("unknown"));
+                }
+                return self.settle(Err(error), fx);
+            }
             // The server stores no failure: nothing was placed, and the next attempt starts afresh.
             self.drop_record(storage, &key, fx);
         }

@@ -195,3 +195,64 @@ test("distributor v3: a lost checkout answer is found among the customer's order
   assert.equal(ion.orders.length, 2);
   assert.deepEqual(ion.violations, [], "no second checkout of the cart");
 });
+
+// ---------------------------------------------------------------- an unknown upstream outcome
+
+import http from "node:http";
+
+/** A proxy in front of `target` that forwards everything; `fault(req)` may answer instead. */
+async function faultyProxy(target, fault) {
+  const server = http.createServer(async (req, res) => {
+    const chunks = [];
+    for await (const c of req) chunks.push(c);
+    const override = fault(req);
+    const headers = { ...req.headers };
+    delete headers.host;
+    const answer = await fetch(`${target}${req.url}`, { method: req.method, headers, body: chunks.length ? Buffer.concat(chunks) : undefined });
+    const text = await answer.text();
+    if (override === "drop") return req.socket.destroy(); // forwarded: the platform acted; the answer is lost
+    if (override) {
+      res.writeHead(override, { "content-type": "application/json" });
+      return res.end("{}");
+    }
+    res.writeHead(answer.status, { "content-type": answer.headers.get("content-type") ?? "application/json" });
+    res.end(text);
+  });
+  await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
+  stops.push(() => server.close());
+  return `http://127.0.0.1:${server.address().port}`;
+}
+
+test("an order the relay cannot confirm is never placed again: not by a repeat, not by an edited cart", async () => {
+  let lookups = 0;
+  const proxy = await faultyProxy(ct.url, (req) => {
+    if (req.method === "POST" && req.url.endsWith("/me/orders")) return "drop";
+    if (req.method === "GET" && req.url.includes("/me/orders?")) return ++lookups && 503;
+    return null;
+  });
+  const dir = fs.mkdtempSync(path.join(ROOT, "target", "relay-"));
+  stops.push(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const file = writeRelay(dir, {
+    protocol: "commercetools", endpoint: `${proxy}/${PROJECT}`,
+    auth: { type: "commercetools-anonymous", authUrl: ct.url, projectKey: PROJECT, clientId: "storefront", clientSecret: "${CT_CLIENT_SECRET}" },
+  });
+  const relay = await startCartServer({ catalog, args: ["--relay", file], env: { CT_CLIENT_SECRET: SECRET } });
+  stops.push(relay.stop);
+  const before = (await api(ct.url, admin, "GET", "/orders?limit=500")).results.length;
+  const cart = digitalCart();
+  cart.setShippingAddress({ country: "DE" });
+  const error = await cart.checkout({ endpoint: relay.api, paymentMethodId: "pm_card_visa", sleep: () => Promise.resolve() })
+    .then(() => assert.fail("reported placed without a confirmation"), (e) => e);
+  assert.equal(error.code, "UPSTREAM_OUTCOME_UNKNOWN");
+  assert.equal(error.details.outcome, "unknown");
+  assert.ok(lookups >= 1, "the relay looked before giving up");
+  const placed = (await api(ct.url, admin, "GET", "/orders?limit=500")).results.length - before;
+  assert.equal(placed, 1, "the platform placed it once, even though every resend of the browser reached the relay");
+  // The shopper edits the cart and tries again (a new key): the relay does not order it a second time.
+  cart.addItem({ productId: "EBOOK", quantity: 1 });
+  const again = await cart.checkout({ endpoint: relay.api, paymentMethodId: "pm_card_visa", sleep: () => Promise.resolve() })
+    .then(() => assert.fail("ordered again"), (e) => e);
+  assert.equal(again.code, "UPSTREAM_OUTCOME_UNKNOWN");
+  assert.equal((await api(ct.url, admin, "GET", "/orders?limit=500")).results.length - before, 1);
+  assert.ok(!JSON.stringify(error).includes(SECRET));
+});
