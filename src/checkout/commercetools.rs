@@ -13,9 +13,9 @@
 
 use super::plan::{
     check_totals, expect_ok, id_at, invalid_response, look_after, outcome_unknown, percent_encode, refuse_custom_lines,
-    request, with_bearer, PlacedOrder, RemoteRefs, RemoteTotals,
+    request, unconfirmed, with_bearer, PlacedOrder, RemoteRefs, RemoteTotals,
 };
-use super::plan::{HttpRequest, HttpResponse, Plan, Protocol, Step, SyncInput, SyncOutcome};
+use super::plan::{remote_cart, HttpRequest, HttpResponse, Plan, Protocol, Step, SyncInput, SyncOutcome};
 use crate::error::{CartError, Result};
 use serde_json::{json, Map, Value};
 
@@ -255,12 +255,11 @@ impl Plan for Commercetools {
                 match body.pointer("/results/0") {
                     Some(order) => self.placed(&cart, order).map_err(outcome_unknown),
                     None if tries < MAX_ORDER_TRIES => Ok(self.ask_order(cart, tries)),
-                    None => Err(outcome_unknown(
-                        CartError::new(
-                            crate::error::ErrorCode::CheckoutFailed,
-                            "commercetools confirmed no order after every try",
-                        )
-                        .with_details(json!({ "step": "create order", "remoteCartId": cart.id, "tries": tries })),
+                    None => Err(unconfirmed(
+                        "commercetools",
+                        "create order",
+                        tries,
+                        remote_cart(&cart.id),
                     )),
                 }
             }

@@ -15,7 +15,10 @@
 //!    before the checkout is sent again.
 
 use super::plan::{check_totals, expect_ok, id_at, invalid_response, look_after, major_to_minor, outcome_unknown};
-use super::plan::{percent_encode, refuse_custom_lines, request, with_bearer, PlacedOrder, RemoteRefs, RemoteTotals};
+use super::plan::{
+    percent_encode, refuse_custom_lines, remote_cart, request, unconfirmed, with_bearer, PlacedOrder, RemoteRefs,
+    RemoteTotals,
+};
 use super::plan::{HttpRequest, HttpResponse, Plan, Protocol, Step, SyncInput, SyncOutcome};
 use crate::error::{CartError, ErrorCode, Result};
 use serde_json::{json, Value};
@@ -135,7 +138,8 @@ impl DistributorV3 {
 
     /// Lists the customer's orders (needs the account id); without one, whether the lost checkout
     /// went through cannot be found out here.
-    fn lookup(&mut self, total: i64, tries: u32, page: Option<&str>) -> Result<Step> {
+    /// `page`: the next page's token and how many pages were read before it.
+    fn lookup(&mut self, total: i64, tries: u32, page: Option<(String, u32)>) -> Result<Step> {
         let account = self.input.account_id.clone().ok_or_else(|| {
             outcome_unknown(
                 CartError::new(
@@ -145,17 +149,14 @@ impl DistributorV3 {
                 .with_details(json!({ "step": "checkout", "remoteCartId": self.cart_id })),
             )
         })?;
-        let pages = match &self.state {
-            State::Lookup { pages, .. } => *pages,
-            _ => 0,
-        };
+        let pages = page.as_ref().map_or(0, |(_, pages)| *pages);
         self.state = State::Lookup { total, tries, pages };
         let mut path = format!(
             "/api/v3/accounts/{}/customers/{}/orders?pageSize=100",
             percent_encode(&account),
             self.customer
         );
-        if let Some(token) = page {
+        if let Some((token, _)) = &page {
             path.push_str(&format!("&pageToken={}", percent_encode(token)));
         }
         Ok(self.send(request("GET", path, None)))
@@ -287,23 +288,17 @@ impl Plan for DistributorV3 {
                     .and_then(Value::as_str)
                     .filter(|t| !t.is_empty());
                 if let Some(token) = next_page.filter(|_| pages < MAX_PAGES) {
-                    let token = token.to_string();
-                    self.state = State::Lookup {
-                        total,
-                        tries,
-                        pages: pages.saturating_add(1),
-                    };
-                    return self.lookup(total, tries, Some(&token));
+                    let page = (token.to_string(), pages.saturating_add(1));
+                    return self.lookup(total, tries, Some(page));
                 }
                 if tries < MAX_CHECKOUT_TRIES {
                     return Ok(self.checkout(total, tries));
                 }
-                Err(outcome_unknown(
-                    CartError::new(
-                        ErrorCode::CheckoutFailed,
-                        "the distributor confirmed no order after every try",
-                    )
-                    .with_details(json!({ "step": "checkout", "remoteCartId": self.cart_id, "tries": tries })),
+                Err(unconfirmed(
+                    "the distributor",
+                    "checkout",
+                    tries,
+                    remote_cart(&self.cart_id),
                 ))
             }
             State::Finished => Err(invalid_response("distributor-v3", "the plan is already finished")),

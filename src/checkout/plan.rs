@@ -426,6 +426,27 @@ pub fn outcome_unknown(mut e: CartError) -> CartError {
     e
 }
 
+/// The plan asked as often as it may and no lookup found the order: an unknown outcome naming the
+/// platform's step, how often it was tried, and the platform's cart (`details`).
+pub(crate) fn unconfirmed(platform: &str, step: &str, tries: u32, mut details: Map<String, Value>) -> CartError {
+    details.insert("step".into(), json!(step));
+    details.insert("tries".into(), json!(tries));
+    outcome_unknown(
+        CartError::new(
+            ErrorCode::CheckoutFailed,
+            format!("{platform} confirmed no order after every try"),
+        )
+        .with_details(Value::Object(details)),
+    )
+}
+
+/// `{"remoteCartId": id}`, the details that name the platform's cart.
+pub(crate) fn remote_cart(id: &str) -> Map<String, Value> {
+    let mut details = Map::new();
+    details.insert("remoteCartId".into(), json!(id));
+    details
+}
+
 pub fn is_outcome_unknown(e: &CartError) -> bool {
     e.details.get("outcome").and_then(Value::as_str) == Some("unknown")
 }

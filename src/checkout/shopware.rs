@@ -19,7 +19,7 @@
 //! `Content-Type`, `Accept`).
 
 use super::plan::{check_totals, expect_ok, id_at, invalid_response, look_after, major_to_minor, outcome_unknown};
-use super::plan::{refuse_custom_lines, request, street, PlacedOrder, RemoteRefs, RemoteTotals};
+use super::plan::{refuse_custom_lines, request, street, unconfirmed, PlacedOrder, RemoteRefs, RemoteTotals};
 use super::plan::{HttpResponse, Plan, Protocol, Step, SyncInput, SyncOutcome};
 use crate::cart::Address;
 use crate::error::{CartError, ErrorCode, Result};
@@ -469,10 +469,7 @@ impl Plan for Shopware {
                 match ours {
                     Some(order) => self.placed(order, total).map_err(outcome_unknown),
                     None if tries < MAX_ORDER_TRIES => Ok(self.order(total, tries)),
-                    None => Err(outcome_unknown(
-                        CartError::new(ErrorCode::CheckoutFailed, "shopware confirmed no order after every try")
-                            .with_details(json!({ "step": "create order", "tries": tries })),
-                    )),
+                    None => Err(unconfirmed("shopware", "create order", tries, Map::new())),
                 }
             }
             State::Finished => Err(invalid_response("shopware", "the plan is already finished")),

@@ -344,14 +344,13 @@ impl Plan for SpecB {
                 if !(200..300).contains(&r.status) {
                     return Err(refusal(&r));
                 }
-                let same = self.same_total(&r.body);
-                if !fresh && same.is_err() {
-                    return Err(outcome_unknown(
-                        same.err()
-                            .unwrap_or_else(|| invalid_response("review cart", "no total")),
-                    ));
-                }
-                if !same? {
+                let same = match self.same_total(&r.body) {
+                    Ok(same) => same,
+                    // A cart of an earlier attempt whose answer says nothing: it may be ordered.
+                    Err(e) if !fresh => return Err(outcome_unknown(e)),
+                    Err(e) => return Err(e),
+                };
+                if !same {
                     if !fresh {
                         // Left half-built by an earlier attempt: build it again.
                         return Ok(self.create());

@@ -15,9 +15,10 @@ use super::plan::{check_totals, expect_ok, id_at, invalid_response, look_after, 
 use super::plan::{
     refuse_custom_lines, request, street, with_bearer, HttpRequest, PlacedOrder, RemoteRefs, RemoteTotals,
 };
+use super::plan::{remote_cart, unconfirmed};
 use super::plan::{HttpResponse, Plan, Protocol, Step, SyncInput, SyncOutcome};
 use crate::cart::Address;
-use crate::error::{CartError, ErrorCode, Result};
+use crate::error::{CartError, Result};
 use serde_json::{json, Map, Value};
 
 const MAX_COMPLETE_TRIES: u32 = 2;
@@ -298,13 +299,7 @@ impl Plan for Sylius {
                 if tries < MAX_COMPLETE_TRIES {
                     return Ok(self.complete(total, tries));
                 }
-                Err(outcome_unknown(
-                    CartError::new(
-                        ErrorCode::CheckoutFailed,
-                        "sylius confirmed no completed checkout after every try",
-                    )
-                    .with_details(json!({ "step": "complete", "remoteCartId": self.cart_id, "tries": tries })),
-                ))
+                Err(unconfirmed("sylius", "complete", tries, remote_cart(&self.cart_id)))
             }
             State::Finished => Err(invalid_response("sylius", "the plan is already finished")),
         }

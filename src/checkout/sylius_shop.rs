@@ -13,10 +13,12 @@
 //!    `GET /api/v2/shop/orders/{token}` says whether the checkout completed before it is tried again.
 
 use super::plan::{check_totals, expect_ok, id_at, invalid_response, look_after, outcome_unknown, percent_encode};
-use super::plan::{refuse_custom_lines, request, HttpRequest, PlacedOrder, RemoteRefs, RemoteTotals};
+use super::plan::{
+    refuse_custom_lines, remote_cart, request, unconfirmed, HttpRequest, PlacedOrder, RemoteRefs, RemoteTotals,
+};
 use super::plan::{HttpResponse, Plan, Protocol, Step, SyncInput, SyncOutcome};
 use super::sylius::address;
-use crate::error::{CartError, ErrorCode, Result};
+use crate::error::{CartError, Result};
 use serde_json::{json, Map, Value};
 
 const BASE: &str = "/api/v2/shop";
@@ -253,13 +255,7 @@ impl Plan for SyliusShop {
                 if tries < MAX_COMPLETE_TRIES {
                     return Ok(self.complete(total, tries));
                 }
-                Err(outcome_unknown(
-                    CartError::new(
-                        ErrorCode::CheckoutFailed,
-                        "sylius confirmed no completed checkout after every try",
-                    )
-                    .with_details(json!({ "step": "complete", "tokenValue": self.token, "tries": tries })),
-                ))
+                Err(unconfirmed("sylius", "complete", tries, remote_cart(&self.token)))
             }
             State::Finished => Err(invalid_response("sylius-shop", "the plan is already finished")),
         }
