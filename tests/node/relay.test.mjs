@@ -18,11 +18,6 @@ const SECRET = "ct-secret-never-shown-7f3a";
 const stops = [];
 after(() => stops.reverse().forEach((stop) => stop()));
 
-function writeRelay(dir, config) {
-  const file = path.join(dir, "relay.json");
-  fs.writeFileSync(file, JSON.stringify(config));
-  return file;
-}
 
 function digitalCart() {
   const cart = Cart.open({ catalog, storage: memoryStorage(), storageKey: "relay", currency: "EUR", country: "DE", locale: "de-DE" });
@@ -41,14 +36,12 @@ before(async () => {
   stops.push(() => ct.stop());
   admin = await seedFromCatalog(ct.url, catalog);
   // The relay file names the variables; the values live in the server's environment only.
-  const dir = fs.mkdtempSync(path.join(ROOT, "target", "relay-"));
-  stops.push(() => fs.rmSync(dir, { recursive: true, force: true }));
-  const file = writeRelay(dir, {
+  const relay = {
     protocol: "commercetools",
     endpoint: `${ct.url}/${PROJECT}`,
     auth: { type: "commercetools-anonymous", authUrl: ct.url, projectKey: PROJECT, clientId: "storefront", clientSecret: "${CT_CLIENT_SECRET}" },
-  });
-  server = await startCartServer({ catalog, args: ["--relay", file], env: { CT_CLIENT_SECRET: SECRET } });
+  };
+  server = await startCartServer({ catalog, relay, env: { CT_CLIENT_SECRET: SECRET } });
   stops.push(server.stop);
 });
 
@@ -146,15 +139,16 @@ const demoCatalog = JSON.parse(fs.readFileSync(path.join(ROOT, "server/catalog/d
 async function distributorRelay() {
   const ion = await startDistributor({ catalog: demoCatalog, partner: { clientId: "partner", clientSecret: "ion-secret-9d2c" } });
   stops.push(() => ion.stop());
-  const dir = fs.mkdtempSync(path.join(ROOT, "target", "relay-"));
-  stops.push(() => fs.rmSync(dir, { recursive: true, force: true }));
-  const file = writeRelay(dir, {
-    protocol: "distributor-v3",
-    endpoint: ion.url,
-    accountId: ion.accountId,
-    auth: { type: "client-credentials", tokenUrl: `${ion.url}/oauth/token`, clientId: "partner", clientSecret: "${ION_SECRET}" },
+  const relay = await startCartServer({
+    catalog: demoCatalog,
+    relay: {
+      protocol: "distributor-v3",
+      endpoint: ion.url,
+      accountId: ion.accountId,
+      auth: { type: "client-credentials", tokenUrl: `${ion.url}/oauth/token`, clientId: "partner", clientSecret: "${ION_SECRET}" },
+    },
+    env: { ION_SECRET: "ion-secret-9d2c" },
   });
-  const relay = await startCartServer({ catalog: demoCatalog, args: ["--relay", file], env: { ION_SECRET: "ion-secret-9d2c" } });
   stops.push(relay.stop);
   return { ion, relay };
 }
@@ -230,13 +224,14 @@ test("an order the relay cannot confirm is never placed again: not by a repeat, 
     if (req.method === "GET" && req.url.includes("/me/orders?")) return ++lookups && 503;
     return null;
   });
-  const dir = fs.mkdtempSync(path.join(ROOT, "target", "relay-"));
-  stops.push(() => fs.rmSync(dir, { recursive: true, force: true }));
-  const file = writeRelay(dir, {
-    protocol: "commercetools", endpoint: `${proxy}/${PROJECT}`,
-    auth: { type: "commercetools-anonymous", authUrl: ct.url, projectKey: PROJECT, clientId: "storefront", clientSecret: "${CT_CLIENT_SECRET}" },
+  const relay = await startCartServer({
+    catalog,
+    relay: {
+      protocol: "commercetools", endpoint: `${proxy}/${PROJECT}`,
+      auth: { type: "commercetools-anonymous", authUrl: ct.url, projectKey: PROJECT, clientId: "storefront", clientSecret: "${CT_CLIENT_SECRET}" },
+    },
+    env: { CT_CLIENT_SECRET: SECRET },
   });
-  const relay = await startCartServer({ catalog, args: ["--relay", file], env: { CT_CLIENT_SECRET: SECRET } });
   stops.push(relay.stop);
   const before = (await api(ct.url, admin, "GET", "/orders?limit=500")).results.length;
   const cart = digitalCart();

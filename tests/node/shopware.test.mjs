@@ -120,11 +120,8 @@ test("refusals: no access key before any request; a wrong one, and an anonymous 
 test("through cart-server's relay: the same guest order, placed by the server", async () => {
   const { startCartServer } = await import("../platforms/cart-server.mjs");
   const shop = await shopware();
-  const dir = fs.mkdtempSync(path.join(ROOT, "target", "relay-"));
-  stops.push(() => fs.rmSync(dir, { recursive: true, force: true }));
-  const file = path.join(dir, "relay.json");
-  fs.writeFileSync(file, JSON.stringify({ protocol: "shopware", endpoint: shop.url, accessKey: "${SW_ACCESS_KEY}", storefrontUrl: STOREFRONT }));
-  const server = await startCartServer({ catalog, args: ["--relay", file], env: { SW_ACCESS_KEY: shop.accessKey } });
+  const relay = { protocol: "shopware", endpoint: shop.url, accessKey: "${SW_ACCESS_KEY}", storefrontUrl: STOREFRONT };
+  const server = await startCartServer({ catalog, relay, env: { SW_ACCESS_KEY: shop.accessKey } });
   stops.push(server.stop);
   const { cart, shown } = cartOf([["MUG", undefined, 2], ["BOOK", undefined, 1]], "WELCOME10");
   const order = await cart.checkout({ endpoint: server.api, paymentMethodId: "pm_card_visa", sleep: () => Promise.resolve() });

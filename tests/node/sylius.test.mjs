@@ -24,12 +24,8 @@ async function sylius() {
   return shop;
 }
 
-async function relayTo(config, env) {
-  const dir = fs.mkdtempSync(path.join(ROOT, "target", "relay-"));
-  stops.push(() => fs.rmSync(dir, { recursive: true, force: true }));
-  const file = path.join(dir, "relay.json");
-  fs.writeFileSync(file, JSON.stringify(config));
-  const server = await startCartServer({ catalog, args: ["--relay", file], env });
+async function relayTo(relay, env) {
+  const server = await startCartServer({ catalog, relay, env });
   stops.push(server.stop);
   return server;
 }

@@ -15,11 +15,19 @@ export function serverBinary() {
   return bin;
 }
 
-/** Starts cart-server; resolves `{ url, api, dir, log, stop }` once it prints its address. */
-export async function startCartServer({ catalog, args = [], env = {} } = {}) {
+/**
+ * Starts cart-server; resolves `{ url, api, dir, log, stop }` once it prints its address. `relay`: a
+ * relay configuration (docs/sync.md), written to a file its `--relay` names; its `${VAR}`s come from `env`.
+ */
+export async function startCartServer({ catalog, args = [], env = {}, relay } = {}) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "wasm-cart-server-"));
   const catalogFile = path.join(dir, "catalog.json");
   fs.writeFileSync(catalogFile, JSON.stringify(catalog));
+  if (relay) {
+    const relayFile = path.join(dir, "relay.json");
+    fs.writeFileSync(relayFile, JSON.stringify(relay));
+    args = [...args, "--relay", relayFile];
+  }
   const proc = spawn(serverBinary(), [
     "--addr", "127.0.0.1:0", "--db", path.join(dir, "cart.db"), "--catalog", catalogFile,
     "--static", dir, "--pkg", dir, "--rate-limit", "100000", ...args,
