@@ -1,7 +1,9 @@
 //! The catalog JSON model (DESIGN §4–5): products, prices, tax categories, shipping methods, promotions
 //! and rules. A catalog is validated once, on load, so the pricing pipeline can trust it: every violation
 //! is an `INVALID_CATALOG` error whose message names the JSON path of the offending value.
-//! Unknown fields are ignored, so a storefront can keep its own data (images, descriptions) beside ours.
+//! A field the engine does not know is refused with its path (a typo such as `prise` would otherwise
+//! load silently and fail only when the product is added); a storefront keeps its own data in the free
+//! `metadata` and `attributes` maps.
 
 use crate::error::{CartError, ErrorCode, Result};
 use crate::money::{self, RoundingMode};
@@ -54,7 +56,7 @@ impl<'de> Deserialize<'de> for Amount {
 
 /// How prices are to be read and rounded (DESIGN §2–3).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
+#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
 pub struct PricingSettings {
     /// `true`: prices are gross (tax included); `false`: prices are net.
     pub prices_include_tax: bool,
@@ -85,13 +87,13 @@ pub enum TaxCalculation {
 
 /// Per-currency settings; today only cash rounding (`{"CHF": {"cashRounding": "0.05"}}`).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct CurrencySettings {
     pub cash_rounding: Option<Amount>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct TaxCategory {
     pub id: String,
     pub name: Option<String>,
@@ -101,7 +103,7 @@ pub struct TaxCategory {
 
 /// A rate with no `country` applies to every country not listed explicitly.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct TaxRate {
     pub country: Option<String>,
     pub rate: Amount,
@@ -120,7 +122,7 @@ impl TaxRate {
 
 /// A price candidate. The pricing pipeline picks the most specific valid one (DESIGN §3 step 1).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Price {
     pub currency: String,
     pub amount: Amount,
@@ -134,7 +136,7 @@ pub struct Price {
 
 /// A buyable variant. The product itself is the master variant (`variantId` null).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Variant {
     pub id: u32,
     pub sku: String,
@@ -160,7 +162,7 @@ fn default_kind() -> String {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Product {
     pub id: String,
     /// Defaults to the product id.
@@ -207,7 +209,7 @@ impl Product {
 
 /// Selects lines. Every list that is given (non-empty) must match; an empty match selects all lines.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
+#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
 pub struct Match {
     pub product_ids: Vec<String>,
     pub skus: Vec<String>,
@@ -230,7 +232,12 @@ impl Match {
 
 /// Cart composition rules (seed 001: device / plan / add-on compatibility).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "camelCase", rename_all_fields = "camelCase")]
+#[serde(
+    tag = "type",
+    rename_all = "camelCase",
+    rename_all_fields = "camelCase",
+    deny_unknown_fields
+)]
 pub enum Rule {
     /// A line matching `when` needs some line matching `requires` (issue `REQUIRES_ITEM`).
     Requires {
@@ -253,14 +260,14 @@ pub enum Rule {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct DeliveryDays {
     pub min: u32,
     pub max: u32,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ShippingTier {
     pub min_cart_value: Amount,
     pub price: Amount,
@@ -268,7 +275,7 @@ pub struct ShippingTier {
 
 /// A price for a currency and (optionally) a list of countries. No `countries` = every country.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ShippingRate {
     pub currency: String,
     #[serde(default)]
@@ -289,7 +296,7 @@ impl ShippingRate {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ShippingMethod {
     pub id: String,
     pub name: String,
@@ -330,7 +337,7 @@ pub enum Stacking {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
+#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
 pub struct Conditions {
     /// Compared with the cart's `subtotal` before any promotion.
     pub min_subtotal: Option<Amount>,
@@ -349,7 +356,12 @@ pub enum Selection {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "camelCase", rename_all_fields = "camelCase")]
+#[serde(
+    tag = "type",
+    rename_all = "camelCase",
+    rename_all_fields = "camelCase",
+    deny_unknown_fields
+)]
 pub enum Target {
     /// Matching lines; no `match` = all lines.
     Items {
@@ -383,7 +395,12 @@ pub enum Distribution {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "camelCase", rename_all_fields = "camelCase")]
+#[serde(
+    tag = "type",
+    rename_all = "camelCase",
+    rename_all_fields = "camelCase",
+    deny_unknown_fields
+)]
 pub enum PromotionValue {
     Percentage {
         percent: Amount,
@@ -406,7 +423,7 @@ impl PromotionValue {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Promotion {
     pub id: String,
     pub label: Option<String>,
@@ -445,7 +462,7 @@ pub(crate) fn in_window(from: Option<Timestamp>, until: Option<Timestamp>, now: 
 
 /// The JSON shape, deserialized before validation.
 #[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
+#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
 struct CatalogData {
     version: Option<String>,
     pricing: PricingSettings,
@@ -973,10 +990,50 @@ mod tests {
     }
 
     #[test]
-    fn unknown_fields_are_ignored() {
+    fn unknown_fields_are_refused_with_their_path() {
+        type Mutation = fn(&mut Value);
+        let cases: Vec<(Mutation, &str)> = vec![
+            (
+                |v| v["products"][0]["prise"] = json!([]),
+                "products[0].prise: unknown field `prise`",
+            ),
+            (
+                |v| v["somethingElse"] = json!({"x": 1}),
+                "somethingElse: unknown field `somethingElse`",
+            ),
+            (
+                |v| v["products"][1]["variants"][0]["colour"] = json!("red"),
+                "products[1].variants[0].colour: unknown field `colour`",
+            ),
+            (
+                |v| v["taxCategories"][0]["rates"][0]["included"] = json!(true),
+                "taxCategories[0].rates[0].included: unknown field",
+            ),
+            (
+                |v| v["promotions"] = json!([{"id": "x", "target": {"type": "items", "matcher": {}}, "value": {"type": "percentage", "percent": "5"}}]),
+                "promotions[0].target: unknown field `matcher`",
+            ),
+            (
+                |v| v["pricing"] = json!({"roundingMod": "halfUp"}),
+                "pricing.roundingMod: unknown field",
+            ),
+        ];
+        for (mutate, expected) in cases {
+            let mut v = base();
+            mutate(&mut v);
+            let e = error_of(v);
+            assert_eq!(e.code, ErrorCode::InvalidCatalog);
+            assert!(
+                e.message.starts_with(expected),
+                "{} does not start with {}",
+                e.message,
+                expected
+            );
+        }
+        // Free-form maps stay free: a storefront keeps its own data there.
         let mut v = base();
-        v["products"][0]["image"] = json!("a.png");
-        v["somethingElse"] = json!({"x": 1});
+        v["products"][0]["metadata"] = json!({"image": "a.png", "colour": "red"});
+        v["products"][1]["variants"][0]["attributes"] = json!({"size": "L"});
         assert!(Catalog::from_value(v).is_ok());
     }
 
