@@ -50,8 +50,14 @@ pub fn is_known_currency(code: &str) -> bool {
     fraction_digits(code).is_some()
 }
 
-/// How an exact amount is rounded to a whole number of minor units. The three modes differ only on
-/// exact ties (…5 followed by nothing); everything else goes to the nearest unit.
+/// How an exact amount is rounded to a whole number of minor units. The names are Java's and
+/// commercetools' (`HalfUp` = ties away from zero), not dinero.js's (whose `halfUp` ties toward +∞ and
+/// whose `up` is our `ceiling`); docs/PRICING.md has the mapping.
+///
+/// Negative amounts: the `half*` modes other than `halfCeiling`/`halfFloor`, and `up`/`down`, are
+/// symmetric — they round the magnitude and put the sign back (-2.5 `halfUp` → -3). `ceiling`,
+/// `floor`, `halfCeiling` and `halfFloor` are directional (-2.5 `halfCeiling` → -2). The engine
+/// computes discounts and taxes as positive magnitudes, so `down` on a discount is the smaller discount.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub enum RoundingMode {
@@ -59,20 +65,60 @@ pub enum RoundingMode {
     /// rounding errors cancel out instead of always leaning the same way.
     #[default]
     HalfEven,
-    /// Ties away from zero (the "school" rounding many tax authorities prescribe).
+    /// Ties away from zero (the "school" rounding many tax authorities prescribe; PHP's `round`).
     HalfUp,
     /// Ties toward zero.
     HalfDown,
+    /// Ties to the odd neighbour.
+    HalfOdd,
+    /// Ties toward +∞ (JavaScript's `Math.round`, dinero.js `halfUp`).
+    HalfCeiling,
+    /// Ties toward −∞ (dinero.js `halfDown`).
+    HalfFloor,
+    /// Any fraction away from zero.
+    Up,
+    /// Any fraction toward zero (truncation).
+    Down,
+    /// Any fraction toward +∞.
+    Ceiling,
+    /// Any fraction toward −∞.
+    Floor,
 }
 
 impl RoundingMode {
-    /// The rust_decimal strategy with the same tie-breaking rule.
-    fn strategy(self) -> RoundingStrategy {
-        match self {
+    /// Rounds to a whole number. Every mode but `halfOdd` is one rust_decimal strategy (the directional
+    /// half modes pick theirs by sign).
+    fn round(self, value: Decimal) -> Decimal {
+        let negative = value.is_sign_negative();
+        let strategy = match self {
             RoundingMode::HalfEven => RoundingStrategy::MidpointNearestEven,
             RoundingMode::HalfUp => RoundingStrategy::MidpointAwayFromZero,
             RoundingMode::HalfDown => RoundingStrategy::MidpointTowardZero,
-        }
+            RoundingMode::HalfCeiling if negative => RoundingStrategy::MidpointTowardZero,
+            RoundingMode::HalfCeiling => RoundingStrategy::MidpointAwayFromZero,
+            RoundingMode::HalfFloor if negative => RoundingStrategy::MidpointAwayFromZero,
+            RoundingMode::HalfFloor => RoundingStrategy::MidpointTowardZero,
+            RoundingMode::Up => RoundingStrategy::AwayFromZero,
+            RoundingMode::Down => RoundingStrategy::ToZero,
+            RoundingMode::Ceiling => RoundingStrategy::ToPositiveInfinity,
+            RoundingMode::Floor => RoundingStrategy::ToNegativeInfinity,
+            RoundingMode::HalfOdd => {
+                let even = value.round_dp_with_strategy(0, RoundingStrategy::MidpointNearestEven);
+                let tie = (value - value.trunc()).abs() == Decimal::new(5, 1);
+                return if tie {
+                    // The even neighbour is the wrong one: step to the other side of the tie.
+                    let step = if negative { -Decimal::ONE } else { Decimal::ONE };
+                    if even.abs() > value.abs() {
+                        value.trunc()
+                    } else {
+                        value.trunc().checked_add(step).unwrap_or(even)
+                    }
+                } else {
+                    even
+                };
+            }
+        };
+        value.round_dp_with_strategy(0, strategy)
     }
 }
 
@@ -168,7 +214,7 @@ pub fn from_minor(minor: i64, digits: u32) -> Decimal {
 /// Rounds a fractional number of minor units (a tax of `840.336` cents, a percentage discount) to a
 /// whole number with `mode`. `Err(AMOUNT_OUT_OF_RANGE)` if the result does not fit an `i64`.
 pub fn round_minor(value: Decimal, mode: RoundingMode) -> Result<i64> {
-    let rounded = value.round_dp_with_strategy(0, mode.strategy());
+    let rounded = mode.round(value);
     // `rounded` has no fractional part any more, so the conversion (which truncates) is exact and
     // fails only when the integer is beyond `i64`.
     i64::try_from(rounded).map_err(|_| CartError::overflow())
@@ -620,6 +666,58 @@ mod tests {
         assert!(round_minor(dec("-9223372036854775809"), RoundingMode::HalfUp).is_err());
     }
 
+    /// The tie table of dinero.js's rounding tests (packages/dinero.js/src/core/divide/__tests__/*.test.ts),
+    /// under our (Java / commercetools) names: dinero `up` = `ceiling`, `down` = `floor`, `halfUp` =
+    /// `halfCeiling`, `halfDown` = `halfFloor`, `halfTowardsZero` = `halfDown`, `halfAwayFromZero` =
+    /// `halfUp`; and commercetools' 250 × 5 % = 12.5 → 12 / 13 / 12 (HalfEven / HalfUp / HalfDown).
+    #[test]
+    fn rounding_modes_match_dinero_and_commercetools() {
+        use RoundingMode::*;
+        let cases: &[(RoundingMode, &str, i64)] = &[
+            (Ceiling, "1.5", 2),
+            (Ceiling, "-1.5", -1),
+            (Floor, "1.5", 1),
+            (Floor, "-1.5", -2),
+            (HalfCeiling, "1.5", 2),
+            (HalfCeiling, "-1.5", -1),
+            (HalfFloor, "1.5", 1),
+            (HalfFloor, "-1.5", -2),
+            (HalfFloor, "4.4", 4),
+            (HalfFloor, "4.8", 5),
+            (HalfFloor, "-4.4", -4),
+            (HalfFloor, "-4.8", -5),
+            (HalfEven, "1.5", 2),
+            (HalfEven, "2.5", 2),
+            (HalfEven, "-2.5", -2),
+            (HalfEven, "3.5", 4),
+            (HalfOdd, "1.5", 1),
+            (HalfOdd, "2.5", 3),
+            (HalfOdd, "3.5", 3),
+            (HalfOdd, "-2.5", -3),
+            (HalfOdd, "-1.5", -1),
+            (HalfOdd, "2.4", 2),
+            (HalfOdd, "2.6", 3),
+            (HalfDown, "1.5", 1),
+            (HalfDown, "-2.5", -2),
+            (HalfUp, "1.5", 2),
+            (HalfUp, "-2.5", -3),
+            (HalfEven, "12.5", 12),
+            (HalfUp, "12.5", 13),
+            (HalfDown, "12.5", 12),
+            (Up, "1.1", 2),
+            (Up, "-1.1", -2),
+            (Up, "3", 3),
+            (Down, "1.9", 1),
+            (Down, "-1.9", -1),
+            (Ceiling, "0.1", 1),
+            (Ceiling, "-0.9", 0),
+            (Floor, "-0.1", -1),
+        ];
+        for &(mode, value, expected) in cases {
+            assert_eq!(round_minor(dec(value), mode).unwrap(), expected, "{mode:?} {value}");
+        }
+    }
+
     #[test]
     fn cash_round_examples() {
         assert_eq!(cash_round(1697, 5).unwrap(), 1695);
@@ -776,7 +874,14 @@ mod tests {
         prop_oneof![
             Just(RoundingMode::HalfEven),
             Just(RoundingMode::HalfUp),
-            Just(RoundingMode::HalfDown)
+            Just(RoundingMode::HalfDown),
+            Just(RoundingMode::HalfOdd),
+            Just(RoundingMode::HalfCeiling),
+            Just(RoundingMode::HalfFloor),
+            Just(RoundingMode::Up),
+            Just(RoundingMode::Down),
+            Just(RoundingMode::Ceiling),
+            Just(RoundingMode::Floor)
         ]
     }
 
