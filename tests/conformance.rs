@@ -1,6 +1,7 @@
-//! Runs every conformance vector (format: `../shared/conformance/README.md`) through the native engine.
-//! The folder is `$CONFORMANCE_DIR` when set, else `../shared/conformance` beside the checkout. Every
-//! failing file is reported with the first JSON path where the view differs from the expectation.
+//! Runs every conformance vector (format: `../shared/conformance/README.md`) through the native engine:
+//! the shared folder (`$CONFORMANCE_DIR` when set, else `../shared/conformance` beside the checkout) and
+//! the project's own `tests/vectors/` (pricing profiles and features, each with its outside `source`).
+//! Every failing file is reported with the first JSON path where the view differs from the expectation.
 
 use serde_json::Value;
 use std::path::{Path, PathBuf};
@@ -24,10 +25,37 @@ fn vector_files(dir: &Path) -> Vec<PathBuf> {
     files
 }
 
+fn project_vector_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/vectors")
+}
+
 #[test]
 fn every_conformance_vector_passes() {
-    let dir = vector_dir();
-    let files = vector_files(&dir);
+    run_folder(&vector_dir());
+}
+
+#[test]
+fn every_project_vector_passes() {
+    run_folder(&project_vector_dir());
+}
+
+/// Every project vector names where its numbers come from (a repository, file and test, or a page).
+#[test]
+fn every_project_vector_names_its_source() {
+    for file in vector_files(&project_vector_dir()) {
+        let raw = std::fs::read_to_string(&file).expect("readable");
+        let vector: Value = serde_json::from_str(&raw).expect("JSON");
+        let source = text(&vector, "source").unwrap_or_default();
+        assert!(
+            source.len() >= 20,
+            "{}: `source` must name the outside origin of its numbers",
+            file.display()
+        );
+    }
+}
+
+fn run_folder(dir: &Path) {
+    let files = vector_files(dir);
     assert!(!files.is_empty(), "no conformance vector (*.json) in {}", dir.display());
     let failures: Vec<String> = files
         .iter()

@@ -15,13 +15,22 @@ export type JsonValue = string | number | boolean | null | readonly JsonValue[] 
 
 // ---------------------------------------------------------------- catalog (DESIGN §4–5)
 
-export type RoundingMode = "halfEven" | "halfUp" | "halfDown";
+/** Java / commercetools names: `halfUp` ties away from zero, `up` rounds away from zero (docs/PRICING.md). */
+export type RoundingMode =
+  | "halfEven" | "halfUp" | "halfDown" | "halfOdd" | "halfCeiling" | "halfFloor"
+  | "up" | "down" | "ceiling" | "floor";
 
+export type PricingProfile = "default" | "commercetools" | "shopware" | "sylius";
+
+/** Every field is optional: the profile's choice applies where a field is absent (docs/PRICING.md). */
 export interface PricingSettings {
+  profile?: PricingProfile;
   pricesIncludeTax?: boolean;
   roundingMode?: RoundingMode;
   taxRoundingMode?: RoundingMode;
-  taxCalculation?: "lineItem" | "unitPrice";
+  taxCalculation?: "lineItem" | "unitPrice" | "perRate";
+  allocation?: "largestRemainder" | "firstTargets";
+  conditionBasis?: "beforePromotions" | "afterEarlierPromotions";
 }
 
 export interface CatalogPrice {
@@ -79,7 +88,17 @@ export type CatalogRule =
 export interface TaxCategory {
   id: string;
   name?: string;
-  rates: { country?: string; rate: DecimalString; name?: string }[];
+  rates: TaxRate[];
+}
+
+export interface TaxRate {
+  country?: string;
+  rate: DecimalString;
+  name?: string;
+  /** Whether amounts at this rate include it; absent: `pricing.pricesIncludeTax`. */
+  includedInPrice?: boolean;
+  /** Parts of the rate, adding up to `rate`; the tax summary lists one entry per part. */
+  subRates?: { name: string; rate: DecimalString }[];
 }
 
 export interface ShippingMethod {
@@ -387,6 +406,8 @@ export interface CartView {
   readonly status: CartStatus;
   readonly currency: string;
   readonly fractionDigits: number;
+  /** The pricing profile whose rules priced this view (catalog `pricing.profile`). */
+  readonly pricingProfile: PricingProfile;
   readonly country: string | null;
   readonly locale: string | null;
   readonly customer: { readonly id: string | null; readonly email: string | null; readonly group: string | null };

@@ -210,21 +210,49 @@ pub fn price(cart: &CartState, catalog: &Catalog, now: Timestamp) -> Result<Cart
         catalog,
         settings,
     };
+    let shipping_total = match &ship.calc {
+        Some(s) => Some(money::sub(s.price, s.discount_total())?),
+        None => None,
+    };
+    let mut taxables: Vec<tax::Taxable> = lines
+        .iter()
+        .map(|l| tax::Taxable {
+            category: catalog.product(&l.line.product_id).map(|p| p.tax_category.as_str()),
+            amount: l.current(),
+            quantity: l.line.quantity,
+        })
+        .collect();
+    for (c, &total) in cart.custom_line_items.iter().zip(&custom_totals) {
+        taxables.push(tax::Taxable {
+            category: Some(&c.tax_category),
+            amount: total,
+            quantity: c.quantity,
+        });
+    }
+    if let (Some(s), Some(total)) = (&ship.calc, shipping_total) {
+        taxables.push(tax::Taxable {
+            category: Some(&s.method.tax_category),
+            amount: total,
+            quantity: 1,
+        });
+    }
+    let line_taxes = taxer.tax_all(&taxables)?;
     let mut taxes = tax::Summary::default();
+    for t in &line_taxes {
+        taxes.add(t)?;
+    }
+    let mut line_taxes = line_taxes.iter();
     let mut line_views = Vec::with_capacity(lines.len());
-    for l in &lines {
-        let t = taxer.tax(
-            catalog.product(&l.line.product_id).map(|p| p.tax_category.as_str()),
-            l.current(),
-            l.line.quantity,
-        )?;
-        taxes.add(&t)?;
-        line_views.push(line_view(l, &t, digits, mode)?);
+    for (l, t) in lines.iter().zip(line_taxes.by_ref()) {
+        line_views.push(line_view(l, t, digits, mode)?);
     }
     let mut custom_views = Vec::with_capacity(custom_totals.len());
-    for (c, &total) in cart.custom_line_items.iter().zip(&custom_totals) {
-        let t = taxer.tax(Some(&c.tax_category), total, c.quantity)?;
-        taxes.add(&t)?;
+    for ((c, &total), t) in cart
+        .custom_line_items
+        .iter()
+        .zip(&custom_totals)
+        .zip(line_taxes.by_ref())
+    {
         let unit = money::to_minor(c.amount.0, digits, mode)?;
         custom_views.push(CustomLineView {
             id: c.id.clone(),
@@ -240,25 +268,20 @@ pub fn price(cart: &CartState, catalog: &Catalog, now: Timestamp) -> Result<Cart
             gross: t.gross,
         });
     }
-    let shipping_view = match &ship.calc {
-        Some(s) => {
-            let total = money::sub(s.price, s.discount_total())?;
-            let t = taxer.tax(Some(&s.method.tax_category), total, 1)?;
-            taxes.add(&t)?;
-            Some(ShippingView {
-                method_id: s.method.id.clone(),
-                name: s.method.name.clone(),
-                price: s.price,
-                discount: -s.discount_total(),
-                total,
-                tax_rate: t.rate_string(),
-                net: t.net,
-                tax: t.tax,
-                gross: t.gross,
-                estimated_delivery: shipping::estimate(s.method, now),
-            })
-        }
-        None => None,
+    let shipping_view = match (&ship.calc, shipping_total, line_taxes.next()) {
+        (Some(s), Some(total), Some(t)) => Some(ShippingView {
+            method_id: s.method.id.clone(),
+            name: s.method.name.clone(),
+            price: s.price,
+            discount: -s.discount_total(),
+            total,
+            tax_rate: t.rate_string(),
+            net: t.net,
+            tax: t.tax,
+            gross: t.gross,
+            estimated_delivery: shipping::estimate(s.method, now),
+        }),
+        _ => None,
     };
 
     let item_discounts = money::sum(lines.iter().map(LineCalc::discount_total))?;
@@ -301,6 +324,7 @@ pub fn price(cart: &CartState, catalog: &Catalog, now: Timestamp) -> Result<Cart
         status: cart.status,
         currency: cart.currency.clone(),
         fraction_digits: digits,
+        pricing_profile: settings.profile.as_str().to_string(),
         country: cart.country.clone(),
         locale: cart.locale.clone(),
         customer: cart.customer.clone(),

@@ -1,7 +1,9 @@
-//! Step 5 of the pipeline: tax per line, custom line and shipping (DESIGN §3), in the catalog's mode.
-//! Gross prices: `net = round(gross / (1 + rate))`, `tax = gross - net`. Net prices:
+//! Step 5 of the pipeline: tax per line, custom line and shipping (DESIGN §3, docs/PRICING.md).
+//! An amount at a rate that is included in the price (`includedInPrice`, else `pricesIncludeTax`) is
+//! gross: `net = round(gross / (1 + rate))`, `tax = gross - net`. Otherwise it is net:
 //! `tax = round(net × rate)`, `gross = net + tax`. `unitPrice` mode allocates the line total over its
-//! units first and taxes each unit; `lineItem` mode taxes the line total.
+//! units first and taxes each unit; `lineItem` mode taxes the line total; `perRate` mode taxes the sum
+//! of everything at one rate once and spreads that tax back over the lines.
 
 use crate::cart::CartState;
 use crate::catalog::{Catalog, PricingSettings, TaxCalculation, TaxRate};
@@ -11,10 +13,19 @@ use rust_decimal::Decimal;
 
 use super::view::TaxSummary;
 
+/// One amount to be taxed: a line's discounted total, a custom line's total, the shipping price.
+pub(crate) struct Taxable<'a> {
+    pub category: Option<&'a str>,
+    pub amount: i64,
+    pub quantity: u32,
+}
+
 /// The tax of one taxable amount.
 pub(crate) struct LineTax {
     /// `None`: no rate for the tax country (issue `NO_TAX_RATE`; taxed at zero).
     pub rate: Option<TaxRate>,
+    /// Whether the amount was gross (the rate is included in it).
+    pub included: bool,
     pub net: i64,
     pub tax: i64,
     pub gross: i64,
@@ -23,6 +34,17 @@ pub(crate) struct LineTax {
 impl LineTax {
     pub fn rate_string(&self) -> Option<String> {
         self.rate.as_ref().map(|r| r.rate.0.to_string())
+    }
+
+    /// Sets the tax and derives net and gross from the taxed amount.
+    fn set_tax(&mut self, amount: i64, tax: i64) -> Result<()> {
+        self.tax = tax;
+        (self.net, self.gross) = if self.included {
+            (money::sub(amount, tax)?, amount)
+        } else {
+            (amount, money::add(amount, tax)?)
+        };
+        Ok(())
     }
 }
 
@@ -43,48 +65,95 @@ impl Taxer<'_> {
             .or_else(|| rates.iter().find(|r| r.country.is_none()))
     }
 
-    /// Taxes `amount` (catalog price terms) of `quantity` units in a category.
-    pub fn tax(&self, category: Option<&str>, amount: i64, quantity: u32) -> Result<LineTax> {
-        let Some(rate) = self.rate(category) else {
+    fn included(&self, rate: &TaxRate) -> bool {
+        rate.included_in_price.unwrap_or(self.settings.prices_include_tax)
+    }
+
+    /// Taxes every amount; in `perRate` mode the amounts at one rate are taxed together.
+    pub fn tax_all(&self, items: &[Taxable]) -> Result<Vec<LineTax>> {
+        let mut taxes = items.iter().map(|t| self.tax(t)).collect::<Result<Vec<_>>>()?;
+        if self.settings.tax_calculation == TaxCalculation::PerRate {
+            self.round_per_rate(items, &mut taxes)?;
+        }
+        Ok(taxes)
+    }
+
+    /// Taxes one amount (catalog price terms) of `quantity` units.
+    fn tax(&self, item: &Taxable) -> Result<LineTax> {
+        let Some(rate) = self.rate(item.category) else {
             return Ok(LineTax {
                 rate: None,
-                net: amount,
+                included: self.settings.prices_include_tax,
+                net: item.amount,
                 tax: 0,
-                gross: amount,
+                gross: item.amount,
             });
         };
+        let included = self.included(rate);
         let parts: Vec<(i64, i64)> = match self.settings.tax_calculation {
-            TaxCalculation::LineItem => vec![(amount, 1)],
-            TaxCalculation::UnitPrice => unit_groups(amount, quantity)?,
+            TaxCalculation::LineItem | TaxCalculation::PerRate => vec![(item.amount, 1)],
+            TaxCalculation::UnitPrice => unit_groups(item.amount, item.quantity)?,
         };
         let mut tax = 0i64;
         for (unit_amount, count) in parts {
-            let unit_tax = self.unit_tax(unit_amount, rate.rate.0)?;
+            let unit_tax = self.tax_of(unit_amount, rate.rate.0, included)?;
             tax = money::add(tax, money::mul(unit_tax, count)?)?;
         }
-        let (net, gross) = if self.settings.prices_include_tax {
-            (money::sub(amount, tax)?, amount)
-        } else {
-            (amount, money::add(amount, tax)?)
-        };
-        Ok(LineTax {
+        let mut line = LineTax {
             rate: Some(rate.clone()),
-            net,
-            tax,
-            gross,
-        })
+            included,
+            net: 0,
+            tax: 0,
+            gross: 0,
+        };
+        line.set_tax(item.amount, tax)?;
+        Ok(line)
     }
 
-    fn unit_tax(&self, amount: i64, rate: Decimal) -> Result<i64> {
+    /// The rounded tax of one amount at `rate`.
+    fn tax_of(&self, amount: i64, rate: Decimal, included: bool) -> Result<i64> {
         let mode = self.settings.tax_rounding_mode;
         let value = Decimal::from(amount);
-        if self.settings.prices_include_tax {
+        if included {
             let divisor = Decimal::ONE.checked_add(rate).ok_or_else(CartError::overflow)?;
             let net = money::round_minor(value.checked_div(divisor).ok_or_else(CartError::overflow)?, mode)?;
             money::sub(amount, net)
         } else {
             money::round_minor(value.checked_mul(rate).ok_or_else(CartError::overflow)?, mode)
         }
+    }
+
+    /// `perRate` mode: for every (rate, included) group the tax of the summed amounts, rounded once;
+    /// the difference to the per-line taxes goes one minor unit at a time to the group's largest
+    /// amounts (ties to the earlier line), so line taxes add up to the group's tax.
+    fn round_per_rate(&self, items: &[Taxable], taxes: &mut [LineTax]) -> Result<()> {
+        let mut groups: Vec<(Decimal, bool, Vec<usize>)> = Vec::new();
+        for (i, t) in taxes.iter().enumerate() {
+            let Some(rate) = &t.rate else { continue };
+            match groups.iter_mut().find(|g| g.0 == rate.rate.0 && g.1 == t.included) {
+                Some(g) => g.2.push(i),
+                None => groups.push((rate.rate.0, t.included, vec![i])),
+            }
+        }
+        for (rate, included, mut members) in groups {
+            let amount = money::sum(members.iter().filter_map(|&i| items.get(i)).map(|t| t.amount))?;
+            let line_taxes = money::sum(members.iter().filter_map(|&i| taxes.get(i)).map(|t| t.tax))?;
+            let mut diff = money::sub(self.tax_of(amount, rate, included)?, line_taxes)?;
+            members.sort_by_key(|&i| std::cmp::Reverse(items.get(i).map_or(0, |t| t.amount)));
+            // |diff| is at most half a unit per line, so one round over the members suffices; the
+            // cycle only guards against a pathological catalog.
+            for &i in members.iter().cycle().take(members.len().saturating_mul(2)) {
+                if diff == 0 {
+                    break;
+                }
+                if let (Some(item), Some(line)) = (items.get(i), taxes.get_mut(i)) {
+                    let step = diff.signum();
+                    line.set_tax(item.amount, money::add(line.tax, step)?)?;
+                    diff = money::sub(diff, step)?;
+                }
+            }
+        }
+        Ok(())
     }
 }
 
@@ -102,12 +171,12 @@ fn unit_groups(amount: i64, quantity: u32) -> Result<Vec<(i64, i64)>> {
     Ok(groups)
 }
 
-/// Totals of net and tax, and the per-rate summary.
+/// Totals of net and tax, and the per-rate summary (one entry per sub-rate where a rate has them).
 #[derive(Default)]
 pub(crate) struct Summary {
     pub net: i64,
     pub tax: i64,
-    /// (rate, name, net, tax) in first-seen order.
+    /// (rate, rate string, name, net, tax) in first-seen order.
     by_rate: Vec<(Decimal, String, String, i64, i64)>,
 }
 
@@ -115,21 +184,28 @@ impl Summary {
     pub fn add(&mut self, t: &LineTax) -> Result<()> {
         self.net = money::add(self.net, t.net)?;
         self.tax = money::add(self.tax, t.tax)?;
-        if let Some(rate) = &t.rate {
-            match self.by_rate.iter_mut().find(|e| e.0 == rate.rate.0) {
-                Some(entry) => {
-                    entry.3 = money::add(entry.3, t.net)?;
-                    entry.4 = money::add(entry.4, t.tax)?;
-                }
-                None => self
-                    .by_rate
-                    .push((rate.rate.0, rate.rate.0.to_string(), rate.display_name(), t.net, t.tax)),
-            }
+        let Some(rate) = &t.rate else { return Ok(()) };
+        if rate.sub_rates.is_empty() {
+            return self.add_entry(rate.rate.0, rate.display_name(), t.net, t.tax);
+        }
+        for (sub, share) in rate.sub_rates.iter().zip(sub_rate_shares(rate, t.tax)?) {
+            self.add_entry(sub.rate.0, sub.name.clone(), t.net, share)?;
         }
         Ok(())
     }
 
-    /// One entry per rate, highest rate first.
+    fn add_entry(&mut self, rate: Decimal, name: String, net: i64, tax: i64) -> Result<()> {
+        match self.by_rate.iter_mut().find(|e| e.0 == rate && e.2 == name) {
+            Some(entry) => {
+                entry.3 = money::add(entry.3, net)?;
+                entry.4 = money::add(entry.4, tax)?;
+            }
+            None => self.by_rate.push((rate, rate.to_string(), name, net, tax)),
+        }
+        Ok(())
+    }
+
+    /// One entry per rate (or sub-rate), highest rate first.
     pub fn rates(&self) -> Vec<TaxSummary> {
         let mut entries = self.by_rate.clone();
         entries.sort_by_key(|e| std::cmp::Reverse(e.0));
@@ -138,4 +214,20 @@ impl Summary {
             .map(|(_, rate, name, net, tax)| TaxSummary { rate, name, net, tax })
             .collect()
     }
+}
+
+/// A line's tax split over its rate's sub-rates by their share of the rate (largest remainder, so the
+/// parts add up to the tax; commercetools accumulates its `taxPortions` per line the same way).
+fn sub_rate_shares(rate: &TaxRate, tax: i64) -> Result<Vec<i64>> {
+    // Rates have at most 28 decimals; scaling by 10^12 keeps every realistic rate (0.0625) exact.
+    let scale = Decimal::from(1_000_000_000_000i64);
+    let weights = rate
+        .sub_rates
+        .iter()
+        .map(|s| {
+            let scaled = s.rate.0.checked_mul(scale).ok_or_else(CartError::overflow)?;
+            i64::try_from(scaled.trunc()).map_err(|_| CartError::overflow())
+        })
+        .collect::<Result<Vec<i64>>>()?;
+    money::allocate(tax, &weights)
 }

@@ -14,6 +14,8 @@ pub struct CartView {
     pub status: CartStatus,
     pub currency: String,
     pub fraction_digits: u32,
+    /// The pricing profile whose rules priced this view (`pricing.profile`).
+    pub pricing_profile: String,
     pub country: Option<String>,
     pub locale: Option<String>,
     pub customer: Customer,

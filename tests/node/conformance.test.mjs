@@ -14,13 +14,17 @@ const pkg = path.join(root, "pkg");
 const { initSync, Cart, isCartError } = await import(path.join(pkg, "wasm_cart.js"));
 initSync({ module: fs.readFileSync(path.join(pkg, "wasm_cart_bg.wasm")) });
 
-const dir = process.env.CONFORMANCE_DIR || path.join(root, "../shared/conformance");
-const files = fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => f.endsWith(".json")).sort() : [];
+// The shared vectors and the project's own (tests/vectors: pricing profiles and features).
+const dirs = [process.env.CONFORMANCE_DIR || path.join(root, "../shared/conformance"), path.join(root, "tests/vectors")];
+const vectorsIn = (dir) => (fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => f.endsWith(".json")).sort() : []);
+const files = dirs.flatMap((dir) => vectorsIn(dir).map((f) => path.join(dir, f)));
 
-test("the conformance folder has vectors", () => {
-  assert.ok(fs.existsSync(dir), `conformance folder ${dir} is missing`);
-  assert.ok(files.length > 0, `no conformance vector (*.json) in ${dir}`);
-});
+for (const dir of dirs) {
+  test(`the folder ${path.basename(dir)} has vectors`, () => {
+    assert.ok(fs.existsSync(dir), `vector folder ${dir} is missing`);
+    assert.ok(vectorsIn(dir).length > 0, `no conformance vector (*.json) in ${dir}`);
+  });
+}
 
 /** Objects match when every listed key matches; arrays by length and element; scalars exactly. */
 function partialMatch(expected, actual, at) {
@@ -40,8 +44,8 @@ function partialMatch(expected, actual, at) {
 }
 
 for (const file of files) {
-  test(`conformance: ${file}`, () => {
-    const vector = JSON.parse(fs.readFileSync(path.join(dir, file), "utf8"));
+  test(`conformance: ${path.relative(root, file)}`, () => {
+    const vector = JSON.parse(fs.readFileSync(file, "utf8"));
     const now = Date.parse(vector.now);
     assert.ok(Number.isFinite(now), "missing or bad `now`");
     const { error: expectedError, ...expect } = vector.expect ?? {};

@@ -6,7 +6,7 @@
 //! `metadata` and `attributes` maps.
 
 use crate::error::{CartError, ErrorCode, Result};
-use crate::money::{self, RoundingMode};
+use crate::money;
 use crate::time::Timestamp;
 use rust_decimal::Decimal;
 use serde::de::{self, Deserializer, Visitor};
@@ -14,6 +14,10 @@ use serde::{Deserialize, Serialize, Serializer};
 use serde_json::{json, Map, Value};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt;
+
+mod pricing;
+use pricing::PricingData;
+pub use pricing::{Allocation, ConditionBasis, PricingSettings, Profile, TaxCalculation};
 
 /// The largest amount a catalog may carry, in major units. With at most 250 lines of 9999 units this
 /// keeps every total far inside `i64` minor units, even for three-decimal currencies.
@@ -54,37 +58,6 @@ impl<'de> Deserialize<'de> for Amount {
     }
 }
 
-/// How prices are to be read and rounded (DESIGN §2–3).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
-pub struct PricingSettings {
-    /// `true`: prices are gross (tax included); `false`: prices are net.
-    pub prices_include_tax: bool,
-    pub rounding_mode: RoundingMode,
-    pub tax_rounding_mode: RoundingMode,
-    pub tax_calculation: TaxCalculation,
-}
-
-impl Default for PricingSettings {
-    fn default() -> Self {
-        PricingSettings {
-            prices_include_tax: true,
-            rounding_mode: RoundingMode::HalfEven,
-            tax_rounding_mode: RoundingMode::HalfEven,
-            tax_calculation: TaxCalculation::LineItem,
-        }
-    }
-}
-
-/// Where tax is computed: on the line's discounted total, or on each unit and then summed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub enum TaxCalculation {
-    #[default]
-    LineItem,
-    UnitPrice,
-}
-
 /// Per-currency settings; today only cash rounding (`{"CHF": {"cashRounding": "0.05"}}`).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -108,6 +81,21 @@ pub struct TaxRate {
     pub country: Option<String>,
     pub rate: Amount,
     pub name: Option<String>,
+    /// Whether amounts taxed at this rate include it; `None`: `pricing.pricesIncludeTax` decides
+    /// (commercetools `includedInPrice`, Sylius `isIncludedInPrice`).
+    pub included_in_price: Option<bool>,
+    /// Parts of the rate (state + county tax); they must add up to `rate`. The tax is computed at
+    /// `rate` and split over the parts (commercetools `subRates`, Shopware's partial tax rules).
+    #[serde(default)]
+    pub sub_rates: Vec<SubRate>,
+}
+
+/// A named part of a tax rate.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SubRate {
+    pub name: String,
+    pub rate: Amount,
 }
 
 impl TaxRate {
@@ -465,7 +453,7 @@ pub(crate) fn in_window(from: Option<Timestamp>, until: Option<Timestamp>, now: 
 #[serde(rename_all = "camelCase", default, deny_unknown_fields)]
 struct CatalogData {
     version: Option<String>,
-    pricing: PricingSettings,
+    pricing: PricingData,
     currencies: BTreeMap<String, CurrencySettings>,
     tax_categories: Vec<TaxCategory>,
     products: Vec<Product>,
@@ -479,6 +467,8 @@ struct CatalogData {
 #[derive(Debug, Clone, Default)]
 pub struct Catalog {
     data: CatalogData,
+    /// `data.pricing` resolved against its profile.
+    pricing: PricingSettings,
     products_by_id: HashMap<String, usize>,
     /// sku -> (product index, variant id)
     by_sku: HashMap<String, (usize, Option<u32>)>,
@@ -513,6 +503,7 @@ impl Catalog {
 
     fn index(data: CatalogData) -> Catalog {
         let mut catalog = Catalog {
+            pricing: data.pricing.resolve(),
             data,
             ..Catalog::default()
         };
@@ -535,7 +526,7 @@ impl Catalog {
         self.data.version.as_deref()
     }
     pub fn pricing(&self) -> &PricingSettings {
-        &self.data.pricing
+        &self.pricing
     }
     pub fn products(&self) -> &[Product] {
         &self.data.products
@@ -693,6 +684,7 @@ fn validate(data: &CatalogData) -> Vec<(String, String)> {
             }
             let ok = rate.rate.0 >= Decimal::ZERO && rate.rate.0 <= Decimal::ONE;
             p.check(ok, || format!("{rpath}.rate"), "must be between 0 and 1");
+            validate_sub_rates(&mut p, rate, &rpath);
             if !countries.insert(rate.country.as_deref()) {
                 p.add(format!("{rpath}.country"), "duplicate rate for this country");
             }
@@ -703,6 +695,23 @@ fn validate(data: &CatalogData) -> Vec<(String, String)> {
     validate_shipping(&mut p, data, &tax_ids);
     validate_promotions(&mut p, data);
     p.0
+}
+
+fn validate_sub_rates(p: &mut Problems, rate: &TaxRate, path: &str) {
+    if rate.sub_rates.is_empty() {
+        return;
+    }
+    let mut sum = Decimal::ZERO;
+    for (k, sub) in rate.sub_rates.iter().enumerate() {
+        let ok = sub.rate.0 >= Decimal::ZERO && sub.rate.0 <= Decimal::ONE;
+        p.check(ok, || format!("{path}.subRates[{k}].rate"), "must be between 0 and 1");
+        sum = sum.saturating_add(sub.rate.0);
+    }
+    p.check(
+        sum == rate.rate.0,
+        || format!("{path}.subRates"),
+        "must add up to the rate",
+    );
 }
 
 fn validate_prices(p: &mut Problems, prices: &[Price], path: &str) {
