@@ -308,6 +308,47 @@ pub fn allocate(total: i64, weights: &[i64]) -> Result<Vec<i64>> {
     shares.into_iter().map(|share| signed_share(total, share)).collect()
 }
 
+/// Splits `total` by `weights` the way Sylius's `ProportionalIntegerDistributor` does: each exact
+/// share rounded to the nearest unit with ties toward zero, then the difference handed out one unit at
+/// a time to the first targets in order (targets of weight zero are skipped and get nothing). Unlike
+/// [`allocate`], a share can end up a unit above its exact value while a later one stays below.
+/// Sylius's `[4300, 1400, 2300]` with `-300` gives `[-162, -52, -86]`.
+pub fn allocate_first(total: i64, weights: &[i64]) -> Result<Vec<i64>> {
+    if weights.iter().any(|&w| w < 0) {
+        return Err(CartError::invalid_request("allocation weights must not be negative"));
+    }
+    let weight_sum: i128 = weights.iter().map(|&w| i128::from(w)).sum();
+    if weight_sum == 0 {
+        return split_even(total, weights.len());
+    }
+    let magnitude = i128::from(total).abs();
+    let mut shares: Vec<i128> = weights
+        .iter()
+        .map(|&w| {
+            let exact = magnitude * i128::from(w);
+            let (q, r) = (exact / weight_sum, exact % weight_sum);
+            if 2 * r > weight_sum {
+                q + 1
+            } else {
+                q
+            }
+        })
+        .collect();
+    // Each share is within half a unit of its exact value, so |difference| <= (targets of weight > 0) / 2
+    // and one pass over those targets settles it.
+    let mut difference = magnitude - shares.iter().sum::<i128>();
+    for (share, &w) in shares.iter_mut().zip(weights) {
+        if difference == 0 {
+            break;
+        }
+        if w > 0 && (difference > 0 || *share > 0) {
+            *share += difference.signum();
+            difference -= difference.signum();
+        }
+    }
+    shares.into_iter().map(|share| signed_share(total, share)).collect()
+}
+
 /// Splits `total` into `parts` shares that differ by at most one minor unit: the same result as
 /// [`allocate`] with equal weights (the first `|total| mod parts` shares get the extra unit), computed
 /// directly. `split_even(-452, 3)` is `[-151, -151, -150]`. Zero parts give an empty result for a zero
@@ -763,6 +804,21 @@ mod tests {
         assert_eq!(allocate(0, &[-1]).unwrap_err().code, ErrorCode::InvalidRequest);
     }
 
+    /// `ProportionalIntegerDistributorSpec` (Sylius/Sylius, src/Sylius/Component/Core/spec/Distributor/).
+    #[test]
+    fn allocate_first_matches_sylius() {
+        assert_eq!(allocate_first(300, &[4000, 2000, 2000]).unwrap(), vec![150, 75, 75]);
+        assert_eq!(allocate_first(-300, &[4000, 2000, 2000]).unwrap(), vec![-150, -75, -75]);
+        assert_eq!(allocate_first(300, &[4300, 1400, 2300]).unwrap(), vec![162, 52, 86]);
+        assert_eq!(allocate_first(-300, &[4300, 1400, 2300]).unwrap(), vec![-162, -52, -86]);
+        assert_eq!(allocate_first(-299, &[4300, 1400, 2300]).unwrap(), vec![-161, -52, -86]);
+        assert_eq!(allocate_first(-299, &[0]).unwrap(), vec![-299]);
+        // Rounding up overshoots: the first target gives the unit back.
+        assert_eq!(allocate_first(5, &[16, 16, 18]).unwrap(), vec![1, 2, 2]);
+        assert_eq!(allocate_first(7, &[0, 1, 1]).unwrap(), vec![0, 4, 3]);
+        assert!(allocate_first(1, &[1, -1]).is_err());
+    }
+
     #[test]
     fn allocate_extremes() {
         assert_eq!(allocate(i64::MIN, &[1]).unwrap(), vec![i64::MIN]);
@@ -910,6 +966,23 @@ mod tests {
                 }
                 if weight == 0 && weight_sum > 0 {
                     prop_assert_eq!(share, 0);
+                }
+            }
+        }
+
+        #[test]
+        fn first_target_allocation_sums_to_total(total in -1_000_000_000i64..1_000_000_000, weights in prop::collection::vec(0i64..100_000, 1..40)) {
+            let shares = allocate_first(total, &weights).unwrap();
+            prop_assert_eq!(shares.len(), weights.len());
+            prop_assert_eq!(sum(shares.iter().copied()).unwrap(), total);
+            let weight_sum: i128 = weights.iter().map(|&w| i128::from(w)).sum();
+            for (&share, &weight) in shares.iter().zip(&weights) {
+                prop_assert!(share == 0 || share.signum() == total.signum());
+                if weight_sum > 0 {
+                    if weight == 0 { prop_assert_eq!(share, 0); }
+                    // Within 1.5 units of the exact share: half a unit of rounding, one unit of settling.
+                    let diff = (i128::from(share) * weight_sum - i128::from(total) * i128::from(weight)).abs();
+                    prop_assert!(2 * diff <= 3 * weight_sum);
                 }
             }
         }

@@ -323,7 +323,9 @@ export interface CustomLineView {
   readonly gross: number;
 }
 
-export type CodeState = "applied" | "notApplicable" | "stoppedByPreviousDiscount" | "notActive";
+export type CodeState =
+  | "applied" | "notApplicable" | "stoppedByPreviousDiscount" | "notActive"
+  | "stoppedByExclusiveDiscount" | "stoppedByGroupBestDeal";
 
 export interface CodeView {
   readonly code: string;

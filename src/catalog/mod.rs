@@ -16,8 +16,12 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt;
 
 mod pricing;
+mod promotion;
 use pricing::PricingData;
 pub use pricing::{Allocation, ConditionBasis, PricingSettings, Profile, TaxCalculation};
+pub use promotion::{
+    Conditions, Distribution, PercentPer, Predicate, Promotion, PromotionValue, Selection, Stacking, Target,
+};
 
 /// The largest amount a catalog may carry, in major units. With at most 250 lines of 9999 units this
 /// keeps every total far inside `i64` minor units, even for three-decimal currencies.
@@ -120,6 +124,8 @@ pub struct Price {
     pub country: Option<String>,
     pub valid_from: Option<Timestamp>,
     pub valid_until: Option<Timestamp>,
+    /// The lowest unit price promotions may bring a unit to (Sylius channel pricing `minimumPrice`).
+    pub minimum_price: Option<Amount>,
 }
 
 /// A buyable variant. The product itself is the master variant (`variantId` null).
@@ -203,10 +209,26 @@ pub struct Match {
     pub skus: Vec<String>,
     pub kinds: Vec<String>,
     pub vendors: Vec<String>,
+    /// Promotions only: the line's unit price (before promotions) is at least this.
+    pub min_unit_price: Option<Amount>,
+    /// Promotions only: the line's unit price (before promotions) is at most this.
+    pub max_unit_price: Option<Amount>,
 }
 
 impl Match {
-    /// Whether a line of `product` (with the line's `sku`) is selected.
+    /// Whether a line of `product` at `unit_price` is selected (the price range included).
+    pub fn matches_priced(&self, product: &Product, sku: &str, unit_price: Decimal) -> bool {
+        self.matches(product, sku)
+            && self.min_unit_price.is_none_or(|min| unit_price >= min.0)
+            && self.max_unit_price.is_none_or(|max| unit_price <= max.0)
+    }
+
+    fn filters_price(&self) -> bool {
+        self.min_unit_price.is_some() || self.max_unit_price.is_some()
+    }
+
+    /// Whether a line of `product` (with the line's `sku`) is selected; the price range is ignored
+    /// (rules cannot carry one: validation refuses it).
     pub fn matches(&self, product: &Product, sku: &str) -> bool {
         fn ok(list: &[String], value: Option<&str>) -> bool {
             list.is_empty() || value.is_some_and(|v| list.iter().any(|x| x == v))
@@ -312,134 +334,6 @@ impl ShippingMethod {
                 .iter()
                 .find(|r| r.currency == currency && r.countries.is_empty())
         })
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub enum Stacking {
-    #[default]
-    Stack,
-    /// Stops every later promotion, but only if this one actually discounted something.
-    StopAfter,
-}
-
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
-pub struct Conditions {
-    /// Compared with the cart's `subtotal` before any promotion.
-    pub min_subtotal: Option<Amount>,
-    /// Compared with the summed quantity of the lines the target matches.
-    pub min_quantity: Option<u32>,
-    pub customer_groups: Vec<String>,
-    pub countries: Vec<String>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub enum Selection {
-    #[default]
-    Cheapest,
-    MostExpensive,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(
-    tag = "type",
-    rename_all = "camelCase",
-    rename_all_fields = "camelCase",
-    deny_unknown_fields
-)]
-pub enum Target {
-    /// Matching lines; no `match` = all lines.
-    Items {
-        #[serde(rename = "match", default)]
-        matcher: Match,
-    },
-    /// The shipping price.
-    Shipping {},
-    /// Buy `trigger`, get `discounted` of them (cheapest or most expensive) at the value.
-    MultiBuy {
-        #[serde(rename = "match", default)]
-        matcher: Match,
-        trigger: u32,
-        discounted: u32,
-        max_occurrence: Option<u32>,
-        #[serde(default)]
-        selection: Selection,
-    },
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub enum Distribution {
-    /// min(amount, matching total) spread by the lines' current amounts.
-    #[default]
-    Proportionate,
-    /// Equal shares, each capped at its line.
-    Even,
-    /// The amount off every matching unit.
-    Each,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(
-    tag = "type",
-    rename_all = "camelCase",
-    rename_all_fields = "camelCase",
-    deny_unknown_fields
-)]
-pub enum PromotionValue {
-    Percentage {
-        percent: Amount,
-    },
-    Absolute {
-        amount: Amount,
-        #[serde(default)]
-        distribution: Distribution,
-    },
-    /// A unit price, applied only where lower than the current unit price.
-    FixedPrice {
-        amount: Amount,
-    },
-}
-
-impl PromotionValue {
-    fn carries_amount(&self) -> bool {
-        !matches!(self, PromotionValue::Percentage { .. })
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct Promotion {
-    pub id: String,
-    pub label: Option<String>,
-    /// No code = automatic.
-    pub code: Option<String>,
-    /// Higher runs first; ties by id.
-    #[serde(default)]
-    pub priority: i64,
-    #[serde(default)]
-    pub stacking: Stacking,
-    pub valid_from: Option<Timestamp>,
-    pub valid_until: Option<Timestamp>,
-    /// Required when the value or a condition carries an amount.
-    pub currency: Option<String>,
-    #[serde(default)]
-    pub conditions: Conditions,
-    pub target: Target,
-    pub value: PromotionValue,
-}
-
-impl Promotion {
-    pub fn label(&self) -> &str {
-        self.label.as_deref().unwrap_or(&self.id)
-    }
-
-    /// `validFrom <= now < validUntil`.
-    pub fn active_at(&self, now: Timestamp) -> bool {
-        in_window(self.valid_from, self.valid_until, now)
     }
 }
 
@@ -693,7 +587,7 @@ fn validate(data: &CatalogData) -> Vec<(String, String)> {
     validate_products(&mut p, data, &tax_ids);
     validate_rules(&mut p, data);
     validate_shipping(&mut p, data, &tax_ids);
-    validate_promotions(&mut p, data);
+    promotion::validate_promotions(&mut p, &data.promotions);
     p.0
 }
 
@@ -719,6 +613,14 @@ fn validate_prices(p: &mut Problems, prices: &[Price], path: &str) {
         let ppath = format!("{path}[{j}]");
         p.currency(&format!("{ppath}.currency"), &price.currency);
         p.amount(&format!("{ppath}.amount"), price.amount);
+        if let Some(min) = price.minimum_price {
+            p.amount(&format!("{ppath}.minimumPrice"), min);
+            p.check(
+                min <= price.amount,
+                || format!("{ppath}.minimumPrice"),
+                "must not exceed amount",
+            );
+        }
         if let Some(c) = &price.country {
             p.country(&format!("{ppath}.country"), c);
         }
@@ -786,6 +688,18 @@ fn validate_products(p: &mut Problems, data: &CatalogData, tax_ids: &HashSet<&st
 fn validate_rules(p: &mut Problems, data: &CatalogData) {
     for (i, rule) in data.rules.iter().enumerate() {
         let path = format!("rules[{i}]");
+        let matchers: Vec<(&Match, &str)> = match rule {
+            Rule::Requires { when, requires, .. } => vec![(when, "when"), (requires, "requires")],
+            Rule::MaxLines { matcher, .. } => vec![(matcher, "match")],
+            Rule::Exclusive { .. } => Vec::new(),
+        };
+        for (matcher, key) in matchers {
+            p.check(
+                !matcher.filters_price(),
+                || format!("{path}.{key}"),
+                "a rule cannot filter by unit price (promotions only)",
+            );
+        }
         match rule {
             Rule::Exclusive { metadata_key, .. } => p.check(
                 !metadata_key.is_empty(),
@@ -826,72 +740,6 @@ fn validate_shipping(p: &mut Problems, data: &CatalogData, tax_ids: &HashSet<&st
                 p.amount(&format!("{rpath}.tiers[{k}].minCartValue"), tier.min_cart_value);
                 p.amount(&format!("{rpath}.tiers[{k}].price"), tier.price);
             }
-        }
-    }
-}
-
-fn validate_promotions(p: &mut Problems, data: &CatalogData) {
-    let mut ids = HashSet::new();
-    let mut codes = HashSet::new();
-    for (i, promo) in data.promotions.iter().enumerate() {
-        let path = format!("promotions[{i}]");
-        p.unique(&mut ids, &promo.id, format!("{path}.id"));
-        if let Some(code) = &promo.code {
-            if code.trim().is_empty() {
-                p.add(format!("{path}.code"), "must not be empty");
-            } else if !codes.insert(code.to_uppercase()) {
-                p.add(format!("{path}.code"), format!("duplicate code \"{code}\""));
-            }
-        }
-        match &promo.currency {
-            Some(c) => p.currency(&format!("{path}.currency"), c),
-            None => {
-                let needs = promo.value.carries_amount() || promo.conditions.min_subtotal.is_some();
-                p.check(
-                    !needs,
-                    || format!("{path}.currency"),
-                    "required when the value or a condition carries an amount",
-                );
-            }
-        }
-        p.window(&path, promo.valid_from, promo.valid_until);
-        if let Some(min) = promo.conditions.min_subtotal {
-            p.amount(&format!("{path}.conditions.minSubtotal"), min);
-        }
-        for (k, c) in promo.conditions.countries.iter().enumerate() {
-            p.country(&format!("{path}.conditions.countries[{k}]"), c);
-        }
-        validate_target(p, &promo.target, &format!("{path}.target"));
-        let vpath = format!("{path}.value");
-        match &promo.value {
-            PromotionValue::Percentage { percent } => {
-                let ok = percent.0 >= Decimal::ZERO && percent.0 <= Decimal::ONE_HUNDRED;
-                p.check(ok, || format!("{vpath}.percent"), "must be between 0 and 100");
-            }
-            PromotionValue::Absolute { amount, .. } | PromotionValue::FixedPrice { amount } => {
-                p.amount(&format!("{vpath}.amount"), *amount)
-            }
-        }
-    }
-}
-
-fn validate_target(p: &mut Problems, target: &Target, path: &str) {
-    if let Target::MultiBuy {
-        trigger,
-        discounted,
-        max_occurrence,
-        ..
-    } = target
-    {
-        p.check(*trigger >= 2, || format!("{path}.trigger"), "must be at least 2");
-        p.check(*discounted >= 1, || format!("{path}.discounted"), "must be at least 1");
-        p.check(
-            discounted <= trigger,
-            || format!("{path}.discounted"),
-            "must not exceed trigger",
-        );
-        if *max_occurrence == Some(0) {
-            p.add(format!("{path}.maxOccurrence"), "must be at least 1");
         }
     }
 }

@@ -57,16 +57,21 @@ pub(crate) fn select_price<'p>(
 }
 
 /// A line item on its way through the pipeline.
+#[derive(Clone)]
 pub(crate) struct LineCalc<'c> {
     pub line: &'c LineItem,
     pub product: Option<&'c Product>,
     /// `None`: no product, not available, or no price: the line is priced at zero.
     pub unit_price: Option<Decimal>,
     pub base: i64,
+    /// Every unit's amount before any promotion (the base split evenly).
+    pub original_units: Vec<i64>,
     /// Current amount of every unit (base split evenly, minus discounts so far).
     pub units: Vec<i64>,
     /// Discount so far on every unit (positive magnitude).
     pub unit_discount: Vec<i64>,
+    /// The lowest amount a unit may be discounted to (the price's `minimumPrice`; 0 without one).
+    pub floor: i64,
     /// (promotion, positive amount) in the order they applied.
     pub discounts: Vec<(&'c Promotion, i64)>,
 }
@@ -84,21 +89,53 @@ impl<'c> LineCalc<'c> {
         self.base.saturating_sub(self.discount_total())
     }
 
-    /// Spreads a line discount over the units by their current amounts (largest remainder).
-    pub fn discount_line(&mut self, promo: &'c Promotion, amount: i64) -> Result<i64> {
-        let amount = amount.clamp(0, self.current().max(0));
+    /// How much a unit can still be discounted before it reaches the floor.
+    pub fn room(&self, unit: i64) -> i64 {
+        unit.saturating_sub(self.floor).max(0)
+    }
+
+    /// How much the units in `mask` (all units: `None`) can still be discounted.
+    pub fn room_of(&self, mask: Option<&[usize]>) -> i64 {
+        match mask {
+            None => self.units.iter().map(|&u| self.room(u)).sum(),
+            Some(m) => m.iter().filter_map(|&k| self.units.get(k)).map(|&u| self.room(u)).sum(),
+        }
+    }
+
+    /// Spreads a discount over the units of `mask` (all units: `None`) by what each can still give
+    /// (largest remainder), so no unit goes below its floor.
+    pub fn discount_line(&mut self, promo: &'c Promotion, amount: i64, mask: Option<&[usize]>) -> Result<i64> {
+        let amount = amount.clamp(0, self.room_of(mask));
         if amount == 0 {
             return Ok(0);
         }
-        let shares = money::allocate(amount, &self.units)?;
-        self.discount_units(promo, &shares)
+        let all: Vec<usize>;
+        let indexes = match mask {
+            Some(m) => m,
+            None => {
+                all = (0..self.units.len()).collect();
+                &all
+            }
+        };
+        let rooms: Vec<i64> = indexes
+            .iter()
+            .map(|&k| self.units.get(k).map_or(0, |&u| self.room(u)))
+            .collect();
+        let mut per_unit = vec![0; self.units.len()];
+        for (&k, share) in indexes.iter().zip(money::allocate(amount, &rooms)?) {
+            if let Some(slot) = per_unit.get_mut(k) {
+                *slot = share;
+            }
+        }
+        self.discount_units(promo, &per_unit)
     }
 
-    /// Takes a discount off each unit (each capped at the unit, so nothing goes negative).
+    /// Takes a discount off each unit (each capped at what the unit can give above its floor).
     pub fn discount_units(&mut self, promo: &'c Promotion, per_unit: &[i64]) -> Result<i64> {
+        let floor = self.floor;
         let mut total = 0i64;
         for ((unit, acc), &d) in self.units.iter_mut().zip(self.unit_discount.iter_mut()).zip(per_unit) {
-            let d = d.clamp(0, (*unit).max(0));
+            let d = d.clamp(0, unit.saturating_sub(floor).max(0));
             *unit = money::sub(*unit, d)?;
             *acc = money::add(*acc, d)?;
             total = money::add(total, d)?;
@@ -145,9 +182,12 @@ fn price_line<'c>(
         let variant = line.variant_id.map(|v| p.variant(v));
         p.available && !matches!(variant, Some(None)) && variant.flatten().and_then(|v| v.available) != Some(false)
     });
-    let unit_price = buyable
-        .and_then(|p| select_price(p, line.variant_id, ctx, line.quantity, now))
-        .map(|p| p.amount.0);
+    let price = buyable.and_then(|p| select_price(p, line.variant_id, ctx, line.quantity, now));
+    let unit_price = price.map(|p| p.amount.0);
+    let floor = match price.and_then(|p| p.minimum_price) {
+        Some(min) => money::to_minor(min.0, digits, mode)?,
+        None => 0,
+    };
     let base = match unit_price {
         Some(unit) => {
             let exact = unit
@@ -158,13 +198,16 @@ fn price_line<'c>(
         None => 0,
     };
     let quantity = usize::try_from(line.quantity).map_err(|_| CartError::overflow())?;
+    let units = money::split_even(base, quantity)?;
     Ok(LineCalc {
         line,
         product,
         unit_price,
         base,
-        units: money::split_even(base, quantity)?,
+        original_units: units.clone(),
+        units,
         unit_discount: vec![0; quantity],
+        floor,
         discounts: Vec::new(),
     })
 }
@@ -197,7 +240,10 @@ pub fn price(cart: &CartState, catalog: &Catalog, now: Timestamp) -> Result<Cart
         catalog,
         digits,
         mode,
+        allocation: settings.allocation,
+        basis: settings.condition_basis,
         subtotal,
+        custom_total: money::sum(custom_totals.iter().copied())?,
         now,
     };
     let mut pass = promotions::apply_items(&mut lines, &promo_ctx)?;

@@ -165,6 +165,10 @@ pub enum CodeState {
     StoppedByPreviousDiscount,
     /// Outside its validity dates.
     NotActive,
+    /// An exclusive promotion applied, so no other did.
+    StoppedByExclusiveDiscount,
+    /// Another promotion of its group gave a larger discount.
+    StoppedByGroupBestDeal,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
