@@ -42,7 +42,7 @@ pub use cart::{Action, Address, CartState, CartStatus, Customer, MergeMode, Merg
 pub use catalog::Catalog;
 pub use error::{CartError, ErrorCode, Result};
 pub use money::{Money, RoundingMode};
-pub use pricing::{price, CartView};
+pub use pricing::{price, CartView, CodeState, LineView};
 pub use time::Timestamp;
 
 /// Runs the README's Rust example as a doc test, so the documented API cannot drift.

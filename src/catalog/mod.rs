@@ -142,6 +142,8 @@ pub struct Variant {
     /// Descriptive attributes of the variant (size, colour) for display.
     #[serde(default)]
     pub attributes: Map<String, Value>,
+    /// Overrides the product's weight.
+    pub weight: Option<Amount>,
     /// This variant's id on each platform it is ordered from, by protocol name (docs/sync.md).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub external: BTreeMap<String, String>,
@@ -185,6 +187,8 @@ pub struct Product {
     #[serde(default)]
     pub variants: Vec<Variant>,
     pub description: Option<String>,
+    /// The weight of one unit, for weight-based shipping (any unit, used consistently).
+    pub weight: Option<Amount>,
     /// The product's (master variant's) id on each platform it is ordered from, by protocol name:
     /// `{"shopware": "<product uuid>", "sylius-shop": "<variant code>"}` (docs/sync.md).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
@@ -296,6 +300,21 @@ pub struct ShippingRate {
     /// Cart-value tiers: the highest `minCartValue` reached sets the price.
     #[serde(default)]
     pub tiers: Vec<ShippingTier>,
+    /// Weight tiers: the highest `minWeight` reached by the shipped weight sets the price.
+    #[serde(default)]
+    pub weight_tiers: Vec<WeightTier>,
+    /// Added for every shipped unit (Sylius `per_unit_rate`).
+    pub price_per_unit: Option<Amount>,
+    /// The rate does not serve carts whose shipped weight exceeds this.
+    pub max_weight: Option<Amount>,
+}
+
+/// A price from a shipped weight on (in the catalog's weight unit, the one of `weight`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct WeightTier {
+    pub min_weight: Amount,
+    pub price: Amount,
 }
 
 impl ShippingRate {
@@ -587,6 +606,7 @@ fn validate(data: &CatalogData) -> Vec<(String, String)> {
     validate_products(&mut p, data, &tax_ids);
     validate_rules(&mut p, data);
     validate_shipping(&mut p, data, &tax_ids);
+    validate_weights(&mut p, data);
     promotion::validate_promotions(&mut p, &data.promotions);
     p.0
 }
@@ -712,6 +732,19 @@ fn validate_rules(p: &mut Problems, data: &CatalogData) {
     }
 }
 
+fn validate_weights(p: &mut Problems, data: &CatalogData) {
+    for (i, product) in data.products.iter().enumerate() {
+        if let Some(w) = product.weight {
+            p.amount(&format!("products[{i}].weight"), w);
+        }
+        for (j, variant) in product.variants.iter().enumerate() {
+            if let Some(w) = variant.weight {
+                p.amount(&format!("products[{i}].variants[{j}].weight"), w);
+            }
+        }
+    }
+}
+
 fn validate_shipping(p: &mut Problems, data: &CatalogData, tax_ids: &HashSet<&str>) {
     let mut ids = HashSet::new();
     for (i, method) in data.shipping_methods.iter().enumerate() {
@@ -739,6 +772,20 @@ fn validate_shipping(p: &mut Problems, data: &CatalogData, tax_ids: &HashSet<&st
             for (k, tier) in rate.tiers.iter().enumerate() {
                 p.amount(&format!("{rpath}.tiers[{k}].minCartValue"), tier.min_cart_value);
                 p.amount(&format!("{rpath}.tiers[{k}].price"), tier.price);
+            }
+            for (k, tier) in rate.weight_tiers.iter().enumerate() {
+                p.amount(&format!("{rpath}.weightTiers[{k}].minWeight"), tier.min_weight);
+                p.amount(&format!("{rpath}.weightTiers[{k}].price"), tier.price);
+            }
+            p.check(
+                rate.tiers.is_empty() || rate.weight_tiers.is_empty(),
+                || format!("{rpath}.weightTiers"),
+                "a rate has cart-value tiers or weight tiers, not both",
+            );
+            for (field, amount) in [("pricePerUnit", rate.price_per_unit), ("maxWeight", rate.max_weight)] {
+                if let Some(a) = amount {
+                    p.amount(&format!("{rpath}.{field}"), a);
+                }
             }
         }
     }

@@ -94,6 +94,9 @@ pub enum Target {
     },
     /// The shipping price.
     Shipping {},
+    /// The cart total: lines and shipping, after every other promotion, the discount spread over
+    /// them by their amounts (commercetools `totalPrice`).
+    Total {},
     /// Buy `trigger`, get `discounted` of them (cheapest or most expensive) at the value.
     MultiBuy {
         #[serde(rename = "match", default)]
@@ -254,12 +257,17 @@ pub(super) fn validate_promotions(p: &mut Problems, promotions: &[Promotion]) {
         if let Some(group) = &promo.group {
             p.check(!group.is_empty(), || format!("{path}.group"), "must not be empty");
             p.check(
-                !matches!(promo.target, Target::Shipping {}),
+                !matches!(promo.target, Target::Shipping {} | Target::Total {}),
                 || format!("{path}.group"),
-                "a shipping promotion cannot join a group",
+                "a shipping or total promotion cannot join a group",
             );
         }
         validate_target(p, &promo.target, &format!("{path}.target"));
+        p.check(
+            !(matches!(promo.target, Target::Total {}) && matches!(promo.value, PromotionValue::FixedPrice { .. })),
+            || format!("{path}.value"),
+            "a total promotion takes a percentage or an absolute amount",
+        );
         let vpath = format!("{path}.value");
         match &promo.value {
             PromotionValue::Percentage { percent, .. } => {
@@ -398,6 +406,6 @@ fn validate_target(p: &mut Problems, target: &Target, path: &str) {
                 "must be at least 1",
             );
         }
-        Target::Shipping {} => {}
+        Target::Shipping {} | Target::Total {} => {}
     }
 }

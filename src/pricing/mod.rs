@@ -158,6 +158,11 @@ impl ShippingCalc<'_> {
     pub fn discount_total(&self) -> i64 {
         self.discounts.iter().map(|(_, d)| d).sum()
     }
+
+    /// The price after the shipping discounts so far.
+    pub fn current(&self) -> i64 {
+        self.price.saturating_sub(self.discount_total())
+    }
 }
 
 /// A custom line's signed total in minor units.
@@ -249,7 +254,7 @@ pub fn price(cart: &CartState, catalog: &Catalog, now: Timestamp) -> Result<Cart
     let mut pass = promotions::apply_items(&mut lines, &promo_ctx)?;
     let item_total = money::sum(lines.iter().map(LineCalc::current))?;
     let mut ship = shipping::compute(cart, catalog, &lines, item_total, digits, mode, now)?;
-    promotions::apply_shipping(&mut pass, &mut ship.calc, &promo_ctx)?;
+    promotions::apply_shipping(&mut pass, &mut lines, &mut ship.calc, &promo_ctx)?;
 
     let taxer = tax::Taxer {
         cart,

@@ -1,14 +1,16 @@
-//! Step 4 of the pipeline: which shipping method, at what price (DESIGN §3). Shipping exists only when
-//! some priced line ships and the catalog has methods; its price depends on the item total after item
-//! discounts (`freeAbove`, cart-value tiers), which is why it runs after the item promotions.
+//! Step 4 of the pipeline: which shipping method, at what price (DESIGN §3, docs/PRICING.md). Shipping
+//! exists only when some priced line ships and the catalog has methods; its price depends on the item
+//! total after item discounts (`freeAbove`, cart-value tiers), which is why it runs after the item
+//! promotions, and on what ships: its units (`pricePerUnit`) and weight (`weightTiers`, `maxWeight`).
 
 use super::view::{DeliveryEstimate, ShippingOption};
 use super::{LineCalc, ShippingCalc};
 use crate::cart::CartState;
-use crate::catalog::{Catalog, ShippingMethod, ShippingRate};
-use crate::error::Result;
+use crate::catalog::{Amount, Catalog, ShippingMethod, ShippingRate};
+use crate::error::{CartError, Result};
 use crate::money::{self, RoundingMode};
 use crate::time::Timestamp;
+use rust_decimal::Decimal;
 
 /// Why there is no shipping although the cart needs it (issue `NO_SHIPPING_METHOD`).
 pub(crate) struct ShippingProblem {
@@ -23,25 +25,92 @@ pub(crate) struct ShippingOutcome<'c> {
     pub options: Vec<ShippingOption>,
 }
 
-/// The price of a rate for an item total: free from `freeAbove`, else the highest tier reached, else
-/// the base price. Comparisons are `>=` on minor units.
-fn rate_price(rate: &ShippingRate, item_total: i64, digits: u32, mode: RoundingMode) -> Result<i64> {
-    if let Some(free) = rate.free_above {
-        if item_total >= money::to_minor(free.0, digits, mode)? {
-            return Ok(0);
+/// What the shipping price depends on.
+struct Shipment {
+    /// Item total after item discounts, minor units.
+    item_total: i64,
+    /// Shipped units (priced, shippable lines).
+    units: u64,
+    /// Shipped weight (unit weight × quantity; lines without a weight weigh nothing).
+    weight: Decimal,
+    digits: u32,
+    mode: RoundingMode,
+}
+
+impl Shipment {
+    fn minor(&self, amount: Amount) -> Result<i64> {
+        money::to_minor(amount.0, self.digits, self.mode)
+    }
+
+    /// Whether a rate takes this shipment (`maxWeight`).
+    fn fits(&self, rate: &ShippingRate) -> bool {
+        rate.max_weight.is_none_or(|max| self.weight <= max.0)
+    }
+
+    /// The price of a rate: free from `freeAbove`; else the highest cart-value or weight tier reached,
+    /// else the base price; plus `pricePerUnit` for every shipped unit. Comparisons are `>=`.
+    fn price(&self, rate: &ShippingRate) -> Result<i64> {
+        if let Some(free) = rate.free_above {
+            if self.item_total >= self.minor(free)? {
+                return Ok(0);
+            }
+        }
+        let mut best: Option<(i64, i64)> = None;
+        for tier in &rate.tiers {
+            let min = self.minor(tier.min_cart_value)?;
+            if self.item_total >= min && best.is_none_or(|(m, _)| min > m) {
+                best = Some((min, self.minor(tier.price)?));
+            }
+        }
+        let mut heaviest: Option<(Decimal, Amount)> = None;
+        for tier in &rate.weight_tiers {
+            if self.weight >= tier.min_weight.0 && heaviest.is_none_or(|(m, _)| tier.min_weight.0 > m) {
+                heaviest = Some((tier.min_weight.0, tier.price));
+            }
+        }
+        let base = match (best, heaviest) {
+            (Some((_, price)), _) => price,
+            (None, Some((_, price))) => self.minor(price)?,
+            (None, None) => self.minor(rate.price)?,
+        };
+        match rate.price_per_unit {
+            Some(per_unit) => {
+                let exact = per_unit
+                    .0
+                    .checked_mul(Decimal::from(self.units))
+                    .ok_or_else(CartError::overflow)?;
+                money::add(base, money::to_minor(exact, self.digits, self.mode)?)
+            }
+            None => Ok(base),
         }
     }
-    let mut best: Option<(i64, i64)> = None;
-    for tier in &rate.tiers {
-        let min = money::to_minor(tier.min_cart_value.0, digits, mode)?;
-        if item_total >= min && best.is_none_or(|(m, _)| min > m) {
-            best = Some((min, money::to_minor(tier.price.0, digits, mode)?));
+}
+
+/// Units and weight of the priced, shippable lines.
+fn shipment(lines: &[LineCalc], item_total: i64, digits: u32, mode: RoundingMode) -> Result<Shipment> {
+    let mut units = 0u64;
+    let mut weight = Decimal::ZERO;
+    for l in lines.iter().filter(|l| l.priced()) {
+        let Some(product) = l.product.filter(|p| p.shippable) else {
+            continue;
+        };
+        units = units.saturating_add(u64::from(l.line.quantity));
+        let variant = l.line.variant_id.and_then(|v| product.variant(v));
+        if let Some(unit) = variant.and_then(|v| v.weight).or(product.weight) {
+            let line_weight = unit
+                .0
+                .checked_mul(Decimal::from(l.line.quantity))
+                .ok_or_else(CartError::overflow)?;
+            weight = weight.checked_add(line_weight).ok_or_else(CartError::overflow)?;
         }
     }
-    match best {
-        Some((_, price)) => Ok(price),
-        None => money::to_minor(rate.price.0, digits, mode),
-    }
+    Ok(Shipment {
+        item_total,
+        units,
+        weight,
+        digits,
+        mode,
+    })
 }
 
 /// Delivery dates from the method's `deliveryDays`, counted from `now`.
@@ -76,13 +145,15 @@ pub(crate) fn compute<'c>(
         return Ok(none);
     }
     let country = cart.tax_country();
+    let shipment = shipment(lines, item_total, digits, mode)?;
+    let rate_of = |m: &'c ShippingMethod| m.rate_for(&cart.currency, country).filter(|r| shipment.fits(r));
     let mut options = Vec::new();
     for method in catalog.shipping_methods() {
-        if let Some(rate) = method.rate_for(&cart.currency, country) {
+        if let Some(rate) = rate_of(method) {
             options.push(ShippingOption {
                 id: method.id.clone(),
                 name: method.name.clone(),
-                price: rate_price(rate, item_total, digits, mode)?,
+                price: shipment.price(rate)?,
                 default: method.default,
                 estimated_delivery: estimate(method, now),
             });
@@ -93,14 +164,14 @@ pub(crate) fn compute<'c>(
         None => catalog
             .shipping_methods()
             .iter()
-            .find(|m| m.default && m.rate_for(&cart.currency, country).is_some()),
+            .find(|m| m.default && rate_of(m).is_some()),
     };
-    let served = chosen.and_then(|m| m.rate_for(&cart.currency, country).map(|r| (m, r)));
+    let served = chosen.and_then(|m| rate_of(m).map(|r| (m, r)));
     match served {
         Some((method, rate)) => Ok(ShippingOutcome {
             calc: Some(ShippingCalc {
                 method,
-                price: rate_price(rate, item_total, digits, mode)?,
+                price: shipment.price(rate)?,
                 discounts: Vec::new(),
             }),
             problem: None,

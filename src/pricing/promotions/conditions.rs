@@ -60,7 +60,7 @@ pub(super) fn conditions_hold(promo: &Promotion, lines: &[LineCalc], ctx: &Promo
         let targeted = match &promo.target {
             Target::Items { matcher, .. } | Target::MultiBuy { matcher, .. } => matching(lines, matcher),
             Target::BuyXGetY { buy, .. } => matching(lines, buy),
-            Target::Shipping {} => (0..lines.len())
+            Target::Shipping {} | Target::Total {} => (0..lines.len())
                 .filter(|&i| lines.get(i).is_some_and(LineCalc::priced))
                 .collect(),
         };

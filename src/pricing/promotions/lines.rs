@@ -115,6 +115,23 @@ pub(super) fn apply<'c>(
     Ok(total)
 }
 
+/// Spreads `whole` over whole target lines by their current amounts (a total promotion's line part).
+pub(super) fn spread_over<'c>(
+    lines: &mut [LineCalc<'c>],
+    targets: &[usize],
+    whole: i64,
+    promo: &'c Promotion,
+    ctx: &PromoContext,
+) -> Result<i64> {
+    let masks = vec![None; targets.len()];
+    let currents: Vec<i64> = targets
+        .iter()
+        .filter_map(|&i| lines.get(i))
+        .map(LineCalc::current)
+        .collect();
+    spread(lines, targets, &masks, &currents, whole, promo, ctx)
+}
+
 /// A per-unit discount vector: `discount(k)` for the units in `mask` (all: `None`), 0 elsewhere.
 fn per_unit(line: &LineCalc, mask: Option<&[usize]>, discount: impl Fn(usize) -> Result<i64>) -> Result<Vec<i64>> {
     (0..line.units.len())

@@ -22,7 +22,7 @@ use std::collections::{HashMap, HashSet};
 pub(crate) struct PromotionPass<'c> {
     /// State of every promotion that ran or was considered, by promotion id.
     pub states: HashMap<&'c str, CodeState>,
-    /// Shipping promotions waiting for the shipping price, in order.
+    /// Shipping and total promotions waiting for the shipping price, in order.
     shipping_queue: Vec<&'c Promotion>,
 }
 
@@ -100,7 +100,7 @@ pub(super) fn matching(lines: &[LineCalc], matcher: &Match) -> Vec<usize> {
         .collect()
 }
 
-/// Runs every item promotion; shipping promotions are queued for [`apply_shipping`].
+/// Runs every item promotion; shipping and total promotions are queued for [`apply_shipping`].
 pub(crate) fn apply_items<'c>(lines: &mut Vec<LineCalc<'c>>, ctx: &PromoContext<'c>) -> Result<PromotionPass<'c>> {
     let mut pass = PromotionPass {
         states: HashMap::new(),
@@ -128,7 +128,7 @@ pub(crate) fn apply_items<'c>(lines: &mut Vec<LineCalc<'c>>, ctx: &PromoContext<
             continue;
         } else if !conditions::conditions_hold(promo, lines, ctx)? {
             CodeState::NotApplicable
-        } else if matches!(promo.target, Target::Shipping {}) {
+        } else if matches!(promo.target, Target::Shipping {} | Target::Total {}) {
             pass.shipping_queue.push(promo);
             continue;
         } else if apply_one(lines, promo, ctx)? > 0 {
@@ -198,33 +198,78 @@ fn run_group<'c>(
     Ok(winner.map_or((None, 0), |(w, d)| (Some(w), d)))
 }
 
-/// Applies the queued shipping promotions to the shipping price. A `stopAfter` shipping promotion
-/// stops the shipping promotions after it (item promotions ran already: shipping depends on them).
+/// Applies the queued shipping and total promotions once the shipping price is known. A `stopAfter`
+/// one stops those after it (item promotions ran already: shipping depends on them).
 pub(crate) fn apply_shipping<'c>(
     pass: &mut PromotionPass<'c>,
+    lines: &mut [LineCalc<'c>],
     shipping: &mut Option<ShippingCalc<'c>>,
     ctx: &PromoContext,
 ) -> Result<()> {
     let mut stopped = false;
     for promo in std::mem::take(&mut pass.shipping_queue) {
-        let state = match shipping.as_mut() {
-            _ if stopped => CodeState::StoppedByPreviousDiscount,
-            None => CodeState::NotApplicable,
-            Some(ship) => {
-                let current = ship.price.saturating_sub(ship.discount_total());
-                let d = ctx.discount_on(current, &promo.value)?;
-                if d > 0 {
-                    ship.discounts.push((promo, d));
-                    stopped = promo.stacking == Stacking::StopAfter;
-                    CodeState::Applied
-                } else {
-                    CodeState::NotApplicable
+        let discounted = if stopped {
+            None
+        } else if matches!(promo.target, Target::Total {}) {
+            Some(apply_total(lines, shipping, promo, ctx)?)
+        } else {
+            match shipping.as_mut() {
+                None => Some(0),
+                Some(ship) => {
+                    let d = ctx.discount_on(ship.current(), &promo.value)?;
+                    if d > 0 {
+                        ship.discounts.push((promo, d));
+                    }
+                    Some(d)
                 }
             }
+        };
+        let state = match discounted {
+            None => CodeState::StoppedByPreviousDiscount,
+            Some(d) if d > 0 => {
+                stopped = promo.stacking == Stacking::StopAfter;
+                CodeState::Applied
+            }
+            Some(_) => CodeState::NotApplicable,
         };
         pass.states.insert(&promo.id, state);
     }
     Ok(())
+}
+
+/// A total promotion: the discount of the lines' and shipping's current amounts, spread over them.
+fn apply_total<'c>(
+    lines: &mut [LineCalc<'c>],
+    shipping: &mut Option<ShippingCalc<'c>>,
+    promo: &'c Promotion,
+    ctx: &PromoContext,
+) -> Result<i64> {
+    let targets: Vec<usize> = (0..lines.len())
+        .filter(|&i| lines.get(i).is_some_and(LineCalc::priced))
+        .collect();
+    let ship_current = shipping.as_ref().map_or(0, ShippingCalc::current);
+    let mut weights: Vec<i64> = targets
+        .iter()
+        .filter_map(|&i| lines.get(i))
+        .map(LineCalc::current)
+        .collect();
+    weights.push(ship_current);
+    let whole_base = money::sum(weights.iter().copied())?;
+    let whole = match &promo.value {
+        PromotionValue::Percentage { percent, .. } => ctx.percent_of(whole_base, percent.0)?,
+        PromotionValue::Absolute { amount, .. } => ctx.minor(amount.0)?.min(whole_base),
+        PromotionValue::FixedPrice { .. } => 0,
+    };
+    if whole <= 0 {
+        return Ok(0);
+    }
+    let shares = ctx.allocate(whole, &weights)?;
+    let ship_share = shares.last().copied().unwrap_or(0).clamp(0, ship_current);
+    let line_total = lines::spread_over(lines, &targets, money::sub(whole, ship_share)?, promo, ctx)?;
+    if let (Some(ship), true) = (shipping.as_mut(), ship_share > 0) {
+        ship.discounts.push((promo, ship_share));
+    }
+    money::add(line_total, ship_share)
 }
 
 /// Applies one item promotion; returns the total it discounted.
@@ -270,6 +315,6 @@ fn apply_one<'c>(lines: &mut [LineCalc<'c>], promo: &'c Promotion, ctx: &PromoCo
             };
             units::buy_x_get_y(lines, promo, &offer, ctx)
         }
-        Target::Shipping {} => Ok(0),
+        Target::Shipping {} | Target::Total {} => Ok(0),
     }
 }
