@@ -41,6 +41,8 @@ export interface CatalogPrice {
   country?: string;
   validFrom?: Rfc3339;
   validUntil?: Rfc3339;
+  /** The lowest unit price promotions may bring a unit to (Sylius `minimumPrice`). */
+  minimumPrice?: DecimalString;
 }
 
 export interface CatalogVariant {
@@ -51,6 +53,10 @@ export interface CatalogVariant {
   stock?: number;
   available?: boolean;
   attributes?: { [name: string]: JsonValue };
+  /** Overrides the product's weight. */
+  weight?: DecimalString;
+  /** This variant's id per checkout protocol (docs/sync.md). */
+  external?: { [protocol: string]: string };
 }
 
 export interface CatalogProduct {
@@ -71,6 +77,10 @@ export interface CatalogProduct {
   metadata?: { [key: string]: JsonValue };
   variants?: CatalogVariant[];
   description?: string;
+  /** The weight of one unit, for weight-based shipping. */
+  weight?: DecimalString;
+  /** This product's id per checkout protocol (docs/sync.md). */
+  external?: { [protocol: string]: string };
 }
 
 export interface Match {
@@ -78,6 +88,10 @@ export interface Match {
   skus?: string[];
   kinds?: string[];
   vendors?: string[];
+  /** Promotions only: the line's unit price (before promotions) is at least this. */
+  minUnitPrice?: DecimalString;
+  /** Promotions only: the line's unit price (before promotions) is at most this. */
+  maxUnitPrice?: DecimalString;
 }
 
 export type CatalogRule =
@@ -113,12 +127,27 @@ export interface ShippingMethod {
     price: DecimalString;
     freeAbove?: DecimalString;
     tiers?: { minCartValue: DecimalString; price: DecimalString }[];
+    weightTiers?: { minWeight: DecimalString; price: DecimalString }[];
+    pricePerUnit?: DecimalString;
+    maxWeight?: DecimalString;
   }[];
+  /** This method's id (commercetools: key) per checkout protocol. */
+  external?: { [protocol: string]: string };
 }
 
 export type PromotionTarget =
-  | { type: "items"; match?: Match }
+  | { type: "items"; match?: Match; maxUnitsPerLine?: number }
   | { type: "shipping" }
+  | { type: "total" }
+  | {
+      type: "buyXGetY";
+      buy: Match;
+      buyQuantity: number;
+      get: Match;
+      getQuantity: number;
+      maxOccurrence?: number;
+      selection?: "cheapest" | "mostExpensive";
+    }
   | {
       type: "multiBuy";
       match?: Match;
@@ -129,7 +158,7 @@ export type PromotionTarget =
     };
 
 export type PromotionValue =
-  | { type: "percentage"; percent: DecimalString }
+  | { type: "percentage"; percent: DecimalString; per?: "line" | "unit" | "targets" }
   | { type: "absolute"; amount: DecimalString; distribution?: "proportionate" | "even" | "each" }
   | { type: "fixedPrice"; amount: DecimalString };
 
@@ -140,6 +169,10 @@ export interface Promotion {
   code?: string;
   priority?: number;
   stacking?: "stack" | "stopAfter";
+  /** If it applies, it alone applies. */
+  exclusive?: boolean;
+  /** Of a group, only the member giving the largest discount applies. */
+  group?: string;
   validFrom?: Rfc3339;
   validUntil?: Rfc3339;
   currency?: string;
@@ -148,12 +181,24 @@ export interface Promotion {
     minQuantity?: number;
     customerGroups?: string[];
     countries?: string[];
+    when?: Predicate;
   };
   target: PromotionTarget;
   value: PromotionValue;
 }
 
-/** The catalog JSON of DESIGN §4. */
+/** A condition on the cart as a whole (docs/PRICING.md). */
+export type Predicate =
+  | { all: Predicate[] }
+  | { any: Predicate[] }
+  | { not: Predicate }
+  | { contains: { match?: Match; minQuantity?: number } }
+  | { subtotalOf: { match?: Match; atLeast: DecimalString } }
+  | { customerGroup: string[] }
+  | { emailDomain: string[] }
+  | { country: string[] };
+
+/** The catalog JSON of DESIGN §4 and docs/PRICING.md. */
 export interface Catalog {
   version?: string;
   pricing?: PricingSettings;

@@ -72,6 +72,8 @@ pub(crate) struct LineCalc<'c> {
     pub unit_discount: Vec<i64>,
     /// The lowest amount a unit may be discounted to (the price's `minimumPrice`; 0 without one).
     pub floor: i64,
+    /// Units a buy-X-get-Y promotion used (bought or rewarded): no later one uses them again.
+    pub consumed: Vec<bool>,
     /// (promotion, positive amount) in the order they applied.
     pub discounts: Vec<(&'c Promotion, i64)>,
 }
@@ -213,6 +215,7 @@ fn price_line<'c>(
         units,
         unit_discount: vec![0; quantity],
         floor,
+        consumed: vec![false; quantity],
         discounts: Vec::new(),
     })
 }

@@ -59,6 +59,22 @@ const catalog: Catalog = {
   ],
 };
 
+// Pricing profiles and the promotion, tax and shipping features of docs/PRICING.md.
+const sylius: Catalog = {
+  pricing: { profile: "sylius", roundingMode: "halfOdd", taxCalculation: "perRate" },
+  taxCategories: [{ id: "s", rates: [{ rate: "0.0825", includedInPrice: false, subRates: [{ name: "state", rate: "0.0625" }, { name: "city", rate: "0.02" }] }] }],
+  products: [{ id: "x", name: "X", taxCategory: "s", weight: "1.5", prices: [{ currency: "USD", amount: "10.00", minimumPrice: "6.00" }] }],
+  shippingMethods: [{ id: "m", name: "M", taxCategory: "s", rates: [{ currency: "USD", price: "0", pricePerUnit: "2.00", weightTiers: [{ minWeight: "5", price: "9.00" }], maxWeight: "30" }] }],
+  promotions: [
+    { id: "a", exclusive: true, currency: "USD", conditions: { when: { all: [{ contains: { match: { productIds: ["x"] }, minQuantity: 2 } }, { not: { emailDomain: ["example.com"] } }] } }, target: { type: "items", match: { minUnitPrice: "5.00" }, maxUnitsPerLine: 1 }, value: { type: "percentage", percent: "10", per: "unit" } },
+    { id: "b", group: "best", target: { type: "buyXGetY", buy: { productIds: ["x"] }, buyQuantity: 2, get: { productIds: ["x"] }, getQuantity: 1 }, value: { type: "percentage", percent: "100" } },
+    { id: "c", currency: "USD", target: { type: "total" }, value: { type: "absolute", amount: "5.00" } },
+  ],
+};
+// @ts-expect-error no such profile
+const badProfile: Catalog = { pricing: { profile: "magento" } };
+// @ts-expect-error a predicate has exactly the documented shapes
+const badPredicate: Catalog = { promotions: [{ id: "p", conditions: { when: { subtotal: "5" } }, target: { type: "total" }, value: { type: "percentage", percent: "5" } }] };
 // @ts-expect-error amounts are decimal strings, never numbers
 const badPrice: Catalog = { products: [{ id: "x", name: "X", taxCategory: "s", prices: [{ currency: "EUR", amount: 12.5 }] }] };
 
@@ -254,3 +270,6 @@ declare function useSyncExternalStore<T>(subscribe: (onStoreChange: () => void) 
 
 void main();
 void badPrice;
+void sylius;
+void badProfile;
+void badPredicate;

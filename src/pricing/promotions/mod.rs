@@ -1,6 +1,7 @@
 //! Step 3 of the pipeline (DESIGN §5, docs/PRICING.md): promotions in descending priority (ties by id),
-//! each on the amounts the ones before it left. An `exclusive` promotion that applies runs alone; of a
-//! `group`, only the member giving the largest discount runs, at the place of its first member.
+//! each on the amounts the ones before it left. An `exclusive` promotion that applies runs alone (its
+//! group, if any, does not matter then); of a `group`, only the member giving the largest discount
+//! runs, at the place of its first member.
 //! Discounts are tracked per unit, so a line's discount can be shown per unit (Sylius unit
 //! adjustments) and multi-buy offers can pick individual units.
 
@@ -117,7 +118,7 @@ pub(crate) fn apply_items<'c>(lines: &mut Vec<LineCalc<'c>>, ctx: &PromoContext<
             CodeState::StoppedByExclusiveDiscount
         } else if stopped {
             CodeState::StoppedByPreviousDiscount
-        } else if let Some(group) = promo.group.as_deref() {
+        } else if let Some(group) = promo.group.as_deref().filter(|_| exclusive.is_none()) {
             if !done_groups.insert(group) {
                 continue; // decided with the group's first member
             }

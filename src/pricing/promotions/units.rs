@@ -97,7 +97,8 @@ pub(super) struct BuyGet {
 
 /// Each occurrence takes `buyQuantity` unused bought units (the most expensive first, so the cheaper
 /// ones stay available as rewards), then `getQuantity` other unused units matching `get` in
-/// `selection` order; it stops when either runs out or at `maxOccurrence`. A unit is used once.
+/// `selection` order; it stops when either runs out or at `maxOccurrence`. A unit is used once, also
+/// across buy-X-get-Y promotions (Medusa `buy-get.ts`: units consumed by another promotion).
 pub(super) fn buy_x_get_y<'c>(
     lines: &mut [LineCalc<'c>],
     promo: &'c Promotion,
@@ -112,7 +113,19 @@ pub(super) fn buy_x_get_y<'c>(
     let need_get = usize::try_from(offer.get_quantity).unwrap_or(usize::MAX);
     let max = cap(usize::MAX, offer.max);
     let mut used: HashSet<(usize, usize)> = HashSet::new();
+    for &i in offer.buy.iter().chain(&offer.get) {
+        if let Some(line) = lines.get(i) {
+            used.extend(
+                line.consumed
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, &c)| c)
+                    .map(|(k, _)| (i, k)),
+            );
+        }
+    }
     let mut rewards: Vec<Unit> = Vec::new();
+    let mut consumed: Vec<(usize, usize)> = Vec::new();
     for _ in 0..max {
         let bought: Vec<(usize, usize)> = buy
             .iter()
@@ -132,9 +145,19 @@ pub(super) fn buy_x_get_y<'c>(
         if reward.len() < need_get {
             break;
         }
+        consumed.extend(bought.iter().copied());
+        consumed.extend(reward.iter().map(|&(_, i, k)| (i, k)));
         used.extend(bought);
         used.extend(reward.iter().map(|&(_, i, k)| (i, k)));
         rewards.extend(reward);
     }
-    discount_chosen(lines, &rewards, promo, ctx)
+    let discounted = discount_chosen(lines, &rewards, promo, ctx)?;
+    if discounted > 0 {
+        for (i, k) in consumed {
+            if let Some(flag) = lines.get_mut(i).and_then(|l| l.consumed.get_mut(k)) {
+                *flag = true;
+            }
+        }
+    }
+    Ok(discounted)
 }
