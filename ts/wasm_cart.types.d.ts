@@ -158,7 +158,7 @@ export type PromotionTarget =
     };
 
 export type PromotionValue =
-  | { type: "percentage"; percent: DecimalString; per?: "line" | "unit" | "targets" }
+  | { type: "percentage"; percent: DecimalString; per?: "line" | "unit" | "targets"; maxAmount?: DecimalString }
   | { type: "absolute"; amount: DecimalString; distribution?: "proportionate" | "even" | "each" }
   | { type: "fixedPrice"; amount: DecimalString };
 

@@ -18,7 +18,9 @@ use std::fmt;
 mod pricing;
 mod promotion;
 use pricing::PricingData;
-pub use pricing::{Allocation, ConditionBasis, PricingSettings, Profile, TaxCalculation};
+pub use pricing::{
+    Allocation, ConditionBasis, DiscountTax, PricingSettings, Profile, TaxCalculation, TaxRoundingTarget,
+};
 pub use promotion::{
     Conditions, Distribution, PercentPer, Predicate, Promotion, PromotionValue, Selection, Stacking, Target,
 };

@@ -65,6 +65,30 @@ pub enum ConditionBasis {
     AfterEarlierPromotions,
 }
 
+/// Which figure of a gross amount is rounded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum TaxRoundingTarget {
+    /// `net = round(gross / (1 + rate))`, `tax = gross - net` (commercetools' default target).
+    #[default]
+    Net,
+    /// `tax = round(gross × rate / (1 + rate))`, `net = gross - tax` (Shopware, Sylius, commercetools `Tax`).
+    Tax,
+}
+
+/// How a discount on items is taxed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum DiscountTax {
+    /// Each line is taxed on its discounted total.
+    #[default]
+    Lines,
+    /// Lines are taxed on their totals before promotions; each promotion's discount is taxed on its
+    /// own, split over the tax rates by their share of the discounted lines, rounded per rate
+    /// (Shopware `PercentageTaxRuleBuilder`).
+    RateShares,
+}
+
 /// The resolved settings the pipeline runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PricingSettings {
@@ -77,6 +101,8 @@ pub struct PricingSettings {
     pub tax_calculation: TaxCalculation,
     pub allocation: Allocation,
     pub condition_basis: ConditionBasis,
+    pub tax_rounding_target: TaxRoundingTarget,
+    pub discount_tax: DiscountTax,
 }
 
 impl Default for PricingSettings {
@@ -96,6 +122,8 @@ pub(crate) struct PricingData {
     tax_calculation: Option<TaxCalculation>,
     allocation: Option<Allocation>,
     condition_basis: Option<ConditionBasis>,
+    tax_rounding_target: Option<TaxRoundingTarget>,
+    discount_tax: Option<DiscountTax>,
 }
 
 impl PricingData {
@@ -110,6 +138,8 @@ impl PricingData {
             tax_calculation: self.tax_calculation.unwrap_or(base.tax_calculation),
             allocation: self.allocation.unwrap_or(base.allocation),
             condition_basis: self.condition_basis.unwrap_or(base.condition_basis),
+            tax_rounding_target: self.tax_rounding_target.unwrap_or(base.tax_rounding_target),
+            discount_tax: self.discount_tax.unwrap_or(base.discount_tax),
         }
     }
 }
@@ -118,10 +148,13 @@ impl PricingData {
 /// - commercetools: `priceRoundingMode` and `taxRoundingMode` default `HalfEven`, `taxCalculationMode`
 ///   default `LineItemLevel` (docs.commercetools.com, Carts API).
 /// - Shopware: PHP `round()` (half away from zero) for prices and taxes (`CashRounding::mathRound`),
-///   horizontal tax per line (`TaxCalculationType::HORIZONTAL`, the default).
+///   horizontal tax per line (`TaxCalculationType::HORIZONTAL`, the default), the tax of a gross
+///   amount rounded (`TaxCalculator::calculateGrossTaxes`), promotions as lines of their own taxed by
+///   rate share (`PercentageTaxRuleBuilder`).
 /// - Sylius: `(int) round()` (half away from zero) for discounts and taxes; order discounts split by
 ///   `ProportionalIntegerDistributor` (leftover cents to the first items); promotion rules re-checked
-///   against the order before each promotion (`PromotionApplicator`, `ItemTotalRuleChecker`).
+///   against the order before each promotion (`PromotionApplicator`, `ItemTotalRuleChecker`); the tax of
+///   an included rate rounded (`DefaultCalculator`: `round($base - $base / (1 + $rate))`).
 fn profile_rules(profile: Profile) -> PricingSettings {
     let default = PricingSettings {
         profile,
@@ -131,12 +164,16 @@ fn profile_rules(profile: Profile) -> PricingSettings {
         tax_calculation: TaxCalculation::LineItem,
         allocation: Allocation::LargestRemainder,
         condition_basis: ConditionBasis::BeforePromotions,
+        tax_rounding_target: TaxRoundingTarget::Net,
+        discount_tax: DiscountTax::Lines,
     };
     match profile {
         Profile::Default | Profile::Commercetools => default,
         Profile::Shopware => PricingSettings {
             rounding_mode: RoundingMode::HalfUp,
             tax_rounding_mode: RoundingMode::HalfUp,
+            tax_rounding_target: TaxRoundingTarget::Tax,
+            discount_tax: DiscountTax::RateShares,
             ..default
         },
         Profile::Sylius => PricingSettings {
@@ -144,6 +181,7 @@ fn profile_rules(profile: Profile) -> PricingSettings {
             tax_rounding_mode: RoundingMode::HalfUp,
             allocation: Allocation::FirstTargets,
             condition_basis: ConditionBasis::AfterEarlierPromotions,
+            tax_rounding_target: TaxRoundingTarget::Tax,
             ..default
         },
     }

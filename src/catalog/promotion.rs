@@ -159,6 +159,9 @@ pub enum PromotionValue {
         percent: Amount,
         #[serde(default)]
         per: PercentPer,
+        /// The most the percentage may take off the targets together; above it, this amount is
+        /// spread over them instead (Shopware `maxValue`).
+        max_amount: Option<Amount>,
     },
     Absolute {
         amount: Amount,
@@ -171,7 +174,7 @@ pub enum PromotionValue {
 
 impl PromotionValue {
     fn carries_amount(&self) -> bool {
-        !matches!(self, PromotionValue::Percentage { .. })
+        !matches!(self, PromotionValue::Percentage { max_amount: None, .. })
     }
 }
 
@@ -270,9 +273,14 @@ pub(super) fn validate_promotions(p: &mut Problems, promotions: &[Promotion]) {
         );
         let vpath = format!("{path}.value");
         match &promo.value {
-            PromotionValue::Percentage { percent, .. } => {
+            PromotionValue::Percentage {
+                percent, max_amount, ..
+            } => {
                 let ok = percent.0 >= Decimal::ZERO && percent.0 <= Decimal::ONE_HUNDRED;
                 p.check(ok, || format!("{vpath}.percent"), "must be between 0 and 100");
+                if let Some(max) = max_amount {
+                    p.amount(&format!("{vpath}.maxAmount"), *max);
+                }
             }
             PromotionValue::Absolute { amount, .. } | PromotionValue::FixedPrice { amount } => {
                 p.amount(&format!("{vpath}.amount"), *amount)

@@ -11,7 +11,7 @@ mod tax;
 pub mod view;
 
 use crate::cart::{CartState, CustomLineKind, LineItem, PriceContext};
-use crate::catalog::{in_window, Catalog, Price, Product, Promotion, ShippingMethod};
+use crate::catalog::{in_window, Catalog, DiscountTax, Price, Product, Promotion, ShippingMethod, TaxCalculation};
 use crate::error::{CartError, Result};
 use crate::money::{self, RoundingMode};
 use crate::time::Timestamp;
@@ -74,8 +74,8 @@ pub(crate) struct LineCalc<'c> {
     pub floor: i64,
     /// Units a buy-X-get-Y promotion used (bought or rewarded): no later one uses them again.
     pub consumed: Vec<bool>,
-    /// (promotion, positive amount) in the order they applied.
-    pub discounts: Vec<(&'c Promotion, i64)>,
+    /// (promotion, positive amount, the line's amount just before it) in the order they applied.
+    pub discounts: Vec<(&'c Promotion, i64, i64)>,
 }
 
 impl<'c> LineCalc<'c> {
@@ -135,6 +135,7 @@ impl<'c> LineCalc<'c> {
     /// Takes a discount off each unit (each capped at what the unit can give above its floor).
     pub fn discount_units(&mut self, promo: &'c Promotion, per_unit: &[i64]) -> Result<i64> {
         let floor = self.floor;
+        let before = self.current();
         let mut total = 0i64;
         for ((unit, acc), &d) in self.units.iter_mut().zip(self.unit_discount.iter_mut()).zip(per_unit) {
             let d = d.clamp(0, unit.saturating_sub(floor).max(0));
@@ -143,7 +144,7 @@ impl<'c> LineCalc<'c> {
             total = money::add(total, d)?;
         }
         if total > 0 {
-            self.discounts.push((promo, total));
+            self.discounts.push((promo, total, before));
         }
         Ok(total)
     }
@@ -268,11 +269,14 @@ pub fn price(cart: &CartState, catalog: &Catalog, now: Timestamp) -> Result<Cart
         Some(s) => Some(money::sub(s.price, s.discount_total())?),
         None => None,
     };
+    // Shopware's rate shares: lines are taxed before promotions, each discount on its own (tax.rs).
+    let rate_shares =
+        settings.discount_tax == DiscountTax::RateShares && settings.tax_calculation != TaxCalculation::PerRate;
     let mut taxables: Vec<tax::Taxable> = lines
         .iter()
         .map(|l| tax::Taxable {
             category: catalog.product(&l.line.product_id).map(|p| p.tax_category.as_str()),
-            amount: l.current(),
+            amount: if rate_shares { l.base } else { l.current() },
             quantity: l.line.quantity,
         })
         .collect();
@@ -290,7 +294,23 @@ pub fn price(cart: &CartState, catalog: &Catalog, now: Timestamp) -> Result<Cart
             quantity: 1,
         });
     }
-    let line_taxes = taxer.tax_all(&taxables)?;
+    let mut line_taxes = taxer.tax_all(&taxables)?;
+    if rate_shares {
+        let parts: Vec<tax::DiscountPart> = lines
+            .iter()
+            .enumerate()
+            .flat_map(|(i, l)| {
+                l.discounts.iter().map(move |(p, amount, before)| tax::DiscountPart {
+                    promotion: p.id.as_str(),
+                    line: i,
+                    amount: *amount,
+                    before: *before,
+                })
+            })
+            .collect();
+        let currents: Vec<i64> = lines.iter().map(LineCalc::current).collect();
+        taxer.tax_discounts(&parts, &mut line_taxes, &currents)?;
+    }
     let mut taxes = tax::Summary::default();
     for t in &line_taxes {
         taxes.add(t)?;
@@ -425,7 +445,7 @@ fn line_view(l: &LineCalc, t: &tax::LineTax, digits: u32, mode: RoundingMode) ->
         discounts: l
             .discounts
             .iter()
-            .map(|(p, d)| DiscountView {
+            .map(|(p, d, _)| DiscountView {
                 promotion_id: p.id.clone(),
                 label: p.label().to_string(),
                 amount: -d,

@@ -6,7 +6,7 @@
 //! of everything at one rate once and spreads that tax back over the lines.
 
 use crate::cart::CartState;
-use crate::catalog::{Catalog, PricingSettings, TaxCalculation, TaxRate};
+use crate::catalog::{Catalog, PricingSettings, TaxCalculation, TaxRate, TaxRoundingTarget};
 use crate::error::{CartError, Result};
 use crate::money;
 use rust_decimal::Decimal;
@@ -18,6 +18,16 @@ pub(crate) struct Taxable<'a> {
     pub category: Option<&'a str>,
     pub amount: i64,
     pub quantity: u32,
+}
+
+/// A line's part in one promotion's discount (for `discountTax: "rateShares"`).
+pub(crate) struct DiscountPart<'a> {
+    pub promotion: &'a str,
+    pub line: usize,
+    /// The discount the line took (positive magnitude).
+    pub amount: i64,
+    /// The line's amount just before this promotion.
+    pub before: i64,
 }
 
 /// The tax of one taxable amount.
@@ -110,17 +120,78 @@ impl Taxer<'_> {
         Ok(line)
     }
 
-    /// The rounded tax of one amount at `rate`.
+    /// The rounded tax of one amount at `rate`. A gross amount rounds its net or its tax, as
+    /// `taxRoundingTarget` says; they differ only when the exact net ends in exactly half a unit.
     fn tax_of(&self, amount: i64, rate: Decimal, included: bool) -> Result<i64> {
         let mode = self.settings.tax_rounding_mode;
-        let value = Decimal::from(amount);
+        if included && self.settings.tax_rounding_target == TaxRoundingTarget::Net {
+            let divisor = Decimal::ONE.checked_add(rate).ok_or_else(CartError::overflow)?;
+            let exact = Decimal::from(amount)
+                .checked_div(divisor)
+                .ok_or_else(CartError::overflow)?;
+            return money::sub(amount, money::round_minor(exact, mode)?);
+        }
+        self.tax_of_exact(Decimal::from(amount), rate, included)
+    }
+
+    /// `round(value × rate / (1 + rate))` for a gross value, `round(value × rate)` for a net one.
+    fn tax_of_exact(&self, value: Decimal, rate: Decimal, included: bool) -> Result<i64> {
+        let mut tax = value.checked_mul(rate).ok_or_else(CartError::overflow)?;
         if included {
             let divisor = Decimal::ONE.checked_add(rate).ok_or_else(CartError::overflow)?;
-            let net = money::round_minor(value.checked_div(divisor).ok_or_else(CartError::overflow)?, mode)?;
-            money::sub(amount, net)
-        } else {
-            money::round_minor(value.checked_mul(rate).ok_or_else(CartError::overflow)?, mode)
+            tax = tax.checked_div(divisor).ok_or_else(CartError::overflow)?;
         }
+        money::round_minor(tax, self.settings.tax_rounding_mode)
+    }
+
+    /// `discountTax: "rateShares"`: the lines were taxed on their amounts before promotions; each
+    /// promotion's discount is now taxed on its own. Its share at a rate is the discount times the
+    /// share of that rate in the discounted lines' amounts (lines without a rate keep their share
+    /// untaxed); each rate's tax is rounded once and taken off that rate's lines in proportion to
+    /// their discounts. `currents` are the lines' amounts after every promotion.
+    pub fn tax_discounts(&self, parts: &[DiscountPart], taxes: &mut [LineTax], currents: &[i64]) -> Result<()> {
+        let mut promotions: Vec<&str> = Vec::new();
+        for part in parts {
+            if !promotions.contains(&part.promotion) {
+                promotions.push(part.promotion);
+            }
+        }
+        for promotion in promotions {
+            let mine: Vec<&DiscountPart> = parts.iter().filter(|p| p.promotion == promotion).collect();
+            let discount = money::sum(mine.iter().map(|p| p.amount))?;
+            let whole = money::sum(mine.iter().map(|p| p.before))?;
+            if discount == 0 || whole <= 0 {
+                continue;
+            }
+            let mut groups: Vec<(Decimal, bool, Vec<&DiscountPart>)> = Vec::new();
+            for part in &mine {
+                let Some(t) = taxes.get(part.line) else { continue };
+                let Some(rate) = &t.rate else { continue };
+                match groups.iter_mut().find(|g| g.0 == rate.rate.0 && g.1 == t.included) {
+                    Some(g) => g.2.push(part),
+                    None => groups.push((rate.rate.0, t.included, vec![part])),
+                }
+            }
+            for (rate, included, members) in groups {
+                let at_rate = money::sum(members.iter().map(|p| p.before))?;
+                let share = Decimal::from(discount)
+                    .checked_mul(Decimal::from(at_rate))
+                    .and_then(|v| v.checked_div(Decimal::from(whole)))
+                    .ok_or_else(CartError::overflow)?;
+                let tax = self.tax_of_exact(share, rate, included)?;
+                let weights: Vec<i64> = members.iter().map(|p| p.amount).collect();
+                for (part, cut) in members.iter().zip(money::allocate(tax, &weights)?) {
+                    if let Some(t) = taxes.get_mut(part.line) {
+                        t.tax = money::sub(t.tax, cut)?;
+                    }
+                }
+            }
+        }
+        for (t, &current) in taxes.iter_mut().zip(currents) {
+            let tax = t.tax;
+            t.set_tax(current, tax)?;
+        }
+        Ok(())
     }
 
     /// `perRate` mode: for every (rate, included) group the tax of the summed amounts, rounded once;

@@ -45,11 +45,24 @@ pub(super) fn apply<'c>(
         .zip(&masks)
         .map(|(&i, m)| lines.get(i).map_or(0, |l| masked_current(l, m.as_deref())))
         .collect();
+    if let PromotionValue::Percentage {
+        percent,
+        max_amount: Some(max),
+        ..
+    } = &promo.value
+    {
+        // Above the cap the percentage becomes the cap, spread like an absolute amount.
+        let max = ctx.minor(max.0)?;
+        if ctx.percent_of(money::sum(currents.iter().copied())?, percent.0)? > max {
+            return spread(lines, targets, &masks, &currents, max, promo, ctx);
+        }
+    }
     let mut total = 0i64;
     match &promo.value {
         PromotionValue::Percentage {
             percent,
             per: PercentPer::Line,
+            ..
         } => {
             for ((&i, mask), &current) in targets.iter().zip(&masks).zip(&currents) {
                 if let Some(line) = lines.get_mut(i) {
@@ -61,6 +74,7 @@ pub(super) fn apply<'c>(
         PromotionValue::Percentage {
             percent,
             per: PercentPer::Unit,
+            ..
         } => {
             for (&i, mask) in targets.iter().zip(&masks) {
                 if let Some(line) = lines.get_mut(i) {
@@ -75,6 +89,7 @@ pub(super) fn apply<'c>(
         PromotionValue::Percentage {
             percent,
             per: PercentPer::Targets,
+            ..
         } => {
             let whole = ctx.percent_of(money::sum(currents.iter().copied())?, percent.0)?;
             total = spread(lines, targets, &masks, &currents, whole, promo, ctx)?;

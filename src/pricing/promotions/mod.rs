@@ -58,7 +58,15 @@ impl PromoContext<'_> {
     /// The discount `value` gives one amount (a unit or the shipping price), never more than it.
     fn discount_on(&self, amount: i64, value: &PromotionValue) -> Result<i64> {
         let d = match value {
-            PromotionValue::Percentage { percent, .. } => self.percent_of(amount, percent.0)?,
+            PromotionValue::Percentage {
+                percent, max_amount, ..
+            } => {
+                let d = self.percent_of(amount, percent.0)?;
+                match max_amount {
+                    Some(max) => d.min(self.minor(max.0)?),
+                    None => d,
+                }
+            }
             PromotionValue::Absolute { amount: off, .. } => self.minor(off.0)?,
             PromotionValue::FixedPrice { amount: fixed } => amount.saturating_sub(self.minor(fixed.0)?),
         };
@@ -257,7 +265,15 @@ fn apply_total<'c>(
     weights.push(ship_current);
     let whole_base = money::sum(weights.iter().copied())?;
     let whole = match &promo.value {
-        PromotionValue::Percentage { percent, .. } => ctx.percent_of(whole_base, percent.0)?,
+        PromotionValue::Percentage {
+            percent, max_amount, ..
+        } => {
+            let d = ctx.percent_of(whole_base, percent.0)?;
+            match max_amount {
+                Some(max) => d.min(ctx.minor(max.0)?),
+                None => d,
+            }
+        }
         PromotionValue::Absolute { amount, .. } => ctx.minor(amount.0)?.min(whole_base),
         PromotionValue::FixedPrice { .. } => 0,
     };
