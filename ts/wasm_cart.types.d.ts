@@ -139,6 +139,7 @@ export type PromotionTarget =
   | { type: "items"; match?: Match; maxUnitsPerLine?: number }
   | { type: "shipping" }
   | { type: "total" }
+  | { type: "gift"; productId: string; variantId?: number; quantity?: number }
   | {
       type: "buyXGetY";
       buy: Match;
@@ -347,6 +348,8 @@ export interface LineView {
   readonly unitDiscounts: readonly UnitDiscount[];
   readonly total: number;
   readonly shippable: boolean;
+  /** A gift a promotion adds while its conditions hold (id `gift_<promotion id>`): not a cart line. */
+  readonly gift: boolean;
   readonly taxRate: string | null;
   readonly net: number;
   readonly tax: number;

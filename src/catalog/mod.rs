@@ -610,6 +610,7 @@ fn validate(data: &CatalogData) -> Vec<(String, String)> {
     validate_shipping(&mut p, data, &tax_ids);
     validate_weights(&mut p, data);
     promotion::validate_promotions(&mut p, &data.promotions);
+    validate_gifts(&mut p, data);
     p.0
 }
 
@@ -730,6 +731,27 @@ fn validate_rules(p: &mut Problems, data: &CatalogData) {
             ),
             Rule::MaxLines { max, .. } => p.check(*max >= 1, || format!("{path}.max"), "must be at least 1"),
             Rule::Requires { .. } => {}
+        }
+    }
+}
+
+/// A gift names a product (and variant) of this catalog.
+fn validate_gifts(p: &mut Problems, data: &CatalogData) {
+    for (i, promo) in data.promotions.iter().enumerate() {
+        let Target::Gift {
+            product_id, variant_id, ..
+        } = &promo.target
+        else {
+            continue;
+        };
+        let path = format!("promotions[{i}].target");
+        match data.products.iter().find(|x| &x.id == product_id) {
+            None => p.add(format!("{path}.productId"), "unknown product"),
+            Some(product) => p.check(
+                variant_id.is_none_or(|v| product.variant(v).is_some()),
+                || format!("{path}.variantId"),
+                "unknown variant",
+            ),
         }
     }
 }

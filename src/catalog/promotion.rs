@@ -97,6 +97,14 @@ pub enum Target {
     /// The cart total: lines and shipping, after every other promotion, the discount spread over
     /// them by their amounts (commercetools `totalPrice`).
     Total {},
+    /// A gift: while the conditions hold, the view carries a line of this product (id
+    /// `gift_<promotion id>`, `gift: true`) that only this promotion discounts (commercetools
+    /// `giftLineItem`). It is not in the cart, so the shopper cannot change or remove it.
+    Gift {
+        product_id: String,
+        variant_id: Option<u32>,
+        quantity: Option<u32>,
+    },
     /// Buy `trigger`, get `discounted` of them (cheapest or most expensive) at the value.
     MultiBuy {
         #[serde(rename = "match", default)]
@@ -260,9 +268,12 @@ pub(super) fn validate_promotions(p: &mut Problems, promotions: &[Promotion]) {
         if let Some(group) = &promo.group {
             p.check(!group.is_empty(), || format!("{path}.group"), "must not be empty");
             p.check(
-                !matches!(promo.target, Target::Shipping {} | Target::Total {}),
+                !matches!(
+                    promo.target,
+                    Target::Shipping {} | Target::Total {} | Target::Gift { .. }
+                ),
                 || format!("{path}.group"),
-                "a shipping or total promotion cannot join a group",
+                "a shipping, total or gift promotion cannot join a group",
             );
         }
         validate_target(p, &promo.target, &format!("{path}.target"));
@@ -411,6 +422,13 @@ fn validate_target(p: &mut Problems, target: &Target, path: &str) {
             p.check(
                 *max_occurrence != Some(0),
                 || format!("{path}.maxOccurrence"),
+                "must be at least 1",
+            );
+        }
+        Target::Gift { quantity, .. } => {
+            p.check(
+                *quantity != Some(0),
+                || format!("{path}.quantity"),
                 "must be at least 1",
             );
         }

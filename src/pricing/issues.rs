@@ -29,7 +29,8 @@ pub(crate) struct Inputs<'a, 'c> {
 pub(crate) fn collect(inp: &Inputs) -> Result<Vec<Issue>> {
     let mut issues = Vec::new();
     let demand = demand_by_item(inp.lines);
-    for l in inp.lines {
+    // A gift line is the promotion's to give: no stock or attribute issue blocks the order for it.
+    for l in inp.lines.iter().filter(|l| l.gift_of.is_none()) {
         line_issues(inp, l, &demand, &mut issues)?;
     }
     for c in &inp.cart.custom_line_items {
@@ -50,7 +51,7 @@ type ItemKey<'a> = (&'a str, Option<u32>);
 /// Total quantity asked of each product variant over all lines (lines differ by attributes).
 fn demand_by_item<'a>(lines: &'a [LineCalc]) -> HashMap<ItemKey<'a>, u64> {
     let mut demand: HashMap<ItemKey, u64> = HashMap::new();
-    for l in lines {
+    for l in lines.iter().filter(|l| l.gift_of.is_none()) {
         let entry = demand
             .entry((l.line.product_id.as_str(), l.line.variant_id))
             .or_default();

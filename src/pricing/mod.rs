@@ -74,6 +74,8 @@ pub(crate) struct LineCalc<'c> {
     pub floor: i64,
     /// Units a buy-X-get-Y promotion used (bought or rewarded): no later one uses them again.
     pub consumed: Vec<bool>,
+    /// The gift promotion this line exists for (not a cart line; only that promotion targets it).
+    pub gift_of: Option<&'c Promotion>,
     /// (promotion, positive amount, the line's amount just before it) in the order they applied.
     pub discounts: Vec<(&'c Promotion, i64, i64)>,
 }
@@ -217,6 +219,7 @@ fn price_line<'c>(
         unit_discount: vec![0; quantity],
         floor,
         consumed: vec![false; quantity],
+        gift_of: None,
         discounts: Vec::new(),
     })
 }
@@ -255,7 +258,22 @@ pub fn price(cart: &CartState, catalog: &Catalog, now: Timestamp) -> Result<Cart
         custom_total: money::sum(custom_totals.iter().copied())?,
         now,
     };
+    let gift_items = promotions::gift_items(&lines, &promo_ctx)?;
+    for (item, promo) in &gift_items {
+        let mut calc = price_line(item, catalog, &ctx, digits, mode, now)?;
+        calc.gift_of = Some(promo);
+        lines.push(calc);
+    }
     let mut pass = promotions::apply_items(&mut lines, &promo_ctx)?;
+    // A gift whose promotion did not apply (stopped by another) is not given, and not charged.
+    lines.retain(|l| {
+        l.gift_of
+            .is_none_or(|p| pass.states.get(p.id.as_str()) == Some(&CodeState::Applied))
+    });
+    let subtotal = money::add(
+        subtotal,
+        money::sum(lines.iter().filter(|l| l.gift_of.is_some()).map(|l| l.base))?,
+    )?;
     let item_total = money::sum(lines.iter().map(LineCalc::current))?;
     let mut ship = shipping::compute(cart, catalog, &lines, item_total, digits, mode, now)?;
     promotions::apply_shipping(&mut pass, &mut lines, &mut ship.calc, &promo_ctx)?;
@@ -454,6 +472,7 @@ fn line_view(l: &LineCalc, t: &tax::LineTax, digits: u32, mode: RoundingMode) ->
         unit_discounts: view::unit_runs(&l.unit_discount),
         total: l.current(),
         shippable: l.product.is_some_and(|p| p.shippable),
+        gift: l.gift_of.is_some(),
         tax_rate: t.rate_string(),
         net: t.net,
         tax: t.tax,

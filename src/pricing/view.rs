@@ -97,6 +97,7 @@ impl CartView {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct LineView {
+    /// `gift_<promotion id>` for a gift line.
     pub id: String,
     pub product_id: String,
     pub variant_id: Option<u32>,
@@ -116,6 +117,8 @@ pub struct LineView {
     /// base total + discounts.
     pub total: i64,
     pub shippable: bool,
+    /// A gift a promotion adds while its conditions hold: not a cart line, not changeable.
+    pub gift: bool,
     pub tax_rate: Option<String>,
     pub net: i64,
     pub tax: i64,

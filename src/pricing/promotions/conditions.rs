@@ -13,7 +13,8 @@ fn subtotal(lines: &[LineCalc], ctx: &PromoContext) -> Result<i64> {
     match ctx.basis {
         ConditionBasis::BeforePromotions => Ok(ctx.subtotal),
         ConditionBasis::AfterEarlierPromotions => {
-            money::add(money::sum(lines.iter().map(LineCalc::current))?, ctx.custom_total)
+            let cart_lines = lines.iter().filter(|l| l.gift_of.is_none());
+            money::add(money::sum(cart_lines.map(LineCalc::current))?, ctx.custom_total)
         }
     }
 }
@@ -60,8 +61,8 @@ pub(super) fn conditions_hold(promo: &Promotion, lines: &[LineCalc], ctx: &Promo
         let targeted = match &promo.target {
             Target::Items { matcher, .. } | Target::MultiBuy { matcher, .. } => matching(lines, matcher),
             Target::BuyXGetY { buy, .. } => matching(lines, buy),
-            Target::Shipping {} | Target::Total {} => (0..lines.len())
-                .filter(|&i| lines.get(i).is_some_and(LineCalc::priced))
+            Target::Shipping {} | Target::Total {} | Target::Gift { .. } => (0..lines.len())
+                .filter(|&i| lines.get(i).is_some_and(|l| l.priced() && l.gift_of.is_none()))
                 .collect(),
         };
         if quantity_of(lines, &targeted) < u64::from(min) {

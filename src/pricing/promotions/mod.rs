@@ -11,7 +11,7 @@ mod units;
 
 use super::view::CodeState;
 use super::{LineCalc, ShippingCalc};
-use crate::cart::CartState;
+use crate::cart::{CartState, LineItem};
 use crate::catalog::{Allocation, Catalog, ConditionBasis, Match, Promotion, PromotionValue, Stacking, Target};
 use crate::error::Result;
 use crate::money::{self, RoundingMode};
@@ -96,11 +96,13 @@ fn participating<'c>(cart: &CartState, catalog: &'c Catalog) -> Vec<&'c Promotio
     promos
 }
 
-/// Indexes of the priced lines a matcher selects (its unit-price range on the price before promotions).
+/// Indexes of the priced cart lines a matcher selects (its unit-price range on the price before
+/// promotions). Gift lines are never selected: only their own promotion targets them.
 pub(super) fn matching(lines: &[LineCalc], matcher: &Match) -> Vec<usize> {
     lines
         .iter()
         .enumerate()
+        .filter(|(_, l)| l.gift_of.is_none())
         .filter(|(_, l)| match (l.product, l.unit_price) {
             (Some(p), Some(unit)) => matcher.matches_priced(p, &l.line.sku, unit),
             _ => false,
@@ -254,7 +256,7 @@ fn apply_total<'c>(
     ctx: &PromoContext,
 ) -> Result<i64> {
     let targets: Vec<usize> = (0..lines.len())
-        .filter(|&i| lines.get(i).is_some_and(LineCalc::priced))
+        .filter(|&i| lines.get(i).is_some_and(|l| l.priced() && l.gift_of.is_none()))
         .collect();
     let ship_current = shipping.as_ref().map_or(0, ShippingCalc::current);
     let mut weights: Vec<i64> = targets
@@ -332,6 +334,56 @@ fn apply_one<'c>(lines: &mut [LineCalc<'c>], promo: &'c Promotion, ctx: &PromoCo
             };
             units::buy_x_get_y(lines, promo, &offer, ctx)
         }
+        Target::Gift { .. } => {
+            let targets: Vec<usize> = (0..lines.len())
+                .filter(|&i| {
+                    lines
+                        .get(i)
+                        .and_then(|l| l.gift_of)
+                        .is_some_and(|g| std::ptr::eq(g, promo))
+                })
+                .collect();
+            lines::apply(lines, &targets, None, promo, ctx)
+        }
         Target::Shipping {} | Target::Total {} => Ok(0),
     }
+}
+
+/// The gift lines to add: one per participating, active gift promotion whose conditions hold on the
+/// cart lines (before any promotion), with the promotion it belongs to.
+pub(crate) fn gift_items<'c>(lines: &[LineCalc<'c>], ctx: &PromoContext<'c>) -> Result<Vec<(LineItem, &'c Promotion)>> {
+    let mut gifts = Vec::new();
+    for promo in participating(ctx.cart, ctx.catalog) {
+        let Target::Gift {
+            product_id,
+            variant_id,
+            quantity,
+        } = &promo.target
+        else {
+            continue;
+        };
+        let Some(product) = ctx.catalog.product(product_id) else {
+            continue;
+        };
+        if !promo.active_at(ctx.now) || !conditions::conditions_hold(promo, lines, ctx)? {
+            continue;
+        }
+        let sku = variant_id
+            .and_then(|v| product.variant(v))
+            .map_or_else(|| product.sku().to_string(), |v| v.sku.clone());
+        let item = LineItem {
+            id: format!("gift_{}", promo.id),
+            product_id: product_id.clone(),
+            variant_id: *variant_id,
+            sku,
+            name: crate::cart::line_name(product, *variant_id),
+            quantity: quantity.unwrap_or(1),
+            attributes: Default::default(),
+            added_at: ctx.cart.created_at,
+            seen_price: None,
+            price_change: None,
+        };
+        gifts.push((item, promo));
+    }
+    Ok(gifts)
 }
