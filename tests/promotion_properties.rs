@@ -69,6 +69,11 @@ fn promotion() -> impl Strategy<Value = Value> {
 }
 
 fn catalog(products: &[(u32, Option<u32>, u32)], promos: &[Value], profile: &str, per_unit: bool) -> Value {
+    let tax_type = match products.len() % 3 {
+        0 => "category",
+        1 => "proportional",
+        _ => "highest",
+    };
     let products: Vec<Value> = products
         .iter()
         .enumerate()
@@ -77,7 +82,8 @@ fn catalog(products: &[(u32, Option<u32>, u32)], promos: &[Value], profile: &str
             if let Some(min) = min {
                 price["minimumPrice"] = json!(money(min));
             }
-            json!({"id": format!("p{i}"), "name": format!("P{i}"), "taxCategory": "std", "prices": [price],
+            let category = if i % 2 == 0 { "std" } else { "low" };
+            json!({"id": format!("p{i}"), "name": format!("P{i}"), "taxCategory": category, "prices": [price],
                    "weight": format!("{}.{:03}", w / 1000, w % 1000)})
         })
         .collect();
@@ -99,9 +105,11 @@ fn catalog(products: &[(u32, Option<u32>, u32)], promos: &[Value], profile: &str
     json!({
         "version": "prop#1",
         "pricing": {"profile": profile},
-        "taxCategories": [{"id": "std", "rates": [{"country": "DE", "rate": "0.19"}]}],
+        "taxCategories": [{"id": "std", "rates": [{"country": "DE", "rate": "0.19"}]},
+                          {"id": "low", "rates": [{"country": "DE", "rate": "0.07"}]}],
         "products": products,
-        "shippingMethods": [{"id": "std", "name": "Standard", "taxCategory": "std", "default": true, "rates": [rate]}],
+        "shippingMethods": [{"id": "std", "name": "Standard", "taxCategory": "std", "taxType": tax_type,
+                             "default": true, "rates": [rate]}],
         "promotions": promotions
     })
 }
@@ -163,7 +171,10 @@ proptest! {
         let shipping_discount = view.shipping.as_ref().map_or(0, |s| s.discount);
         if let Some(s) = &view.shipping {
             prop_assert!(s.total >= 0 && s.total == s.price + s.discount);
+            prop_assert_eq!(s.gross, s.net + s.tax);
         }
+        let summary_tax: i64 = view.totals.taxes.iter().map(|t| t.tax).sum();
+        prop_assert_eq!(summary_tax, view.totals.tax_total);
         prop_assert_eq!(view.totals.discount_total, line_discounts + shipping_discount);
         prop_assert_eq!(view.totals.gross, view.totals.net + view.totals.tax_total);
 

@@ -119,6 +119,8 @@ export interface ShippingMethod {
   id: string;
   name: string;
   taxCategory: string;
+  /** `category`: at taxCategory's rate; `proportional` / `highest`: by the cart's line rates. */
+  taxType?: "category" | "proportional" | "highest";
   default?: boolean;
   deliveryDays?: { min: number; max: number };
   rates: {

@@ -332,6 +332,9 @@ pub struct ShippingMethod {
     pub id: String,
     pub name: String,
     pub tax_category: String,
+    /// How the shipping price is taxed; `category` uses `taxCategory`.
+    #[serde(default)]
+    pub tax_type: ShippingTax,
     #[serde(default)]
     pub default: bool,
     pub delivery_days: Option<DeliveryDays>,
@@ -340,6 +343,20 @@ pub struct ShippingMethod {
     /// The method's id (commercetools: key) on each platform, by protocol name.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub external: BTreeMap<String, String>,
+}
+
+/// How a shipping price is taxed (Shopware `taxType`: fixed / auto / highest).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum ShippingTax {
+    /// At the rate of the method's `taxCategory`.
+    #[default]
+    Category,
+    /// Split over the rates of the cart's lines by their share of the item total, each part taxed
+    /// and rounded at its rate (Shopware "auto").
+    Proportional,
+    /// At the highest rate among the cart's lines (Shopware "highest").
+    Highest,
 }
 
 impl ShippingMethod {

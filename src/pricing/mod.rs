@@ -11,7 +11,7 @@ mod tax;
 pub mod view;
 
 use crate::cart::{CartState, CustomLineKind, LineItem, PriceContext};
-use crate::catalog::{in_window, Catalog, DiscountTax, Price, Product, Promotion, ShippingMethod, TaxCalculation};
+use crate::catalog::{in_window, Catalog, Price, Product, Promotion, ShippingMethod};
 use crate::error::{CartError, Result};
 use crate::money::{self, RoundingMode};
 use crate::time::Timestamp;
@@ -283,68 +283,22 @@ pub fn price(cart: &CartState, catalog: &Catalog, now: Timestamp) -> Result<Cart
         catalog,
         settings,
     };
-    let shipping_total = match &ship.calc {
-        Some(s) => Some(money::sub(s.price, s.discount_total())?),
+    let shipping = match &ship.calc {
+        Some(s) => Some((s.method, money::sub(s.price, s.discount_total())?)),
         None => None,
     };
-    // Shopware's rate shares: lines are taxed before promotions, each discount on its own (tax.rs).
-    let rate_shares =
-        settings.discount_tax == DiscountTax::RateShares && settings.tax_calculation != TaxCalculation::PerRate;
-    let mut taxables: Vec<tax::Taxable> = lines
-        .iter()
-        .map(|l| tax::Taxable {
-            category: catalog.product(&l.line.product_id).map(|p| p.tax_category.as_str()),
-            amount: if rate_shares { l.base } else { l.current() },
-            quantity: l.line.quantity,
-        })
-        .collect();
-    for (c, &total) in cart.custom_line_items.iter().zip(&custom_totals) {
-        taxables.push(tax::Taxable {
-            category: Some(&c.tax_category),
-            amount: total,
-            quantity: c.quantity,
-        });
-    }
-    if let (Some(s), Some(total)) = (&ship.calc, shipping_total) {
-        taxables.push(tax::Taxable {
-            category: Some(&s.method.tax_category),
-            amount: total,
-            quantity: 1,
-        });
-    }
-    let mut line_taxes = taxer.tax_all(&taxables)?;
-    if rate_shares {
-        let parts: Vec<tax::DiscountPart> = lines
-            .iter()
-            .enumerate()
-            .flat_map(|(i, l)| {
-                l.discounts.iter().map(move |(p, amount, before)| tax::DiscountPart {
-                    promotion: p.id.as_str(),
-                    line: i,
-                    amount: *amount,
-                    before: *before,
-                })
-            })
-            .collect();
-        let currents: Vec<i64> = lines.iter().map(LineCalc::current).collect();
-        taxer.tax_discounts(&parts, &mut line_taxes, &currents)?;
-    }
-    let mut taxes = tax::Summary::default();
-    for t in &line_taxes {
-        taxes.add(t)?;
-    }
-    let mut line_taxes = line_taxes.iter();
+    let tax::CartTaxes {
+        lines: line_taxes,
+        custom: custom_taxes,
+        shipping: shipping_tax,
+        summary: taxes,
+    } = taxer.tax_cart(&lines, &custom_totals, shipping)?;
     let mut line_views = Vec::with_capacity(lines.len());
-    for (l, t) in lines.iter().zip(line_taxes.by_ref()) {
+    for (l, t) in lines.iter().zip(&line_taxes) {
         line_views.push(line_view(l, t, digits, mode)?);
     }
     let mut custom_views = Vec::with_capacity(custom_totals.len());
-    for ((c, &total), t) in cart
-        .custom_line_items
-        .iter()
-        .zip(&custom_totals)
-        .zip(line_taxes.by_ref())
-    {
+    for ((c, &total), t) in cart.custom_line_items.iter().zip(&custom_totals).zip(&custom_taxes) {
         let unit = money::to_minor(c.amount.0, digits, mode)?;
         custom_views.push(CustomLineView {
             id: c.id.clone(),
@@ -360,8 +314,8 @@ pub fn price(cart: &CartState, catalog: &Catalog, now: Timestamp) -> Result<Cart
             gross: t.gross,
         });
     }
-    let shipping_view = match (&ship.calc, shipping_total, line_taxes.next()) {
-        (Some(s), Some(total), Some(t)) => Some(ShippingView {
+    let shipping_view = match (&ship.calc, shipping, &shipping_tax) {
+        (Some(s), Some((_, total)), Some(t)) => Some(ShippingView {
             method_id: s.method.id.clone(),
             name: s.method.name.clone(),
             price: s.price,

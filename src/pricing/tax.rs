@@ -6,9 +6,12 @@
 //! of everything at one rate once and spreads that tax back over the lines.
 
 use crate::cart::CartState;
-use crate::catalog::{Catalog, PricingSettings, TaxCalculation, TaxRate, TaxRoundingTarget};
+use crate::catalog::{
+    Catalog, DiscountTax, PricingSettings, ShippingMethod, ShippingTax, TaxCalculation, TaxRate, TaxRoundingTarget,
+};
 use crate::error::{CartError, Result};
 use crate::money;
+use crate::pricing::LineCalc;
 use rust_decimal::Decimal;
 
 use super::view::TaxSummary;
@@ -30,7 +33,16 @@ pub(crate) struct DiscountPart<'a> {
     pub before: i64,
 }
 
+/// Every tax of the cart: per line, per custom line, the shipping's, and the summary.
+pub(crate) struct CartTaxes {
+    pub lines: Vec<LineTax>,
+    pub custom: Vec<LineTax>,
+    pub shipping: Option<LineTax>,
+    pub summary: Summary,
+}
+
 /// The tax of one taxable amount.
+#[derive(Clone)]
 pub(crate) struct LineTax {
     /// `None`: no rate for the tax country (issue `NO_TAX_RATE`; taxed at zero).
     pub rate: Option<TaxRate>,
@@ -73,6 +85,139 @@ impl Taxer<'_> {
             .iter()
             .find(|r| r.country.is_some() && r.country.as_deref() == country)
             .or_else(|| rates.iter().find(|r| r.country.is_none()))
+    }
+
+    /// Taxes the lines (at their discounted amounts, or before promotions with `rateShares`), the
+    /// custom lines and the shipping (`shipping`: the method and its price after discounts).
+    pub fn tax_cart(
+        &self,
+        lines: &[LineCalc],
+        custom_totals: &[i64],
+        shipping: Option<(&ShippingMethod, i64)>,
+    ) -> Result<CartTaxes> {
+        // Shopware's rate shares: lines are taxed before promotions, each discount on its own.
+        let rate_shares = self.settings.discount_tax == DiscountTax::RateShares
+            && self.settings.tax_calculation != TaxCalculation::PerRate;
+        let mut items: Vec<Taxable> = lines
+            .iter()
+            .map(|l| Taxable {
+                category: self
+                    .catalog
+                    .product(&l.line.product_id)
+                    .map(|p| p.tax_category.as_str()),
+                amount: if rate_shares { l.base } else { l.current() },
+                quantity: l.line.quantity,
+            })
+            .collect();
+        for (c, &total) in self.cart.custom_line_items.iter().zip(custom_totals) {
+            items.push(Taxable {
+                category: Some(&c.tax_category),
+                amount: total,
+                quantity: c.quantity,
+            });
+        }
+        let by_category = shipping.filter(|(m, _)| m.tax_type == ShippingTax::Category);
+        if let Some((method, total)) = by_category {
+            items.push(Taxable {
+                category: Some(&method.tax_category),
+                amount: total,
+                quantity: 1,
+            });
+        }
+        let mut taxes = self.tax_all(&items)?;
+        if rate_shares {
+            let parts: Vec<DiscountPart> = lines
+                .iter()
+                .enumerate()
+                .flat_map(|(i, l)| {
+                    l.discounts.iter().map(move |(p, amount, before)| DiscountPart {
+                        promotion: p.id.as_str(),
+                        line: i,
+                        amount: *amount,
+                        before: *before,
+                    })
+                })
+                .collect();
+            let currents: Vec<i64> = lines.iter().map(LineCalc::current).collect();
+            self.tax_discounts(&parts, &mut taxes, &currents)?;
+        }
+        let mut summary = Summary::default();
+        for t in &taxes {
+            summary.add(t)?;
+        }
+        let shipping_tax = match shipping {
+            None => None,
+            Some(_) if by_category.is_some() => taxes.pop(),
+            Some((method, total)) => {
+                let line_taxes = taxes.get(..lines.len()).unwrap_or(&[]);
+                let parts = self.shipping_parts(method, total, lines, line_taxes)?;
+                for part in &parts {
+                    summary.add(part)?;
+                }
+                Some(merge(&parts)?)
+            }
+        };
+        let custom = taxes.split_off(lines.len().min(taxes.len()));
+        Ok(CartTaxes {
+            lines: taxes,
+            custom,
+            shipping: shipping_tax,
+            summary,
+        })
+    }
+
+    /// A shipping price taxed by the cart's lines (`taxType` proportional or highest): one part per
+    /// rate, each taxed on its exact share of the price and rounded on its own (Shopware
+    /// `DeliveryCalculator` with `PercentageTaxRuleBuilder`). Without a taxed line: the category's rate.
+    fn shipping_parts(
+        &self,
+        method: &ShippingMethod,
+        total: i64,
+        lines: &[LineCalc],
+        line_taxes: &[LineTax],
+    ) -> Result<Vec<LineTax>> {
+        let mut groups: Vec<(TaxRate, bool, i64)> = Vec::new();
+        for (l, t) in lines.iter().zip(line_taxes) {
+            let Some(rate) = &t.rate else { continue };
+            match groups.iter_mut().find(|g| g.0.rate == rate.rate && g.1 == t.included) {
+                Some(g) => g.2 = money::add(g.2, l.current())?,
+                None => groups.push((rate.clone(), t.included, l.current())),
+            }
+        }
+        groups.retain(|g| g.2 > 0);
+        if method.tax_type == ShippingTax::Highest {
+            groups.sort_by(|a, b| b.0.rate.cmp(&a.0.rate));
+            groups.truncate(1);
+        }
+        let whole = money::sum(groups.iter().map(|g| g.2))?;
+        if whole <= 0 {
+            let item = Taxable {
+                category: Some(&method.tax_category),
+                amount: total,
+                quantity: 1,
+            };
+            return Ok(vec![self.tax(&item)?]);
+        }
+        let weights: Vec<i64> = groups.iter().map(|g| g.2).collect();
+        let amounts = money::allocate(total, &weights)?;
+        let mut parts = Vec::with_capacity(groups.len());
+        for ((rate, included, weight), amount) in groups.into_iter().zip(amounts) {
+            let exact = Decimal::from(total)
+                .checked_mul(Decimal::from(weight))
+                .and_then(|v| v.checked_div(Decimal::from(whole)))
+                .ok_or_else(CartError::overflow)?;
+            let tax = self.tax_of_exact(exact, rate.rate.0, included)?;
+            let mut part = LineTax {
+                rate: Some(rate),
+                included,
+                net: 0,
+                tax: 0,
+                gross: 0,
+            };
+            part.set_tax(amount, tax)?;
+            parts.push(part);
+        }
+        Ok(parts)
     }
 
     fn included(&self, rate: &TaxRate) -> bool {
@@ -226,6 +371,22 @@ impl Taxer<'_> {
         }
         Ok(())
     }
+}
+
+/// One tax for the view out of several parts: their sums, and their rate when there is only one.
+fn merge(parts: &[LineTax]) -> Result<LineTax> {
+    let first = parts.first();
+    Ok(LineTax {
+        rate: if parts.len() == 1 {
+            first.and_then(|p| p.rate.clone())
+        } else {
+            None
+        },
+        included: first.is_some_and(|p| p.included),
+        net: money::sum(parts.iter().map(|p| p.net))?,
+        tax: money::sum(parts.iter().map(|p| p.tax))?,
+        gross: money::sum(parts.iter().map(|p| p.gross))?,
+    })
 }
 
 /// An even split of `amount` over `quantity` units, as (unit amount, how many units) pairs: at most two.
