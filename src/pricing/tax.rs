@@ -186,7 +186,7 @@ impl Taxer<'_> {
         }
         groups.retain(|g| g.2 > 0);
         if method.tax_type == ShippingTax::Highest {
-            groups.sort_by(|a, b| b.0.rate.cmp(&a.0.rate));
+            groups.sort_by_key(|g| std::cmp::Reverse(g.0.rate));
             groups.truncate(1);
         }
         let whole = money::sum(groups.iter().map(|g| g.2))?;
