@@ -24,8 +24,18 @@ fn money(cents: u32) -> String {
 /// A promotion drawn from every target and value shape, with a code so its state shows in the view.
 fn promotion() -> impl Strategy<Value = Value> {
     let value = prop_oneof![
-        (1u32..100, prop::sample::select(vec!["line", "unit", "targets"]))
-            .prop_map(|(p, per)| json!({"type": "percentage", "percent": p.to_string(), "per": per})),
+        (
+            1u32..100,
+            prop::sample::select(vec!["line", "unit", "targets"]),
+            prop::option::of(1u32..3_000)
+        )
+            .prop_map(|(p, per, max)| {
+                let mut v = json!({"type": "percentage", "percent": p.to_string(), "per": per});
+                if let Some(max) = max {
+                    v["maxAmount"] = json!(money(max));
+                }
+                v
+            }),
         (1u32..5_000, prop::sample::select(vec!["proportionate", "even", "each"]))
             .prop_map(|(a, d)| json!({"type": "absolute", "amount": money(a), "distribution": d})),
         (0u32..5_000).prop_map(|a| json!({"type": "fixedPrice", "amount": money(a)})),
@@ -208,6 +218,12 @@ proptest! {
         };
         let target = &promo["target"];
         let cap = |key: &str| target[key].as_u64();
+        // A percentage with a cap never takes more than the cap off its items.
+        if let (Some("items"), Some(max)) = (target["type"].as_str(), promo["value"]["maxAmount"].as_str()) {
+            let max: i64 = max.replace('.', "").parse().unwrap();
+            let taken: i64 = view.line_items.iter().flat_map(|l| &l.discounts).map(|d| -d.amount).sum();
+            prop_assert!(taken <= max, "{} > {}", taken, max);
+        }
         match target["type"].as_str() {
             Some("items") => if let Some(max) = cap("maxUnitsPerLine") {
                 for l in &view.line_items {
