@@ -853,6 +853,23 @@ mod tests {
         Catalog::from_value(v).unwrap_err()
     }
 
+    type Mutation = fn(&mut Value);
+
+    /// Each mutation of the base catalog is refused with a message starting with its expectation.
+    fn assert_refused(cases: Vec<(Mutation, &str)>) {
+        for (mutate, expected) in cases {
+            let mut v = base();
+            mutate(&mut v);
+            let e = error_of(v);
+            assert_eq!(e.code, ErrorCode::InvalidCatalog);
+            assert!(
+                e.message.starts_with(expected),
+                "{} does not start with {expected}",
+                e.message
+            );
+        }
+    }
+
     #[test]
     fn loads_and_indexes() {
         let c = Catalog::from_value(base()).unwrap();
@@ -874,7 +891,6 @@ mod tests {
 
     #[test]
     fn semantic_violations_name_their_paths() {
-        type Mutation = fn(&mut Value);
         let cases: Vec<(Mutation, &str)> = vec![
             (|v| v["products"][1]["id"] = json!("a"), "products[1].id: duplicate id"),
             (
@@ -920,23 +936,11 @@ mod tests {
                 "products[0].prices[0].validFrom",
             ),
         ];
-        for (mutate, expected) in cases {
-            let mut v = base();
-            mutate(&mut v);
-            let e = error_of(v);
-            assert_eq!(e.code, ErrorCode::InvalidCatalog);
-            assert!(
-                e.message.starts_with(expected),
-                "{} does not start with {}",
-                e.message,
-                expected
-            );
-        }
+        assert_refused(cases);
     }
 
     #[test]
     fn unknown_fields_are_refused_with_their_path() {
-        type Mutation = fn(&mut Value);
         let cases: Vec<(Mutation, &str)> = vec![
             (
                 |v| v["products"][0]["prise"] = json!([]),
@@ -963,18 +967,7 @@ mod tests {
                 "pricing.roundingMod: unknown field",
             ),
         ];
-        for (mutate, expected) in cases {
-            let mut v = base();
-            mutate(&mut v);
-            let e = error_of(v);
-            assert_eq!(e.code, ErrorCode::InvalidCatalog);
-            assert!(
-                e.message.starts_with(expected),
-                "{} does not start with {}",
-                e.message,
-                expected
-            );
-        }
+        assert_refused(cases);
         // Free-form maps stay free: a storefront keeps its own data there.
         let mut v = base();
         v["products"][0]["metadata"] = json!({"image": "a.png", "colour": "red"});
