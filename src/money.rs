@@ -310,7 +310,8 @@ pub fn allocate(total: i64, weights: &[i64]) -> Result<Vec<i64>> {
 
 /// Splits `total` by `weights` the way Sylius's `ProportionalIntegerDistributor` does: each exact
 /// share rounded to the nearest unit with ties toward zero, then the difference handed out one unit at
-/// a time to the first targets in order (targets of weight zero are skipped and get nothing). Unlike
+/// a time to the first targets in order (targets of weight zero are skipped and get nothing; all-zero
+/// weights split evenly, where Sylius would distribute nothing). Unlike
 /// [`allocate`], a share can end up a unit above its exact value while a later one stays below.
 /// Sylius's `[4300, 1400, 2300]` with `-300` gives `[-162, -52, -86]`.
 pub fn allocate_first(total: i64, weights: &[i64]) -> Result<Vec<i64>> {
@@ -812,6 +813,8 @@ mod tests {
         assert_eq!(allocate_first(300, &[4300, 1400, 2300]).unwrap(), vec![162, 52, 86]);
         assert_eq!(allocate_first(-300, &[4300, 1400, 2300]).unwrap(), vec![-162, -52, -86]);
         assert_eq!(allocate_first(-299, &[4300, 1400, 2300]).unwrap(), vec![-161, -52, -86]);
+        // Sylius returns [0] here (nothing distributed when every weight is 0); the engine keeps the
+        // shares adding up to the whole and splits evenly. Its callers never pass all-zero weights.
         assert_eq!(allocate_first(-299, &[0]).unwrap(), vec![-299]);
         // Rounding up overshoots: the first target gives the unit back.
         assert_eq!(allocate_first(5, &[16, 16, 18]).unwrap(), vec![1, 2, 2]);

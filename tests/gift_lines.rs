@@ -130,3 +130,26 @@ fn a_gift_of_an_unknown_product_is_refused_with_its_path() {
         err.message
     );
 }
+
+#[test]
+fn a_gift_does_not_satisfy_a_requirement() {
+    let mut doc = json!({
+        "taxCategories": [{"id": "std", "rates": [{"rate": "0.19"}]}],
+        "products": [
+            {"id": "shoe", "name": "Shoe", "taxCategory": "std", "shippable": false, "prices": [{"currency": "EUR", "amount": "60.00"}]},
+            {"id": "socks", "name": "Socks", "taxCategory": "std", "shippable": false, "prices": [{"currency": "EUR", "amount": "9.99"}]}
+        ],
+        "rules": [{"type": "requires", "when": {"productIds": ["shoe"]}, "requires": {"productIds": ["socks"]}}],
+        "promotions": [{"id": "socks-free", "target": {"type": "gift", "productId": "socks"},
+                        "value": {"type": "percentage", "percent": "100"}}]
+    });
+    let catalog = Catalog::from_value(doc.take()).unwrap();
+    let cart = cart_with(
+        &catalog,
+        json!([{"action": "addLineItem", "productId": "shoe", "quantity": 1}]),
+    );
+    let v = view(&cart, &catalog);
+    assert!(v.line_items.iter().any(|l| l.gift));
+    assert!(!v.can_checkout);
+    assert!(v.issues.iter().any(|i| i.line_item_id.as_deref() == Some("li_1")));
+}

@@ -242,3 +242,39 @@ proptest! {
         }
     }
 }
+
+/// A capped percentage is checked after its own rounding: two lines of 0.15 at 10 % (half up) take
+/// 2 + 2 = 4, more than a 0.03 cap, so the cap is what is spread.
+#[test]
+fn a_cap_is_checked_after_rounding_per_line() {
+    let doc = json!({
+        "pricing": {"profile": "shopware"},
+        "taxCategories": [{"id": "std", "rates": [{"rate": "0"}]}],
+        "products": [
+            {"id": "p0", "name": "A", "taxCategory": "std", "shippable": false, "prices": [{"currency": "EUR", "amount": "0.15"}]},
+            {"id": "p1", "name": "B", "taxCategory": "std", "shippable": false, "prices": [{"currency": "EUR", "amount": "0.15"}]}
+        ],
+        "promotions": [{"id": "x0", "code": "C0", "currency": "EUR", "target": {"type": "items"},
+                        "value": {"type": "percentage", "percent": "10", "maxAmount": "0.03"}}]
+    });
+    let catalog = Catalog::from_value(doc).unwrap();
+    let view = priced_cart(&catalog, &[(0, 1), (1, 1)], 1);
+    assert_eq!(view.totals.discount_total, -3);
+}
+
+/// Shipping taxed by the lines' rates needs no rate of its own category.
+#[test]
+fn shipping_taxed_by_the_lines_needs_no_rate_of_its_own() {
+    let doc = json!({
+        "taxCategories": [{"id": "std", "rates": [{"rate": "0.19"}]}, {"id": "ship", "rates": [{"country": "AT", "rate": "0.2"}]}],
+        "products": [{"id": "p0", "name": "A", "taxCategory": "std", "prices": [{"currency": "EUR", "amount": "10.00"}]}],
+        "shippingMethods": [{"id": "s", "name": "S", "taxCategory": "ship", "taxType": "proportional", "default": true,
+                             "rates": [{"currency": "EUR", "price": "4.90"}]}]
+    });
+    let catalog = Catalog::from_value(doc).unwrap();
+    let view = priced_cart(&catalog, &[(0, 1)], 0);
+    assert!(view.can_checkout, "{:?}", view.issues);
+    let shipping = view.shipping.unwrap();
+    assert_eq!(shipping.tax_rate.as_deref(), Some("0.19"));
+    assert_eq!((shipping.net + shipping.tax, shipping.gross), (490, 490));
+}

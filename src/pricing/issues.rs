@@ -6,7 +6,7 @@ use super::tax::Taxer;
 use super::view::{CodeState, CodeView, Issue, IssueCode};
 use super::{LineCalc, ShippingCalc};
 use crate::cart::{broken_rules, rule_message, CartState, CartStatus};
-use crate::catalog::{Catalog, Rule};
+use crate::catalog::{Catalog, Rule, ShippingTax};
 use crate::error::Result;
 use crate::money::{self, RoundingMode};
 use crate::time::Timestamp;
@@ -131,7 +131,8 @@ fn line_issues(inp: &Inputs, l: &LineCalc, demand: &HashMap<ItemKey, u64>, out: 
     for (index, rule) in inp.catalog.rules().iter().enumerate() {
         if let Rule::Requires { when, requires, .. } = rule {
             let needs = when.matches(product, &line.sku);
-            let satisfied = inp.lines.iter().any(|other| {
+            // A gift line is not the shopper's choice: it never satisfies a requirement.
+            let satisfied = inp.lines.iter().filter(|o| o.gift_of.is_none()).any(|other| {
                 other.line.id != line.id && other.product.is_some_and(|p| requires.matches(p, &other.line.sku))
             });
             if needs && !satisfied {
@@ -185,7 +186,13 @@ fn cart_issues(inp: &Inputs, out: &mut Vec<Issue>) {
         );
     }
     if let Some(ship) = inp.shipping {
-        if inp.taxer.rate(Some(&ship.method.tax_category)).is_none() {
+        // A price taxed by the lines' rates needs the category's rate only when no line has one.
+        let by_lines = ship.method.tax_type != ShippingTax::Category
+            && inp
+                .lines
+                .iter()
+                .any(|l| l.current() > 0 && inp.taxer.rate(l.product.map(|p| p.tax_category.as_str())).is_some());
+        if !by_lines && inp.taxer.rate(Some(&ship.method.tax_category)).is_none() {
             out.push(no_tax_rate(cart).with(json!({ "shippingMethodId": ship.method.id })));
         }
     }

@@ -198,6 +198,18 @@ impl Taxer<'_> {
             };
             return Ok(vec![self.tax(&item)?]);
         }
+        if let [(rate, included, _)] = groups.as_slice() {
+            // One rate (`highest`, or every line at one rate): a whole amount, taxed as any other.
+            let mut part = LineTax {
+                rate: Some(rate.clone()),
+                included: *included,
+                net: 0,
+                tax: 0,
+                gross: 0,
+            };
+            part.set_tax(total, self.tax_of(total, rate.rate.0, *included)?)?;
+            return Ok(vec![part]);
+        }
         let weights: Vec<i64> = groups.iter().map(|g| g.2).collect();
         let amounts = money::allocate(total, &weights)?;
         let mut parts = Vec::with_capacity(groups.len());
@@ -266,7 +278,8 @@ impl Taxer<'_> {
     }
 
     /// The rounded tax of one amount at `rate`. A gross amount rounds its net or its tax, as
-    /// `taxRoundingTarget` says; they differ only when the exact net ends in exactly half a unit.
+    /// `taxRoundingTarget` says (with the half modes they differ only when the exact net ends in
+    /// exactly half a unit; with `up`, `down`, `ceiling` and `floor` on any fraction).
     fn tax_of(&self, amount: i64, rate: Decimal, included: bool) -> Result<i64> {
         let mode = self.settings.tax_rounding_mode;
         if included && self.settings.tax_rounding_target == TaxRoundingTarget::Net {

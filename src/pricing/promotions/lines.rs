@@ -46,17 +46,31 @@ pub(super) fn apply<'c>(
         .map(|(&i, m)| lines.get(i).map_or(0, |l| masked_current(l, m.as_deref())))
         .collect();
     if let PromotionValue::Percentage {
-        percent,
-        max_amount: Some(max),
-        ..
+        max_amount: Some(max), ..
     } = &promo.value
     {
-        // Above the cap the percentage becomes the cap, spread like an absolute amount.
+        // Tried as it is; above the cap, the cap is spread like an absolute amount instead.
         let max = ctx.minor(max.0)?;
-        if ctx.percent_of(money::sum(currents.iter().copied())?, percent.0)? > max {
-            return spread(lines, targets, &masks, &currents, max, promo, ctx);
+        let mut trial = lines.to_vec();
+        let taken = apply_value(&mut trial, targets, &masks, &currents, promo, ctx)?;
+        if taken <= max {
+            lines.clone_from_slice(&trial);
+            return Ok(taken);
         }
+        return spread(lines, targets, &masks, &currents, max, promo, ctx);
     }
+    apply_value(lines, targets, &masks, &currents, promo, ctx)
+}
+
+/// The promotion's value on the target lines (`masks`: the units each may discount).
+fn apply_value<'c>(
+    lines: &mut [LineCalc<'c>],
+    targets: &[usize],
+    masks: &[Option<Vec<usize>>],
+    currents: &[i64],
+    promo: &'c Promotion,
+    ctx: &PromoContext,
+) -> Result<i64> {
     let mut total = 0i64;
     match &promo.value {
         PromotionValue::Percentage {
@@ -64,7 +78,7 @@ pub(super) fn apply<'c>(
             per: PercentPer::Line,
             ..
         } => {
-            for ((&i, mask), &current) in targets.iter().zip(&masks).zip(&currents) {
+            for ((&i, mask), &current) in targets.iter().zip(masks).zip(currents) {
                 if let Some(line) = lines.get_mut(i) {
                     let d = ctx.percent_of(current, percent.0)?;
                     total = money::add(total, line.discount_line(promo, d, mask.as_deref())?)?;
@@ -76,7 +90,7 @@ pub(super) fn apply<'c>(
             per: PercentPer::Unit,
             ..
         } => {
-            for (&i, mask) in targets.iter().zip(&masks) {
+            for (&i, mask) in targets.iter().zip(masks) {
                 if let Some(line) = lines.get_mut(i) {
                     let per_unit = per_unit(line, mask.as_deref(), |k| {
                         let original = line.original_units.get(k).copied().unwrap_or(0);
@@ -92,21 +106,21 @@ pub(super) fn apply<'c>(
             ..
         } => {
             let whole = ctx.percent_of(money::sum(currents.iter().copied())?, percent.0)?;
-            total = spread(lines, targets, &masks, &currents, whole, promo, ctx)?;
+            total = spread(lines, targets, masks, currents, whole, promo, ctx)?;
         }
         PromotionValue::Absolute {
             amount,
             distribution: Distribution::Proportionate,
         } => {
             let whole = ctx.minor(amount.0)?.min(money::sum(currents.iter().copied())?);
-            total = spread(lines, targets, &masks, &currents, whole, promo, ctx)?;
+            total = spread(lines, targets, masks, currents, whole, promo, ctx)?;
         }
         PromotionValue::Absolute {
             amount,
             distribution: Distribution::Even,
         } => {
             let shares = money::split_even(ctx.minor(amount.0)?, targets.len())?;
-            for ((&i, mask), share) in targets.iter().zip(&masks).zip(shares) {
+            for ((&i, mask), share) in targets.iter().zip(masks).zip(shares) {
                 if let Some(line) = lines.get_mut(i) {
                     total = money::add(total, line.discount_line(promo, share, mask.as_deref())?)?;
                 }
@@ -117,7 +131,7 @@ pub(super) fn apply<'c>(
             ..
         }
         | PromotionValue::FixedPrice { .. }) => {
-            for (&i, mask) in targets.iter().zip(&masks) {
+            for (&i, mask) in targets.iter().zip(masks) {
                 if let Some(line) = lines.get_mut(i) {
                     let per_unit = per_unit(line, mask.as_deref(), |k| {
                         ctx.discount_on(line.units.get(k).copied().unwrap_or(0), value)
