@@ -64,15 +64,14 @@ pub(crate) struct LineCalc<'c> {
     /// `None`: no product, not available, or no price: the line is priced at zero.
     pub unit_price: Option<Decimal>,
     pub base: i64,
-    /// Every unit's amount before any promotion (the base split evenly).
-    pub original_units: Vec<i64>,
     /// Current amount of every unit (base split evenly, minus discounts so far).
     pub units: Vec<i64>,
     /// Discount so far on every unit (positive magnitude).
     pub unit_discount: Vec<i64>,
     /// The lowest amount a unit may be discounted to (the price's `minimumPrice`; 0 without one).
     pub floor: i64,
-    /// Units a buy-X-get-Y promotion used (bought or rewarded): no later one uses them again.
+    /// Units a buy-X-get-Y promotion used (bought or rewarded): no later one uses them again. Empty
+    /// until a buy-X-get-Y promotion applies (most carts never need it).
     pub consumed: Vec<bool>,
     /// The gift promotion this line exists for (not a cart line; only that promotion targets it).
     pub gift_of: Option<&'c Promotion>,
@@ -83,6 +82,20 @@ pub(crate) struct LineCalc<'c> {
 impl<'c> LineCalc<'c> {
     pub fn priced(&self) -> bool {
         self.unit_price.is_some()
+    }
+
+    /// Unit `k`'s amount before any promotion: the base split evenly, the first units taking the
+    /// extra minor unit (as `money::split_even`, without keeping the vector).
+    pub fn original_unit(&self, k: usize) -> i64 {
+        let n = i64::try_from(self.units.len()).unwrap_or(i64::MAX).max(1);
+        let (each, extra) = (self.base / n, self.base % n);
+        let k = i64::try_from(k).unwrap_or(i64::MAX);
+        each + if k < extra.abs() { extra.signum() } else { 0 }
+    }
+
+    /// Whether a buy-X-get-Y promotion already used unit `k`.
+    pub fn is_consumed(&self, k: usize) -> bool {
+        self.consumed.get(k).copied().unwrap_or(false)
     }
 
     pub fn discount_total(&self) -> i64 {
@@ -113,24 +126,25 @@ impl<'c> LineCalc<'c> {
         if amount == 0 {
             return Ok(0);
         }
-        let all: Vec<usize>;
-        let indexes = match mask {
-            Some(m) => m,
+        let per_unit = match mask {
             None => {
-                all = (0..self.units.len()).collect();
-                &all
+                let rooms: Vec<i64> = self.units.iter().map(|&u| self.room(u)).collect();
+                money::allocate(amount, &rooms)?
+            }
+            Some(indexes) => {
+                let rooms: Vec<i64> = indexes
+                    .iter()
+                    .map(|&k| self.units.get(k).map_or(0, |&u| self.room(u)))
+                    .collect();
+                let mut per_unit = vec![0; self.units.len()];
+                for (&k, share) in indexes.iter().zip(money::allocate(amount, &rooms)?) {
+                    if let Some(slot) = per_unit.get_mut(k) {
+                        *slot = share;
+                    }
+                }
+                per_unit
             }
         };
-        let rooms: Vec<i64> = indexes
-            .iter()
-            .map(|&k| self.units.get(k).map_or(0, |&u| self.room(u)))
-            .collect();
-        let mut per_unit = vec![0; self.units.len()];
-        for (&k, share) in indexes.iter().zip(money::allocate(amount, &rooms)?) {
-            if let Some(slot) = per_unit.get_mut(k) {
-                *slot = share;
-            }
-        }
         self.discount_units(promo, &per_unit)
     }
 
@@ -214,11 +228,10 @@ fn price_line<'c>(
         product,
         unit_price,
         base,
-        original_units: units.clone(),
         units,
         unit_discount: vec![0; quantity],
         floor,
-        consumed: vec![false; quantity],
+        consumed: Vec::new(),
         gift_of: None,
         discounts: Vec::new(),
     })

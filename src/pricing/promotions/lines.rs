@@ -93,8 +93,7 @@ fn apply_value<'c>(
             for (&i, mask) in targets.iter().zip(masks) {
                 if let Some(line) = lines.get_mut(i) {
                     let per_unit = per_unit(line, mask.as_deref(), |k| {
-                        let original = line.original_units.get(k).copied().unwrap_or(0);
-                        ctx.percent_of(original, percent.0)
+                        ctx.percent_of(line.original_unit(k), percent.0)
                     })?;
                     total = money::add(total, line.discount_units(promo, &per_unit)?)?;
                 }

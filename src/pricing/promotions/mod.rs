@@ -353,6 +353,14 @@ fn apply_one<'c>(lines: &mut [LineCalc<'c>], promo: &'c Promotion, ctx: &PromoCo
 /// cart lines (before any promotion), with the promotion it belongs to.
 pub(crate) fn gift_items<'c>(lines: &[LineCalc<'c>], ctx: &PromoContext<'c>) -> Result<Vec<(LineItem, &'c Promotion)>> {
     let mut gifts = Vec::new();
+    if !ctx
+        .catalog
+        .promotions()
+        .iter()
+        .any(|p| matches!(p.target, Target::Gift { .. }))
+    {
+        return Ok(gifts);
+    }
     for promo in participating(ctx.cart, ctx.catalog) {
         let Target::Gift {
             product_id,

@@ -115,13 +115,7 @@ pub(super) fn buy_x_get_y<'c>(
     let mut used: HashSet<(usize, usize)> = HashSet::new();
     for &i in offer.buy.iter().chain(&offer.get) {
         if let Some(line) = lines.get(i) {
-            used.extend(
-                line.consumed
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, &c)| c)
-                    .map(|(k, _)| (i, k)),
-            );
+            used.extend((0..line.units.len()).filter(|&k| line.is_consumed(k)).map(|k| (i, k)));
         }
     }
     let mut rewards: Vec<Unit> = Vec::new();
@@ -154,8 +148,13 @@ pub(super) fn buy_x_get_y<'c>(
     let discounted = discount_chosen(lines, &rewards, promo, ctx)?;
     if discounted > 0 {
         for (i, k) in consumed {
-            if let Some(flag) = lines.get_mut(i).and_then(|l| l.consumed.get_mut(k)) {
-                *flag = true;
+            if let Some(line) = lines.get_mut(i) {
+                if line.consumed.is_empty() {
+                    line.consumed = vec![false; line.units.len()];
+                }
+                if let Some(flag) = line.consumed.get_mut(k) {
+                    *flag = true;
+                }
             }
         }
     }
