@@ -122,16 +122,18 @@ pub(crate) fn apply_items<'c>(lines: &mut Vec<LineCalc<'c>>, ctx: &PromoContext<
     let mut done_groups: HashSet<&str> = HashSet::new();
     let mut stopped = false;
     for &promo in &promos {
+        let grouped = promo.group.as_deref().filter(|_| exclusive.is_none());
+        if grouped.is_some_and(|g| done_groups.contains(g)) {
+            continue; // decided with the group's first member
+        }
         let state = if !promo.active_at(ctx.now) {
             CodeState::NotActive
         } else if exclusive.is_some_and(|x| !std::ptr::eq(x, promo)) {
             CodeState::StoppedByExclusiveDiscount
         } else if stopped {
             CodeState::StoppedByPreviousDiscount
-        } else if let Some(group) = promo.group.as_deref().filter(|_| exclusive.is_none()) {
-            if !done_groups.insert(group) {
-                continue; // decided with the group's first member
-            }
+        } else if let Some(group) = grouped {
+            done_groups.insert(group);
             let (winner, applied) = run_group(lines, &promos, group, ctx, &mut pass)?;
             if let Some(w) = winner {
                 stopped = applied > 0 && w.stacking == Stacking::StopAfter;
