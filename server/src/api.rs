@@ -145,14 +145,6 @@ fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     Ok(value)
 }
 
-fn random_hex(len: usize) -> String {
-    let mut out = String::new();
-    while out.len() < len {
-        out.push_str(&uuid::Uuid::new_v4().simple().to_string());
-    }
-    out.chars().take(len).collect()
-}
-
 /// The SPEC-B cart answer: the SPEC-B fields, our additions, the cart's issues and `canCheckout`.
 /// Serialized straight to bytes, so the amounts keep their exact decimal text.
 #[derive(Serialize)]
@@ -285,7 +277,7 @@ pub async fn create_cart(
         .country
         .or_else(|| Some(if currency == "CHF" { "CH" } else { "DE" }.to_string()));
     let new = NewCart {
-        id: format!("cart_{}", random_hex(16)),
+        id: state.ids.cart().map_err(ApiError::internal)?,
         currency,
         country,
         locale: request.locale,
@@ -644,10 +636,12 @@ fn place_order(state: &AppState, checkout: &Checkout) -> Result<Answer, ApiError
         .find(|(id, _)| *id == request.payment_method_id)
         .is_some_and(|(_, ok)| *ok);
     if !approved {
-        return Err(
-            ApiError::new(StatusCode::PAYMENT_REQUIRED, "PAYMENT_FAILED", "the card was declined")
-                .with_details(json!({ "paymentMethodId": request.payment_method_id, "declineCode": "card_declined" })),
-        );
+        let declined = ApiError::new(StatusCode::PAYMENT_REQUIRED, "PAYMENT_FAILED", "the card was declined")
+            .with_details(json!({ "paymentMethodId": request.payment_method_id, "declineCode": "card_declined" }));
+        // Nothing of the checkout is kept, but the key keeps its answer (as Stripe does): the same
+        // request is answered 402 again, another body under the key is 422, never an order.
+        drop(tx);
+        return remember_refusal(&conn, checkout, declined, at);
     }
     let mut demand: BTreeMap<(String, Option<u32>), u32> = BTreeMap::new();
     for line in priced.cart.line_items() {
@@ -663,9 +657,33 @@ fn place_order(state: &AppState, checkout: &Checkout) -> Result<Answer, ApiError
             );
         }
     }
-    let answer = record_order(&tx, checkout, *priced, None, at)?;
+    let answer = record_order(&tx, &state.ids, checkout, *priced, None, at)?;
     tx.commit()?;
     Ok(answer)
+}
+
+/// Stores a definite refusal under the request's idempotency key (when it has one) and answers it.
+fn remember_refusal(
+    conn: &rusqlite::Connection,
+    checkout: &Checkout,
+    error: ApiError,
+    at: Timestamp,
+) -> Result<Answer, ApiError> {
+    let status = error.status();
+    let body = ErrorBody::new(error.code(), error.message(), error.details().cloned());
+    let body = serde_json::to_string(&body).map_err(ApiError::internal)?;
+    if let Some(key) = &checkout.key {
+        conn.execute(
+            "INSERT INTO idempotency (key, fingerprint, status, response, checkout_id, created_at)
+             VALUES (?1, ?2, ?3, ?4, NULL, ?5)",
+            params![key, checkout.fingerprint, status.as_u16(), body, at.millis()],
+        )?;
+    }
+    Ok(Answer {
+        status,
+        body: body.into_bytes(),
+        replayed: false,
+    })
 }
 
 /// Everything before the money moves: the key's stored answer, or the cart repriced by the server
@@ -779,6 +797,7 @@ fn begin(
 /// under the idempotency key. `upstream`: the platform's order, when relayed.
 fn record_order(
     tx: &rusqlite::Transaction,
+    ids: &crate::ids::Ids,
     checkout: &Checkout,
     priced: Priced,
     upstream: Option<&SyncOutcome>,
@@ -795,8 +814,8 @@ fn record_order(
     let orders = lines_by_vendor(&view)
         .into_iter()
         .map(|(vendor, lines)| {
-            VendorOrder::new(format!("ord_{}", random_hex(20)), vendor, &lines, digits, &catalog)
-                .map_err(ApiError::from_cart)
+            let id = ids.order().map_err(ApiError::internal)?;
+            VendorOrder::new(id, vendor, &lines, digits, &catalog).map_err(ApiError::from_cart)
         })
         .collect::<Result<Vec<_>, _>>()?;
     cart.mark_ordered(at).map_err(ApiError::from_cart)?;
@@ -805,15 +824,18 @@ fn record_order(
     spec.status = CartStatus::Ordered;
     spec.version = cart.version();
     spec.metadata = metadata;
-    let order_id = format!("ord_{}", random_hex(20));
+    let order_id = ids.order().map_err(ApiError::internal)?;
     let date = at.to_date_string();
     let upstream_number = upstream
         .and_then(|u| u.orders.first())
         .map(|o| o.order_number.clone().unwrap_or_else(|| o.order_id.clone()));
-    let confirmation = OrderConfirmation {
+    let mut confirmation = OrderConfirmation {
         order_id: order_id.clone(),
         status: OrderStatus::Confirmed,
-        confirmation_number: upstream_number.unwrap_or_else(|| format!("CONF-{date}-{}", random_hex(6).to_uppercase())),
+        confirmation_number: match upstream_number.clone() {
+            Some(number) => number,
+            None => ids.confirmation(&date).map_err(ApiError::internal)?,
+        },
         payment_method_id: request.payment_method_id.clone(),
         estimated_delivery: view
             .shipping
@@ -830,24 +852,37 @@ fn record_order(
         upstream: upstream.cloned(),
         view: view.clone(),
     };
-    let body = serde_json::to_string(&confirmation).map_err(ApiError::internal)?;
-    tx.execute(
-        "INSERT INTO checkouts (id, cart_id, customer_id, payment_method_id, po_number, confirmation_number,
-                                currency, total_minor, response, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-        params![
-            order_id,
-            cart_id,
-            confirmation.customer_id,
-            confirmation.payment_method_id,
-            confirmation.po_number,
-            confirmation.confirmation_number,
-            confirmation.currency,
-            view.totals.total,
-            body,
-            at.millis()
-        ],
-    )?;
+    // A confirmation number that meets an existing one (never seen with 100 random bits, but a UNIQUE
+    // column must not turn a paid order into a 500) is drawn again.
+    let mut redraws = 0;
+    let body = loop {
+        let body = serde_json::to_string(&confirmation).map_err(ApiError::internal)?;
+        let inserted = tx.execute(
+            "INSERT INTO checkouts (id, cart_id, customer_id, payment_method_id, po_number, confirmation_number,
+                                    currency, total_minor, response, created_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+            params![
+                order_id,
+                cart_id,
+                confirmation.customer_id,
+                confirmation.payment_method_id,
+                confirmation.po_number,
+                confirmation.confirmation_number,
+                confirmation.currency,
+                view.totals.total,
+                body,
+                at.millis()
+            ],
+        );
+        match inserted {
+            Ok(_) => break body,
+            Err(e) if upstream_number.is_none() && redraws < 4 && db::violates(&e, "checkouts.confirmation_number") => {
+                redraws += 1;
+                confirmation.confirmation_number = ids.confirmation(&date).map_err(ApiError::internal)?;
+            }
+            Err(e) => return Err(e.into()),
+        }
+    };
     for order in &confirmation.orders {
         let order_body = serde_json::to_string(order).map_err(ApiError::internal)?;
         let minor = view
@@ -924,7 +959,7 @@ async fn relay_order(
         let mut conn = st.db.conn()?;
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let answer = match placed {
-            Ok(outcome) => record_order(&tx, &checkout, *priced, Some(&outcome), at)?,
+            Ok(outcome) => record_order(&tx, &st.ids, &checkout, *priced, Some(&outcome), at)?,
             Err(e) if e.may_have_ordered() => record_unknown(&tx, &checkout, protocol, e, at)?,
             Err(e) => return Err(relay_error(protocol, e)),
         };
@@ -945,7 +980,6 @@ fn record_unknown(
     at: Timestamp,
 ) -> Result<Answer, ApiError> {
     let error = relay_error(protocol, e);
-    let status = error.status();
     let body = ErrorBody::new(error.code(), error.message(), error.details().cloned());
     let body = serde_json::to_string(&body).map_err(ApiError::internal)?;
     tx.execute(
@@ -953,18 +987,7 @@ fn record_unknown(
          VALUES (?1, ?2, ?3, ?4, ?5)",
         params![checkout.cart_id, checkout.key, protocol.as_str(), body, at.millis()],
     )?;
-    if let Some(key) = &checkout.key {
-        tx.execute(
-            "INSERT INTO idempotency (key, fingerprint, status, response, checkout_id, created_at)
-             VALUES (?1, ?2, ?3, ?4, NULL, ?5)",
-            params![key, checkout.fingerprint, status.as_u16(), body, at.millis()],
-        )?;
-    }
-    Ok(Answer {
-        status,
-        body: body.into_bytes(),
-        replayed: false,
-    })
+    remember_refusal(tx, checkout, error, at)
 }
 
 /// How a relay failure is answered. A definite refusal is not stored (the platform placed nothing);

@@ -10,6 +10,7 @@ mod api;
 pub mod cli;
 pub mod db;
 pub mod error;
+pub mod ids;
 pub mod ratelimit;
 pub mod relay;
 
@@ -112,11 +113,18 @@ pub struct AppState {
     pub relay: Option<Arc<relay::Relay>>,
     /// Carts being relayed now: one upstream checkout per cart at a time.
     relaying: Mutex<HashSet<String>>,
+    /// Where cart ids, order ids and confirmation numbers come from.
+    pub ids: ids::Ids,
 }
 
 impl AppState {
     /// Loads the catalog, opens and migrates the database, seeds stock.
     pub fn new(config: Config) -> Result<Arc<AppState>, String> {
+        AppState::with_ids(config, ids::Ids::default())
+    }
+
+    /// As [`AppState::new`], with ids from `ids` (tests force collisions with it).
+    pub fn with_ids(config: Config, ids: ids::Ids) -> Result<Arc<AppState>, String> {
         let text = match &config.catalog {
             Some(path) => {
                 std::fs::read_to_string(path).map_err(|e| format!("cannot read catalog {}: {e}", path.display()))?
@@ -141,6 +149,7 @@ impl AppState {
             inflight: Mutex::new(HashMap::new()),
             relay,
             relaying: Mutex::new(HashSet::new()),
+            ids,
         }))
     }
 

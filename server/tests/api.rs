@@ -30,6 +30,10 @@ fn test_catalog() -> Value {
 }
 
 fn server_with(configure: impl FnOnce(&mut Config)) -> TestServer {
+    server_with_ids(configure, cart_server::ids::Ids::default())
+}
+
+fn server_with_ids(configure: impl FnOnce(&mut Config), ids: cart_server::ids::Ids) -> TestServer {
     let dir = tempfile::tempdir().unwrap();
     let catalog_path = dir.path().join("catalog.json");
     std::fs::write(&catalog_path, test_catalog().to_string()).unwrap();
@@ -45,7 +49,7 @@ fn server_with(configure: impl FnOnce(&mut Config)) -> TestServer {
         ..Config::default()
     };
     configure(&mut config);
-    let state = AppState::new(config).unwrap();
+    let state = AppState::with_ids(config, ids).unwrap();
     let app = router(state.clone());
     TestServer { _dir: dir, state, app }
 }
@@ -655,7 +659,8 @@ async fn checkout_body_validation_and_payment() {
     );
     assert_eq!(s.stock("PHONE-A5", ""), 5);
     assert_eq!(s.count("checkouts"), 0);
-    assert_eq!(s.count("idempotency"), 0);
+    // The key keeps its 402 (Stripe): nothing else of the checkout is stored.
+    assert_eq!(s.count("idempotency"), 1);
 
     let mut unknown = declined.clone();
     unknown["paymentMethodId"] = json!("pm_bitcoin");
@@ -1017,4 +1022,88 @@ async fn a_database_fault_is_internal_error_without_internals() {
         reply.body,
         json!({"error": {"code": "INTERNAL_ERROR", "message": "internal error"}})
     );
+}
+
+/// Idempotency as Stripe defines it: a key answered with a refusal keeps that answer. The same request
+/// is answered 402 again (replayed), another card under the key is 422 and places nothing; a new key
+/// with the good card orders.
+#[tokio::test]
+async fn a_key_first_declined_keeps_its_answer() {
+    let s = server();
+    let catalog = demo();
+    let actions = json!([{"action": "addLineItem", "productId": "PHONE-A5", "quantity": 1}]);
+    let declined = browser_checkout("cart_k", &catalog, actions.clone(), "pm_card_declined");
+    let first = s.checkout("cart_k", &declined, Some("k-1")).await;
+    assert_eq!(
+        (first.status, code(&first)),
+        (StatusCode::PAYMENT_REQUIRED, "PAYMENT_FAILED")
+    );
+
+    let again = s.checkout("cart_k", &declined, Some("k-1")).await;
+    assert_eq!(again.status, StatusCode::PAYMENT_REQUIRED);
+    assert_eq!(again.headers["idempotent-replayed"], "true");
+    assert_eq!(again.body, first.body);
+
+    let visa = browser_checkout("cart_k", &catalog, actions, "pm_card_visa");
+    let reused = s.checkout("cart_k", &visa, Some("k-1")).await;
+    assert_eq!(
+        (reused.status, code(&reused)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "IDEMPOTENCY_KEY_REUSED")
+    );
+    assert_eq!(s.count("checkouts"), 0);
+    assert_eq!(s.stock("PHONE-A5", ""), 5);
+
+    let placed = s.checkout("cart_k", &visa, Some("k-2")).await;
+    assert_eq!(placed.status, StatusCode::OK, "{}", placed.body);
+    assert_eq!(s.count("checkouts"), 1);
+}
+
+/// A confirmation number that meets an existing one is drawn again: the generator below repeats its
+/// first confirmation draw once, so the second order's first number collides with the first order's.
+#[tokio::test]
+async fn a_colliding_confirmation_number_is_drawn_again() {
+    use std::sync::atomic::{AtomicU8, Ordering};
+    let confirmation_draws = std::sync::Arc::new(AtomicU8::new(0));
+    let other_draws = AtomicU8::new(0);
+    let counter = confirmation_draws.clone();
+    let ids = cart_server::ids::Ids::from_fn(move |buf: &mut [u8]| {
+        let n = if buf.len() == cart_server::ids::CONFIRMATION_BYTES {
+            // Draws 0 and 1 are equal; then every draw differs.
+            counter.fetch_add(1, Ordering::SeqCst).saturating_sub(1)
+        } else {
+            other_draws.fetch_add(1, Ordering::SeqCst)
+        };
+        buf.fill(n);
+        Ok(())
+    });
+    let s = server_with_ids(|_| {}, ids);
+    let catalog = demo();
+    let actions = json!([{"action": "addLineItem", "productId": "PHONE-A5", "quantity": 1}]);
+    let first = s
+        .checkout(
+            "cart_c1",
+            &browser_checkout("cart_c1", &catalog, actions.clone(), "pm_card_visa"),
+            None,
+        )
+        .await;
+    assert_eq!(first.status, StatusCode::OK, "{}", first.body);
+    let second = s
+        .checkout(
+            "cart_c2",
+            &browser_checkout("cart_c2", &catalog, actions, "pm_card_visa"),
+            None,
+        )
+        .await;
+    assert_eq!(second.status, StatusCode::OK, "{}", second.body);
+    assert_ne!(first.body["confirmationNumber"], second.body["confirmationNumber"]);
+    assert_eq!(
+        confirmation_draws.load(Ordering::SeqCst),
+        3,
+        "the second order drew twice"
+    );
+    assert_eq!(s.count("checkouts"), 2);
+    // The stored answer carries the number that was kept.
+    let order_id = second.body["orderId"].as_str().unwrap();
+    let stored = s.get(&format!("/api/v1/orders/{order_id}")).await;
+    assert_eq!(stored.body["confirmationNumber"], second.body["confirmationNumber"]);
 }
