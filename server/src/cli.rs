@@ -1,5 +1,6 @@
 //! The command line: `cart-server [--addr A] [--db FILE] [--catalog FILE] [--static DIR] [--pkg DIR]
-//! [--rate-limit N] [--cart-ttl SECONDS] [--idempotency-ttl SECONDS] [--body-limit BYTES] [--relay FILE]`.
+//! [--rate-limit N] [--cart-ttl SECONDS] [--idempotency-ttl SECONDS] [--body-limit BYTES] [--relay FILE]
+//! [--allow-origin ORIGIN]... [--connect-src SOURCE]...`.
 //! Hand-rolled: a handful of flags do not justify a dependency. `--flag value` and `--flag=value` both work.
 
 use crate::Config;
@@ -25,6 +26,10 @@ OPTIONS:
     --body-limit BYTES    largest request body accepted          [default: 65536]
     --relay FILE          place checkouts into a platform (JSON; docs/sync.md); credentials may be
                           ${ENV_VAR} references and are never logged
+    --allow-origin ORIGIN a storefront origin (https://shop.example) allowed to call the API from
+                          the browser (CORS); repeatable                 [default: none]
+    --connect-src SOURCE  an origin the served pages may call besides their own (a browser-direct
+                          platform), added to the CSP's connect-src; repeatable [default: none]
     -h, --help            print this help
     -V, --version         print the version
 ";
@@ -32,7 +37,7 @@ OPTIONS:
 /// What the command line asks for.
 #[derive(Debug)]
 pub enum Command {
-    Run(Config),
+    Run(Box<Config>),
     Help,
     Version,
 }
@@ -70,10 +75,47 @@ pub fn parse<I: IntoIterator<Item = String>>(args: I) -> Result<Command, String>
             "--idempotency-ttl" => config.idempotency_ttl_seconds = number(&flag, &value()?, 1)?,
             "--body-limit" => config.body_limit = number(&flag, &value()?, 1024)?,
             "--relay" => config.relay = Some(PathBuf::from(value()?)),
+            "--allow-origin" => config.allow_origins.push(origin(&flag, &value()?)?),
+            "--connect-src" => config.connect_src.push(csp_source(&flag, &value()?)?),
             other => return Err(format!("unknown option {other} (see --help)")),
         }
     }
-    Ok(Command::Run(config))
+    Ok(Command::Run(Box::new(config)))
+}
+
+/// `scheme://host[:port]`, nothing after it: what a browser sends as `Origin`.
+fn origin(flag: &str, text: &str) -> Result<String, String> {
+    let rest = text.strip_prefix("https://").or_else(|| text.strip_prefix("http://"));
+    let ok = rest.is_some_and(|host| {
+        !host.is_empty()
+            && host
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b':' | b'[' | b']'))
+    });
+    if ok {
+        Ok(text.to_string())
+    } else {
+        Err(format!(
+            "{flag}: expected an origin such as https://shop.example, got {text:?}"
+        ))
+    }
+}
+
+/// A CSP host source (`https://api.example`, `http://127.0.0.1:*`): no spaces, quotes or separators,
+/// so it cannot widen the policy beyond itself.
+fn csp_source(flag: &str, text: &str) -> Result<String, String> {
+    let ok = !text.is_empty()
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_graphic() && !matches!(b, b';' | b',' | b'\'' | b'"'))
+        && text != "*";
+    if ok {
+        Ok(text.to_string())
+    } else {
+        Err(format!(
+            "{flag}: expected a host source such as https://api.example, got {text:?}"
+        ))
+    }
 }
 
 fn number<T: std::str::FromStr + PartialOrd + std::fmt::Display>(flag: &str, text: &str, min: T) -> Result<T, String> {
@@ -89,7 +131,7 @@ mod tests {
 
     fn run(args: &[&str]) -> Result<Config, String> {
         match parse(args.iter().map(|s| s.to_string()))? {
-            Command::Run(c) => Ok(c),
+            Command::Run(c) => Ok(*c),
             other => Err(format!("{other:?}")),
         }
     }
@@ -129,6 +171,20 @@ mod tests {
         assert!(run(&["--addr", "nope"]).is_err());
         assert!(run(&["--rate-limit", "0"]).is_err());
         assert!(run(&["--idempotency-ttl", "0"]).is_err());
+        assert!(run(&["--allow-origin", "shop.example"]).is_err());
+        assert!(run(&["--allow-origin", "https://shop.example/path"]).is_err());
+        assert!(run(&["--connect-src", "https://x; script-src *"]).is_err());
+        assert!(run(&["--connect-src", "*"]).is_err());
+        let c = run(&[
+            "--allow-origin",
+            "https://a.example",
+            "--allow-origin=http://127.0.0.1:5173",
+            "--connect-src",
+            "http://127.0.0.1:*",
+        ])
+        .unwrap();
+        assert_eq!(c.allow_origins, vec!["https://a.example", "http://127.0.0.1:5173"]);
+        assert_eq!(c.connect_src, vec!["http://127.0.0.1:*"]);
         assert!(matches!(parse(vec!["--help".to_string()]), Ok(Command::Help)));
     }
 }

@@ -10,6 +10,7 @@ mod api;
 pub mod cli;
 pub mod db;
 pub mod error;
+mod headers;
 pub mod ids;
 pub mod ratelimit;
 pub mod relay;
@@ -58,6 +59,11 @@ pub struct Config {
     pub idempotency_ttl_seconds: u64,
     /// `--relay FILE`: checkouts are placed into that platform (docs/sync.md) instead of locally.
     pub relay: Option<PathBuf>,
+    /// `--allow-origin`: storefront origins (other than the server's own) allowed to call the API.
+    pub allow_origins: Vec<String>,
+    /// `--connect-src`: origins the served pages may call besides their own (browser-direct platforms),
+    /// added to the Content-Security-Policy's `connect-src`.
+    pub connect_src: Vec<String>,
 }
 
 impl Default for Config {
@@ -74,6 +80,8 @@ impl Default for Config {
             idempotency_wait: Duration::from_secs(10),
             idempotency_ttl_seconds: 24 * 60 * 60,
             relay: None,
+            allow_origins: Vec::new(),
+            connect_src: Vec::new(),
         }
     }
 }
@@ -285,17 +293,24 @@ pub fn router(state: Arc<AppState>) -> Router {
         .fallback(api::not_found)
         .method_not_allowed_fallback(api::method_not_allowed)
         .layer(middleware::from_fn_with_state(state.clone(), rate_limit))
+        .layer(headers::cors(&state.config.allow_origins))
         .with_state(state.clone());
     let static_files = ServeDir::new(&state.config.static_dir).append_index_html_on_directories(true);
     // Files go out brotli- or gzip-compressed when the browser accepts it (the wasm module shrinks to
     // about a third). The API is left as it is: its catalog ETag names the uncompressed bytes.
+    // No dotfile and nothing a symlink leads to outside its folder is served.
     let files = Router::new()
-        .nest_service("/pkg", ServeDir::new(&state.config.pkg_dir))
-        .fallback_service(static_files)
+        .nest_service(
+            "/pkg",
+            headers::guarded(&state.config.pkg_dir, ServeDir::new(&state.config.pkg_dir)),
+        )
+        .fallback_service(headers::guarded(&state.config.static_dir, static_files))
         .layer(CompressionLayer::new());
+    let policy = headers::SecurityHeaders::new(&state.config.connect_src);
     Router::new()
         .nest("/api/v1", api)
         .merge(files)
+        .layer(middleware::from_fn_with_state(policy, headers::secure))
         .layer(middleware::from_fn(observe))
 }
 

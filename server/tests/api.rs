@@ -1107,3 +1107,98 @@ async fn a_colliding_confirmation_number_is_drawn_again() {
     let stored = s.get(&format!("/api/v1/orders/{order_id}")).await;
     assert_eq!(stored.body["confirmationNumber"], second.body["confirmationNumber"]);
 }
+
+/// Every answer says how it may be used: a CSP that lets the wasm run and forbids framing, nosniff,
+/// no referrer (docs/server.md).
+#[tokio::test]
+async fn every_answer_carries_the_security_headers() {
+    let s = server_with(|c| c.connect_src = vec!["http://127.0.0.1:*".into()]);
+    for path in ["/", "/api/v1/catalog", "/api/v1/carts/nope"] {
+        let reply = s.get(path).await;
+        let csp = reply.headers["content-security-policy"].to_str().unwrap();
+        assert!(csp.contains("script-src 'self' 'wasm-unsafe-eval'"), "{path}: {csp}");
+        assert!(csp.contains("frame-ancestors 'none'"), "{csp}");
+        assert!(csp.contains("connect-src 'self' http://127.0.0.1:*"), "{csp}");
+        assert_eq!(reply.headers["x-frame-options"], "DENY");
+        assert_eq!(reply.headers["x-content-type-options"], "nosniff");
+        assert_eq!(reply.headers["referrer-policy"], "no-referrer");
+    }
+}
+
+/// CORS: only allowed origins, preflights answered without touching the API, the headers a checkout
+/// client reads exposed; no origin is allowed by default.
+#[tokio::test]
+async fn cors_answers_only_the_allowed_origins() {
+    let s = server_with(|c| c.allow_origins = vec!["https://shop.example".into()]);
+    let preflight = s
+        .call(
+            "OPTIONS",
+            "/api/v1/carts/cart_1/checkout",
+            None,
+            &[
+                ("origin", "https://shop.example"),
+                ("access-control-request-method", "POST"),
+                (
+                    "access-control-request-headers",
+                    "content-type, x-idempotency-key, x-request-id",
+                ),
+            ],
+        )
+        .await;
+    assert!(preflight.status.is_success(), "{}", preflight.status);
+    assert_eq!(preflight.headers["access-control-allow-origin"], "https://shop.example");
+    let allowed = preflight.headers["access-control-allow-headers"].to_str().unwrap();
+    assert!(allowed.contains("x-idempotency-key"), "{allowed}");
+
+    let answer = s
+        .call("GET", "/api/v1/catalog", None, &[("origin", "https://shop.example")])
+        .await;
+    assert_eq!(answer.headers["access-control-allow-origin"], "https://shop.example");
+    let exposed = answer.headers["access-control-expose-headers"].to_str().unwrap();
+    for name in [
+        "x-request-id",
+        "x-ratelimit-remaining",
+        "retry-after",
+        "idempotent-replayed",
+    ] {
+        assert!(exposed.contains(name), "{exposed}");
+    }
+
+    let other = s
+        .call("GET", "/api/v1/catalog", None, &[("origin", "https://evil.example")])
+        .await;
+    assert!(!other.headers.contains_key("access-control-allow-origin"));
+    let default = server();
+    let none = default
+        .call("GET", "/api/v1/catalog", None, &[("origin", "https://shop.example")])
+        .await;
+    assert!(!none.headers.contains_key("access-control-allow-origin"));
+}
+
+/// `--static` serves its folder and nothing else: no dotfiles, no file a symlink leads to outside it.
+#[tokio::test]
+async fn no_dotfiles_and_no_symlinks_out_of_the_static_folder() {
+    let s = server();
+    let www = s.state.config.static_dir.clone();
+    std::fs::write(www.join(".env"), "SECRET=1").unwrap();
+    std::fs::create_dir_all(www.join(".git")).unwrap();
+    std::fs::write(www.join(".git/config"), "[core]").unwrap();
+    std::fs::create_dir_all(www.join("css")).unwrap();
+    std::fs::write(www.join("css/site.css"), "body{}").unwrap();
+    let outside = www.parent().unwrap().join("outside.txt");
+    std::fs::write(&outside, "private").unwrap();
+    std::os::unix::fs::symlink(&outside, www.join("leak.txt")).unwrap();
+    std::os::unix::fs::symlink(www.join("css/site.css"), www.join("inside.css")).unwrap();
+
+    for path in ["/.env", "/.git/config", "/%2eenv", "/leak.txt", "/css/../.env"] {
+        let reply = s.get(path).await;
+        assert_eq!(reply.status, StatusCode::NOT_FOUND, "{path}");
+        assert!(
+            !reply.text.contains("SECRET") && !reply.text.contains("private"),
+            "{path}"
+        );
+    }
+    assert_eq!(s.get("/css/site.css").await.status, StatusCode::OK);
+    assert_eq!(s.get("/inside.css").await.status, StatusCode::OK);
+    assert_eq!(s.get("/").await.status, StatusCode::OK);
+}

@@ -18,13 +18,13 @@ function serverBinary() {
 }
 
 /** Starts cart-server (serving `staticDir` at /, the package at /pkg/); resolves once it prints the
- * address it listens on. */
-export async function startServer({ staticDir = path.join(ROOT, "www"), pkgDir = path.join(ROOT, "pkg") } = {}) {
+ * address it listens on. `args`: more flags (`--connect-src` for pages that call other origins). */
+export async function startServer({ staticDir = path.join(ROOT, "www"), pkgDir = path.join(ROOT, "pkg"), args: extra = [] } = {}) {
   const dir = mkdtempSync(path.join(tmpdir(), "wasm-cart-e2e-"));
   const catalog = path.join(dir, "catalog.json");
   copyFileSync(path.join(ROOT, "server/catalog/demo.json"), catalog);
   const args = ["--addr", "127.0.0.1:0", "--db", path.join(dir, "cart.db"), "--catalog", catalog,
-    "--static", staticDir, "--pkg", pkgDir];
+    "--static", staticDir, "--pkg", pkgDir, ...extra];
   const child = spawn(serverBinary(), args, { stdio: ["ignore", "pipe", "pipe"] });
   const log = [];
   const url = await new Promise((resolve, reject) => {
@@ -78,8 +78,15 @@ export async function screenshots(context, name) {
 /** Runs `body` with a fresh browser context (extra context `options` allowed); screenshots on failure. */
 export async function withContext(browser, name, body, options = {}) {
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, ...options });
+  // cart-server's Content-Security-Policy is enforced here as in production: a page it blocks fails.
+  const violations = [];
+  context.on("page", (page) =>
+    page.on("console", (message) => {
+      if (message.type() === "error" && /Content Security Policy/i.test(message.text())) violations.push(message.text());
+    }));
   try {
     await body(context);
+    if (violations.length > 0) throw new Error(`CSP violations:\n${violations.join("\n")}`);
   } catch (e) {
     await screenshots(context, name);
     throw e;

@@ -16,7 +16,8 @@ let server;
 let browser;
 
 before(async () => {
-  server = await startServer({ staticDir: path.join(ROOT, "tests/e2e/pages"), pkgDir });
+  // The page checks out browser-direct to emulators on other loopback ports: the CSP must allow them.
+  server = await startServer({ staticDir: path.join(ROOT, "tests/e2e/pages"), pkgDir, args: ["--connect-src", "http://127.0.0.1:*"] });
   browser = await launchBrowser();
 });
 after(async () => {
