@@ -48,6 +48,18 @@ pub async fn secure(State(policy): State<SecurityHeaders>, req: Request, next: N
     response
 }
 
+/// API answers carry carts, addresses and orders: never stored by a browser or a shared cache, unless
+/// the handler chose otherwise (the catalog: `no-cache` with its ETag).
+pub async fn no_store(req: Request, next: Next) -> Response {
+    let mut response = next.run(req).await;
+    if !response.headers().contains_key(header::CACHE_CONTROL) {
+        response
+            .headers_mut()
+            .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    response
+}
+
 /// CORS for the API: only the listed origins (none by default: the storefront is same-origin),
 /// preflights answered, the headers a checkout client reads exposed.
 pub fn cors(origins: &[String]) -> CorsLayer {

@@ -293,6 +293,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .fallback(api::not_found)
         .method_not_allowed_fallback(api::method_not_allowed)
         .layer(middleware::from_fn_with_state(state.clone(), rate_limit))
+        .layer(middleware::from_fn(headers::no_store))
         .layer(headers::cors(&state.config.allow_origins))
         .with_state(state.clone());
     let static_files = ServeDir::new(&state.config.static_dir).append_index_html_on_directories(true);

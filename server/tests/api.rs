@@ -1123,6 +1123,12 @@ async fn every_answer_carries_the_security_headers() {
         assert_eq!(reply.headers["x-content-type-options"], "nosniff");
         assert_eq!(reply.headers["referrer-policy"], "no-referrer");
     }
+    // Personal data is never cached; the catalog is revalidated with its ETag.
+    let cart = s.new_cart().await;
+    for path in [format!("/api/v1/carts/{cart}"), "/api/v1/orders/ord_nope".to_string()] {
+        assert_eq!(s.get(&path).await.headers["cache-control"], "no-store", "{path}");
+    }
+    assert_eq!(s.get("/api/v1/catalog").await.headers["cache-control"], "no-cache");
 }
 
 /// CORS: only allowed origins, preflights answered without touching the API, the headers a checkout
