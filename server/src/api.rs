@@ -107,7 +107,22 @@ async fn read_body(state: &AppState, headers: &HeaderMap, body: Body) -> Result<
     if declared.is_some_and(|n| n > limit) {
         return Err(too_large());
     }
-    let bytes = axum::body::to_bytes(body, limit).await.map_err(|_| too_large())?;
+    let bytes = axum::body::to_bytes(body, limit).await.map_err(|e| {
+        // `--body-timeout` ran out (tower-http's body timeout) or the body is over the limit.
+        let inner = e.into_inner();
+        let mut source: Option<&(dyn std::error::Error + 'static)> = Some(inner.as_ref());
+        while let Some(err) = source {
+            if err.is::<tower_http::timeout::TimeoutError>() {
+                return ApiError::new(
+                    StatusCode::REQUEST_TIMEOUT,
+                    "REQUEST_TIMEOUT",
+                    "the body did not arrive in time",
+                );
+            }
+            source = err.source();
+        }
+        too_large()
+    })?;
     if !bytes.is_empty() {
         let content_type = headers
             .get(header::CONTENT_TYPE)

@@ -1,11 +1,13 @@
 //! The command line: `cart-server [--addr A] [--db FILE] [--catalog FILE] [--static DIR] [--pkg DIR]
 //! [--rate-limit N] [--cart-ttl SECONDS] [--idempotency-ttl SECONDS] [--body-limit BYTES] [--relay FILE]
-//! [--allow-origin ORIGIN]... [--connect-src SOURCE]...`.
+//! [--allow-origin ORIGIN]... [--connect-src SOURCE]... [--max-connections N] [--header-timeout SECONDS]
+//! [--body-timeout SECONDS]`.
 //! Hand-rolled: a handful of flags do not justify a dependency. `--flag value` and `--flag=value` both work.
 
 use crate::Config;
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::time::Duration;
 
 pub const USAGE: &str = "\
 cart-server: the wasm-cart reference checkout server (SPEC-B over SQLite)
@@ -30,6 +32,12 @@ OPTIONS:
                           the browser (CORS); repeatable                 [default: none]
     --connect-src SOURCE  an origin the served pages may call besides their own (a browser-direct
                           platform), added to the CSP's connect-src; repeatable [default: none]
+    --max-connections N   open connections at most; more wait        [default: 1024]
+    --header-timeout SECONDS
+                          request headers (or the next request on an idle connection) must arrive
+                          within this                                [default: 10]
+    --body-timeout SECONDS
+                          a request body must arrive within this     [default: 30]
     -h, --help            print this help
     -V, --version         print the version
 ";
@@ -77,6 +85,9 @@ pub fn parse<I: IntoIterator<Item = String>>(args: I) -> Result<Command, String>
             "--relay" => config.relay = Some(PathBuf::from(value()?)),
             "--allow-origin" => config.allow_origins.push(origin(&flag, &value()?)?),
             "--connect-src" => config.connect_src.push(csp_source(&flag, &value()?)?),
+            "--max-connections" => config.max_connections = number(&flag, &value()?, 1)?,
+            "--header-timeout" => config.header_timeout = Duration::from_secs(number(&flag, &value()?, 1)?),
+            "--body-timeout" => config.body_timeout = Duration::from_secs(number(&flag, &value()?, 1)?),
             other => return Err(format!("unknown option {other} (see --help)")),
         }
     }

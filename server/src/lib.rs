@@ -14,6 +14,7 @@ mod headers;
 pub mod ids;
 pub mod ratelimit;
 pub mod relay;
+pub mod serve;
 
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{HeaderName, HeaderValue, StatusCode};
@@ -64,6 +65,13 @@ pub struct Config {
     /// `--connect-src`: origins the served pages may call besides their own (browser-direct platforms),
     /// added to the Content-Security-Policy's `connect-src`.
     pub connect_src: Vec<String>,
+    /// `--max-connections`: open connections at most; more wait in the kernel's backlog.
+    pub max_connections: usize,
+    /// `--header-timeout`: a request's headers (or, on an idle connection, the next request) must
+    /// arrive within this.
+    pub header_timeout: Duration,
+    /// `--body-timeout`: a request body must arrive within this (408 otherwise).
+    pub body_timeout: Duration,
 }
 
 impl Default for Config {
@@ -82,6 +90,9 @@ impl Default for Config {
             relay: None,
             allow_origins: Vec::new(),
             connect_src: Vec::new(),
+            max_connections: 1024,
+            header_timeout: Duration::from_secs(10),
+            body_timeout: Duration::from_secs(30),
         }
     }
 }
@@ -294,6 +305,9 @@ pub fn router(state: Arc<AppState>) -> Router {
         .method_not_allowed_fallback(api::method_not_allowed)
         .layer(middleware::from_fn_with_state(state.clone(), rate_limit))
         .layer(middleware::from_fn(headers::no_store))
+        .layer(tower_http::timeout::RequestBodyTimeoutLayer::new(
+            state.config.body_timeout,
+        ))
         .layer(headers::cors(&state.config.allow_origins))
         .with_state(state.clone());
     let static_files = ServeDir::new(&state.config.static_dir).append_index_html_on_directories(true);
@@ -330,13 +344,15 @@ pub async fn serve(config: Config) -> Result<(), String> {
         state.catalog().catalog.version().unwrap_or("unversioned")
     );
     let _ = std::io::Write::write_all(&mut std::io::stderr().lock(), line.as_bytes());
-    let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
-    axum::serve(listener, app)
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-        .await
-        .map_err(|e| e.to_string())
+    let limits = serve::Limits {
+        max_connections: state.config.max_connections,
+        header_timeout: state.config.header_timeout,
+    };
+    serve::run(listener, router(state), limits, async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
+    .await
+    .map_err(|e| e.to_string())
 }
 
 /// The request id of the request being served.
