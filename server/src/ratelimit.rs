@@ -1,5 +1,7 @@
-//! A token bucket per client (peer IP): `limit` tokens, refilled continuously at `limit` per minute.
-//! Every API request takes one token; an empty bucket answers 429 `RATE_LIMITED`.
+//! A token bucket per client: `limit` tokens, refilled continuously at `limit` per minute. Every API
+//! request takes one token; an empty bucket answers 429 `RATE_LIMITED`. A client is an IPv4 address or
+//! an IPv6 /64: one subscriber gets a whole /64, so keying by the full address would give anyone
+//! unlimited buckets. An IPv4-mapped IPv6 address counts as its IPv4 address.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -48,7 +50,7 @@ impl RateLimiter {
     }
 
     pub fn check(&self, client: IpAddr) -> Decision {
-        self.check_at(client, Instant::now(), SystemTime::now())
+        self.check_at(client_key(client), Instant::now(), SystemTime::now())
     }
 
     fn check_at(&self, client: IpAddr, now: Instant, wall: SystemTime) -> Decision {
@@ -88,6 +90,20 @@ impl RateLimiter {
     }
 }
 
+/// The bucket a peer address counts against: IPv4 as it is, IPv6 by its /64 network.
+fn client_key(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V4(_) => ip,
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => IpAddr::V4(v4),
+            None => {
+                let network = u128::from(v6) & !((1u128 << 64) - 1);
+                IpAddr::V6(std::net::Ipv6Addr::from(network))
+            }
+        },
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -110,5 +126,20 @@ mod tests {
         let later = limiter.check_at(a, t0 + Duration::from_secs(20), wall);
         assert!(later.allowed);
         assert_eq!(later.remaining, 0);
+    }
+
+    #[test]
+    fn an_ipv6_64_is_one_client() {
+        let limiter = RateLimiter::new(2);
+        let host = |last: u16| IpAddr::V6(std::net::Ipv6Addr::new(0x2001, 0xdb8, 1, 2, 0, 0, 0, last));
+        assert!(limiter.check(host(1)).allowed);
+        assert!(limiter.check(host(2)).allowed);
+        // Another address of the same /64 draws from the same, now empty, bucket.
+        assert!(!limiter.check(host(0xffff)).allowed);
+        let other_net = IpAddr::V6(std::net::Ipv6Addr::new(0x2001, 0xdb8, 1, 3, 0, 0, 0, 1));
+        assert!(limiter.check(other_net).allowed);
+        // ::ffff:10.0.0.9 is 10.0.0.9.
+        let mapped: IpAddr = "::ffff:10.0.0.9".parse().unwrap();
+        assert_eq!(client_key(mapped), IpAddr::V4(Ipv4Addr::new(10, 0, 0, 9)));
     }
 }
