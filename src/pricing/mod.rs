@@ -278,15 +278,7 @@ pub fn price(cart: &CartState, catalog: &Catalog, now: Timestamp) -> Result<Cart
         lines.push(calc);
     }
     let mut pass = promotions::apply_items(&mut lines, &promo_ctx)?;
-    // A gift whose promotion did not apply (stopped by another) is not given, and not charged.
-    lines.retain(|l| {
-        l.gift_of
-            .is_none_or(|p| pass.states.get(p.id.as_str()) == Some(&CodeState::Applied))
-    });
-    let subtotal = money::add(
-        subtotal,
-        money::sum(lines.iter().filter(|l| l.gift_of.is_some()).map(|l| l.base))?,
-    )?;
+    let subtotal = money::add(subtotal, keep_applied_gifts(&mut lines, &pass)?)?;
     let item_total = money::sum(lines.iter().map(LineCalc::current))?;
     let mut ship = shipping::compute(cart, catalog, &lines, item_total, digits, mode, now)?;
     promotions::apply_shipping(&mut pass, &mut lines, &mut ship.calc, &promo_ctx)?;
@@ -310,36 +302,15 @@ pub fn price(cart: &CartState, catalog: &Catalog, now: Timestamp) -> Result<Cart
     for (l, t) in lines.iter().zip(&line_taxes) {
         line_views.push(line_view(l, t, digits, mode)?);
     }
-    let mut custom_views = Vec::with_capacity(custom_totals.len());
-    for ((c, &total), t) in cart.custom_line_items.iter().zip(&custom_totals).zip(&custom_taxes) {
-        let unit = money::to_minor(c.amount.0, digits, mode)?;
-        custom_views.push(CustomLineView {
-            id: c.id.clone(),
-            name: c.name.clone(),
-            kind: c.kind,
-            quantity: c.quantity,
-            unit_price: if c.kind == CustomLineKind::Credit { -unit } else { unit },
-            total,
-            tax_category: c.tax_category.clone(),
-            tax_rate: t.rate_string(),
-            net: t.net,
-            tax: t.tax,
-            gross: t.gross,
-        });
-    }
+    let custom_views = cart
+        .custom_line_items
+        .iter()
+        .zip(&custom_totals)
+        .zip(&custom_taxes)
+        .map(|((c, &total), t)| custom_view(c, total, t, digits, mode))
+        .collect::<Result<Vec<_>>>()?;
     let shipping_view = match (&ship.calc, shipping, &shipping_tax) {
-        (Some(s), Some((_, total)), Some(t)) => Some(ShippingView {
-            method_id: s.method.id.clone(),
-            name: s.method.name.clone(),
-            price: s.price,
-            discount: -s.discount_total(),
-            total,
-            tax_rate: t.rate_string(),
-            net: t.net,
-            tax: t.tax,
-            gross: t.gross,
-            estimated_delivery: shipping::estimate(s.method, now),
-        }),
+        (Some(s), Some((_, total)), Some(t)) => Some(shipping_view(s, total, t, now)),
         _ => None,
     };
 
@@ -405,6 +376,54 @@ pub fn price(cart: &CartState, catalog: &Catalog, now: Timestamp) -> Result<Cart
     };
     view.check_exact_in_js()?;
     Ok(view)
+}
+
+/// Drops the gift lines whose promotion did not apply (stopped by another: not given, not charged);
+/// returns the base of the gifts kept, which the subtotal includes.
+fn keep_applied_gifts(lines: &mut Vec<LineCalc>, pass: &promotions::PromotionPass) -> Result<i64> {
+    lines.retain(|l| {
+        l.gift_of
+            .is_none_or(|p| pass.states.get(p.id.as_str()) == Some(&CodeState::Applied))
+    });
+    money::sum(lines.iter().filter(|l| l.gift_of.is_some()).map(|l| l.base))
+}
+
+fn custom_view(
+    c: &crate::cart::CustomLineItem,
+    total: i64,
+    t: &tax::LineTax,
+    digits: u32,
+    mode: RoundingMode,
+) -> Result<CustomLineView> {
+    let unit = money::to_minor(c.amount.0, digits, mode)?;
+    Ok(CustomLineView {
+        id: c.id.clone(),
+        name: c.name.clone(),
+        kind: c.kind,
+        quantity: c.quantity,
+        unit_price: if c.kind == CustomLineKind::Credit { -unit } else { unit },
+        total,
+        tax_category: c.tax_category.clone(),
+        tax_rate: t.rate_string(),
+        net: t.net,
+        tax: t.tax,
+        gross: t.gross,
+    })
+}
+
+fn shipping_view(s: &ShippingCalc, total: i64, t: &tax::LineTax, now: Timestamp) -> ShippingView {
+    ShippingView {
+        method_id: s.method.id.clone(),
+        name: s.method.name.clone(),
+        price: s.price,
+        discount: -s.discount_total(),
+        total,
+        tax_rate: t.rate_string(),
+        net: t.net,
+        tax: t.tax,
+        gross: t.gross,
+        estimated_delivery: shipping::estimate(s.method, now),
+    }
 }
 
 fn line_view(l: &LineCalc, t: &tax::LineTax, digits: u32, mode: RoundingMode) -> Result<LineView> {
