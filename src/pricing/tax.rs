@@ -58,6 +58,19 @@ impl LineTax {
         self.rate.as_ref().map(|r| r.rate.0.to_string())
     }
 
+    /// The tax of `amount` at `rate`, with net and gross derived from it.
+    fn at(rate: TaxRate, included: bool, amount: i64, tax: i64) -> Result<LineTax> {
+        let mut line = LineTax {
+            rate: Some(rate),
+            included,
+            net: 0,
+            tax: 0,
+            gross: 0,
+        };
+        line.set_tax(amount, tax)?;
+        Ok(line)
+    }
+
     /// Sets the tax and derives net and gross from the taxed amount.
     fn set_tax(&mut self, amount: i64, tax: i64) -> Result<()> {
         self.tax = tax;
@@ -176,14 +189,10 @@ impl Taxer<'_> {
         lines: &[LineCalc],
         line_taxes: &[LineTax],
     ) -> Result<Vec<LineTax>> {
-        let mut groups: Vec<(TaxRate, bool, i64)> = Vec::new();
-        for (l, t) in lines.iter().zip(line_taxes) {
-            let Some(rate) = &t.rate else { continue };
-            match groups.iter_mut().find(|g| g.0.rate == rate.rate && g.1 == t.included) {
-                Some(g) => g.2 = money::add(g.2, l.current())?,
-                None => groups.push((rate.clone(), t.included, l.current())),
-            }
-        }
+        let mut groups = rate_groups(lines.iter().map(LineCalc::current).zip(line_taxes))
+            .into_iter()
+            .map(|(rate, included, amounts)| Ok((rate, included, money::sum(amounts)?)))
+            .collect::<Result<Vec<_>>>()?;
         groups.retain(|g| g.2 > 0);
         if method.tax_type == ShippingTax::Highest {
             groups.sort_by_key(|g| std::cmp::Reverse(g.0.rate));
@@ -200,34 +209,15 @@ impl Taxer<'_> {
         }
         if let [(rate, included, _)] = groups.as_slice() {
             // One rate (`highest`, or every line at one rate): a whole amount, taxed as any other.
-            let mut part = LineTax {
-                rate: Some(rate.clone()),
-                included: *included,
-                net: 0,
-                tax: 0,
-                gross: 0,
-            };
-            part.set_tax(total, self.tax_of(total, rate.rate.0, *included)?)?;
-            return Ok(vec![part]);
+            let tax = self.tax_of(total, rate.rate.0, *included)?;
+            return Ok(vec![LineTax::at(rate.clone(), *included, total, tax)?]);
         }
         let weights: Vec<i64> = groups.iter().map(|g| g.2).collect();
         let amounts = money::allocate(total, &weights)?;
         let mut parts = Vec::with_capacity(groups.len());
         for ((rate, included, weight), amount) in groups.into_iter().zip(amounts) {
-            let exact = Decimal::from(total)
-                .checked_mul(Decimal::from(weight))
-                .and_then(|v| v.checked_div(Decimal::from(whole)))
-                .ok_or_else(CartError::overflow)?;
-            let tax = self.tax_of_exact(exact, rate.rate.0, included)?;
-            let mut part = LineTax {
-                rate: Some(rate),
-                included,
-                net: 0,
-                tax: 0,
-                gross: 0,
-            };
-            part.set_tax(amount, tax)?;
-            parts.push(part);
+            let tax = self.tax_of_exact(exact_share(total, weight, whole)?, rate.rate.0, included)?;
+            parts.push(LineTax::at(rate, included, amount, tax)?);
         }
         Ok(parts)
     }
@@ -266,15 +256,7 @@ impl Taxer<'_> {
             let unit_tax = self.tax_of(unit_amount, rate.rate.0, included)?;
             tax = money::add(tax, money::mul(unit_tax, count)?)?;
         }
-        let mut line = LineTax {
-            rate: Some(rate.clone()),
-            included,
-            net: 0,
-            tax: 0,
-            gross: 0,
-        };
-        line.set_tax(item.amount, tax)?;
-        Ok(line)
+        LineTax::at(rate.clone(), included, item.amount, tax)
     }
 
     /// The rounded tax of one amount at `rate`. A gross amount rounds its net or its tax, as
@@ -321,22 +303,11 @@ impl Taxer<'_> {
             if discount == 0 || whole <= 0 {
                 continue;
             }
-            let mut groups: Vec<(Decimal, bool, Vec<&DiscountPart>)> = Vec::new();
-            for part in &mine {
-                let Some(t) = taxes.get(part.line) else { continue };
-                let Some(rate) = &t.rate else { continue };
-                match groups.iter_mut().find(|g| g.0 == rate.rate.0 && g.1 == t.included) {
-                    Some(g) => g.2.push(part),
-                    None => groups.push((rate.rate.0, t.included, vec![part])),
-                }
-            }
+            let groups = rate_groups(mine.iter().filter_map(|&p| taxes.get(p.line).map(|t| (p, t))));
             for (rate, included, members) in groups {
                 let at_rate = money::sum(members.iter().map(|p| p.before))?;
-                let share = Decimal::from(discount)
-                    .checked_mul(Decimal::from(at_rate))
-                    .and_then(|v| v.checked_div(Decimal::from(whole)))
-                    .ok_or_else(CartError::overflow)?;
-                let tax = self.tax_of_exact(share, rate, included)?;
+                let share = exact_share(discount, at_rate, whole)?;
+                let tax = self.tax_of_exact(share, rate.rate.0, included)?;
                 let weights: Vec<i64> = members.iter().map(|p| p.amount).collect();
                 for (part, cut) in members.iter().zip(money::allocate(tax, &weights)?) {
                     if let Some(t) = taxes.get_mut(part.line) {
@@ -356,18 +327,10 @@ impl Taxer<'_> {
     /// the difference to the per-line taxes goes one minor unit at a time to the group's largest
     /// amounts (ties to the earlier line), so line taxes add up to the group's tax.
     fn round_per_rate(&self, items: &[Taxable], taxes: &mut [LineTax]) -> Result<()> {
-        let mut groups: Vec<(Decimal, bool, Vec<usize>)> = Vec::new();
-        for (i, t) in taxes.iter().enumerate() {
-            let Some(rate) = &t.rate else { continue };
-            match groups.iter_mut().find(|g| g.0 == rate.rate.0 && g.1 == t.included) {
-                Some(g) => g.2.push(i),
-                None => groups.push((rate.rate.0, t.included, vec![i])),
-            }
-        }
-        for (rate, included, mut members) in groups {
+        for (rate, included, mut members) in rate_groups(taxes.iter().enumerate()) {
             let amount = money::sum(members.iter().filter_map(|&i| items.get(i)).map(|t| t.amount))?;
             let line_taxes = money::sum(members.iter().filter_map(|&i| taxes.get(i)).map(|t| t.tax))?;
-            let mut diff = money::sub(self.tax_of(amount, rate, included)?, line_taxes)?;
+            let mut diff = money::sub(self.tax_of(amount, rate.rate.0, included)?, line_taxes)?;
             members.sort_by_key(|&i| std::cmp::Reverse(items.get(i).map_or(0, |t| t.amount)));
             // |diff| is at most half a unit per line, so one round over the members suffices; the
             // cycle only guards against a pathological catalog.
@@ -384,6 +347,28 @@ impl Taxer<'_> {
         }
         Ok(())
     }
+}
+
+/// `items` grouped by the (rate, included) of their tax, in first-seen order; items whose tax has no
+/// rate are left out. Groups are few (one per rate), so a linear search beats a map here.
+fn rate_groups<'t, T>(items: impl IntoIterator<Item = (T, &'t LineTax)>) -> Vec<(TaxRate, bool, Vec<T>)> {
+    let mut groups: Vec<(TaxRate, bool, Vec<T>)> = Vec::new();
+    for (item, t) in items {
+        let Some(rate) = &t.rate else { continue };
+        match groups.iter_mut().find(|g| g.0.rate == rate.rate && g.1 == t.included) {
+            Some(g) => g.2.push(item),
+            None => groups.push((rate.clone(), t.included, vec![item])),
+        }
+    }
+    groups
+}
+
+/// `amount × part / whole`, exact (a share of an amount is not a whole number of minor units).
+fn exact_share(amount: i64, part: i64, whole: i64) -> Result<Decimal> {
+    Decimal::from(amount)
+        .checked_mul(Decimal::from(part))
+        .and_then(|v| v.checked_div(Decimal::from(whole)))
+        .ok_or_else(CartError::overflow)
 }
 
 /// One tax for the view out of several parts: their sums, and their rate when there is only one.
