@@ -268,19 +268,8 @@ fn apply_total<'c>(
         .collect();
     weights.push(ship_current);
     let whole_base = money::sum(weights.iter().copied())?;
-    let whole = match &promo.value {
-        PromotionValue::Percentage {
-            percent, max_amount, ..
-        } => {
-            let d = ctx.percent_of(whole_base, percent.0)?;
-            match max_amount {
-                Some(max) => d.min(ctx.minor(max.0)?),
-                None => d,
-            }
-        }
-        PromotionValue::Absolute { amount, .. } => ctx.minor(amount.0)?.min(whole_base),
-        PromotionValue::FixedPrice { .. } => 0,
-    };
+    // The value on the whole as on one amount (a total promotion cannot be a fixed price: validation).
+    let whole = ctx.discount_on(whole_base, &promo.value)?;
     if whole <= 0 {
         return Ok(0);
     }
