@@ -413,6 +413,18 @@ fn a_failed_checkout_with_no_order_stays_failed_and_is_never_sent_on_its_own() {
         posts[0].headers["X-Idempotency-Key"],
         posts[1].headers["X-Idempotency-Key"]
     );
+    // Every request of the cart, checkouts and lookups across the reload, carries one secret, and
+    // the order resolves with it (cart-server opens the order with nothing else).
+    let secrets: std::collections::BTreeSet<Option<&String>> =
+        b.requests.iter().map(|r| r.headers.get("X-Cart-Secret")).collect();
+    assert_eq!(secrets.len(), 1, "{secrets:?}");
+    let secret = secrets.into_iter().next().flatten().expect("sent").clone();
+    assert!(
+        secret.len() == 32 && secret.bytes().all(|c| c.is_ascii_hexdigit()),
+        "{secret}"
+    );
+    assert!(b.requests.iter().any(|r| r.method == "GET"), "a lookup was made");
+    assert_eq!(outcome(&b, j, again).as_ref().unwrap()["secret"], json!(secret));
 }
 
 #[test]

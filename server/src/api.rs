@@ -2,6 +2,7 @@
 
 use crate::db::{self, StoredCart};
 use crate::error::ApiError;
+use crate::owner::{self, Secret};
 use crate::{now, AppState};
 use axum::body::{Body, Bytes};
 use axum::extract::{Path, State};
@@ -172,6 +173,9 @@ struct CartBody {
     /// The order of an ordered cart: a client whose checkout answer was lost finds its order here.
     #[serde(skip_serializing_if = "Option::is_none")]
     order_id: Option<String>,
+    /// The cart's secret, in the answer that created the cart and never again.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    secret: Option<String>,
 }
 
 fn cart_body(view: &CartView, catalog: &Catalog, metadata: Option<&Value>) -> CartBody {
@@ -182,12 +186,25 @@ fn cart_body(view: &CartView, catalog: &Catalog, metadata: Option<&Value>) -> Ca
         issues: view.issues.clone(),
         can_checkout: view.can_checkout,
         order_id: None,
+        secret: None,
     }
 }
 
-/// Loads an active, unexpired server cart (404 otherwise).
-fn load_live_cart(conn: &rusqlite::Connection, id: &str, now: Timestamp) -> Result<StoredCart, ApiError> {
-    let stored = db::load_cart(conn, id)?.ok_or_else(|| ApiError::cart_not_found(id))?;
+/// Loads a server cart that `secret` opens (404 otherwise, as if there were none).
+fn load_owned_cart(conn: &rusqlite::Connection, id: &str, secret: &Secret) -> Result<StoredCart, ApiError> {
+    db::load_cart(conn, id)?
+        .filter(|c| secret.opens(c.secret_hash.as_deref()))
+        .ok_or_else(|| ApiError::cart_not_found(id))
+}
+
+/// Loads an active, unexpired server cart that `secret` opens (404 otherwise).
+fn load_live_cart(
+    conn: &rusqlite::Connection,
+    id: &str,
+    secret: &Secret,
+    now: Timestamp,
+) -> Result<StoredCart, ApiError> {
+    let stored = load_owned_cart(conn, id, secret)?;
     if stored.state.is_expired(now) {
         return Err(ApiError::cart_expired(id));
     }
@@ -263,12 +280,16 @@ struct CreateCart {
     locale: Option<String>,
 }
 
-/// `POST /carts` (201).
+/// `POST /carts` (201), with the cart's secret: the client's own (`X-Cart-Secret`) or a new one.
 pub async fn create_cart(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
+    let secret = match owner::optional(&headers)? {
+        Some(secret) => secret,
+        None => Secret::generate(&state.ids)?,
+    };
     let bytes = read_body(&state, &headers, body).await?;
     let request: CreateCart = if bytes.iter().all(u8::is_ascii_whitespace) {
         CreateCart::default()
@@ -305,10 +326,12 @@ pub async fn create_cart(
     let st = state.clone();
     let body = blocking(move || {
         let conn = st.db.conn()?;
-        db::save_cart(&conn, &cart, metadata.as_ref())?;
+        db::save_cart(&conn, &cart, metadata.as_ref(), Some(&secret.hash()))?;
         let in_force = st.catalog();
         let view = price(&cart, &in_force.catalog, at).map_err(ApiError::from_cart)?;
-        Ok(cart_body(&view, &in_force.catalog, metadata.as_ref()))
+        let mut body = cart_body(&view, &in_force.catalog, metadata.as_ref());
+        body.secret = Some(secret.as_str().to_string());
+        Ok(body)
     })
     .await?;
     let mut response = json_response(StatusCode::CREATED, &body);
@@ -319,13 +342,18 @@ pub async fn create_cart(
 }
 
 /// `GET /carts/:cartId`, priced against live stock; an ordered cart names its order (`orderId`).
-pub async fn get_cart(State(state): State<Arc<AppState>>, Path(cart_id): Path<String>) -> Result<Response, ApiError> {
+pub async fn get_cart(
+    State(state): State<Arc<AppState>>,
+    Path(cart_id): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
     check_cart_id(&cart_id)?;
+    let secret = owner::required(&headers)?;
     let st = state.clone();
     let body = blocking(move || {
         let at = now();
         let conn = st.db.conn()?;
-        let stored = db::load_cart(&conn, &cart_id)?.ok_or_else(|| ApiError::cart_not_found(&cart_id))?;
+        let stored = load_owned_cart(&conn, &cart_id, &secret)?;
         if stored.state.is_expired(at) {
             return Err(ApiError::cart_expired(&cart_id));
         }
@@ -398,6 +426,7 @@ pub async fn add_item(
     body: Body,
 ) -> Result<Response, ApiError> {
     check_cart_id(&cart_id)?;
+    let secret = owner::required(&headers)?;
     let bytes = read_body(&state, &headers, body).await?;
     if bytes.is_empty() {
         return Err(ApiError::invalid_request("a JSON body is required", "."));
@@ -416,7 +445,7 @@ pub async fn add_item(
         let at = now();
         let mut conn = st.db.conn()?;
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let mut stored = load_live_cart(&tx, &cart_id, at)?;
+        let mut stored = load_live_cart(&tx, &cart_id, &secret, at)?;
         let actions = [(action, String::new())];
         let in_force = st.catalog();
         apply_with_fields(&mut stored.state, &in_force.catalog, &actions, at).map_err(|mut e| {
@@ -448,7 +477,7 @@ pub async fn add_item(
                     .with_details(details),
             );
         }
-        db::save_cart(&tx, &stored.state, stored.metadata.as_ref())?;
+        db::save_cart(&tx, &stored.state, stored.metadata.as_ref(), None)?;
         tx.commit()?;
         Ok(cart_body(&view, &catalog, stored.metadata.as_ref()))
     })
@@ -460,14 +489,16 @@ pub async fn add_item(
 pub async fn remove_item(
     State(state): State<Arc<AppState>>,
     Path((cart_id, item_id)): Path<(String, String)>,
+    headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     check_cart_id(&cart_id)?;
+    let secret = owner::required(&headers)?;
     let st = state.clone();
     let body = blocking(move || {
         let at = now();
         let mut conn = st.db.conn()?;
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let mut stored = load_live_cart(&tx, &cart_id, at)?;
+        let mut stored = load_live_cart(&tx, &cart_id, &secret, at)?;
         let action = Action::RemoveLineItem {
             line_item_id: item_id,
             quantity: None,
@@ -479,7 +510,7 @@ pub async fn remove_item(
             }
             ApiError::from_cart(e)
         })?;
-        db::save_cart(&tx, &stored.state, stored.metadata.as_ref())?;
+        db::save_cart(&tx, &stored.state, stored.metadata.as_ref(), None)?;
         let catalog = db::live_catalog(&tx, &in_force.catalog)?;
         tx.commit()?;
         let view = price(&stored.state, &catalog, at).map_err(ApiError::from_cart)?;
@@ -557,6 +588,7 @@ pub async fn checkout(
 ) -> Result<Response, ApiError> {
     check_cart_id(&cart_id)?;
     let key = idempotency_key(&headers)?;
+    let secret_hash = owner::required(&headers)?.hash();
     let bytes = read_body(&state, &headers, body).await?;
     let text = std::str::from_utf8(&bytes).map_err(|_| ApiError::invalid_request("the body is not UTF-8", "."))?;
     if text.trim().is_empty() {
@@ -564,17 +596,20 @@ pub async fn checkout(
     }
     let request = CheckoutRequest::from_json(text).map_err(ApiError::from_cart)?;
     validate_checkout(&request)?;
-    // The fingerprint of the request: the path and the body as parsed (so formatting does not matter).
+    // The fingerprint of the request: the path, the secret and the body as parsed (so formatting does
+    // not matter). Under another secret, a key answers 422, never the owner's order.
     let normalized = serde_json::to_string(&request).map_err(ApiError::internal)?;
-    let fingerprint: String = Sha256::digest(format!("POST /carts/{cart_id}/checkout\n{normalized}").as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
+    let fingerprint: String =
+        Sha256::digest(format!("POST /carts/{cart_id}/checkout\n{secret_hash}\n{normalized}").as_bytes())
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
     let checkout = Checkout {
         cart_id,
         request,
         key,
         fingerprint,
+        secret_hash,
     };
     let answer = match state.relay.clone() {
         // Its own task: a browser that gives up (or a dropped connection) must not stop a relay
@@ -615,6 +650,8 @@ struct Checkout {
     request: CheckoutRequest,
     key: Option<String>,
     fingerprint: String,
+    /// The SHA-256 of the request's secret: it must open a server cart, and it opens the order.
+    secret_hash: String,
 }
 
 /// The cart to order, repriced by the server: what [`begin`] found.
@@ -736,6 +773,13 @@ fn begin(
             }));
         }
     }
+    let server_cart = db::load_cart(tx, cart_id)?;
+    if server_cart
+        .as_ref()
+        .is_some_and(|c| c.secret_hash.as_deref() != Some(&checkout.secret_hash))
+    {
+        return Err(ApiError::cart_not_found(cart_id));
+    }
     let unknown: Option<String> = tx
         .query_row(
             "SELECT upstream FROM relay_unknown WHERE cart_id = ?1",
@@ -751,18 +795,27 @@ fn begin(
         )
         .with_details(json!({ "upstream": upstream, "outcome": "unknown" })));
     }
-    let previous: Option<String> = tx
-        .query_row("SELECT id FROM checkouts WHERE cart_id = ?1", [cart_id], |r| r.get(0))
+    let previous: Option<(String, Option<String>)> = tx
+        .query_row(
+            "SELECT id, secret_hash FROM checkouts WHERE cart_id = ?1",
+            [cart_id],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
         .optional()?;
-    if let Some(order_id) = previous {
+    if let Some((order_id, owner)) = previous {
+        // The order is named only to its owner: another client learns that the id is taken, no more.
+        let mut details = Map::new();
+        details.insert("status".into(), json!("ordered"));
+        if owner.as_deref() == Some(&checkout.secret_hash) {
+            details.insert("orderId".into(), json!(order_id));
+        }
         return Err(ApiError::new(
             StatusCode::CONFLICT,
             "CART_NOT_ACTIVE",
             "this cart has already been ordered",
         )
-        .with_details(json!({ "status": "ordered", "orderId": order_id })));
+        .with_details(Value::Object(details)));
     }
-    let server_cart = db::load_cart(tx, cart_id)?;
     let (cart, metadata) = match (&request.cart, server_cart) {
         (Some(_), stored) => {
             let cart = request
@@ -834,7 +887,7 @@ fn record_order(
         })
         .collect::<Result<Vec<_>, _>>()?;
     cart.mark_ordered(at).map_err(ApiError::from_cart)?;
-    db::save_cart(tx, &cart, metadata.as_ref())?;
+    db::save_cart(tx, &cart, metadata.as_ref(), Some(&checkout.secret_hash))?;
     let mut spec = SpecCart::from_view(&view, &catalog);
     spec.status = CartStatus::Ordered;
     spec.version = cart.version();
@@ -874,8 +927,8 @@ fn record_order(
         let body = serde_json::to_string(&confirmation).map_err(ApiError::internal)?;
         let inserted = tx.execute(
             "INSERT INTO checkouts (id, cart_id, customer_id, payment_method_id, po_number, confirmation_number,
-                                    currency, total_minor, response, created_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                                    currency, total_minor, response, created_at, secret_hash)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
             params![
                 order_id,
                 cart_id,
@@ -886,7 +939,8 @@ fn record_order(
                 confirmation.currency,
                 view.totals.total,
                 body,
-                at.millis()
+                at.millis(),
+                checkout.secret_hash
             ],
         );
         match inserted {
@@ -1068,31 +1122,49 @@ fn forget_expired_keys(conn: &rusqlite::Connection, state: &AppState, at: Timest
 // ---------------------------------------------------------------------------------------------------
 // Orders
 
-/// `GET /orders/:orderId`: a checkout (the confirmation as answered) or one vendor order of it.
-pub async fn get_order(State(state): State<Arc<AppState>>, Path(order_id): Path<String>) -> Result<Response, ApiError> {
+/// `GET /orders/:orderId`: a checkout (the confirmation as answered) or one vendor order of it, to
+/// the holder of the checkout's secret.
+pub async fn get_order(
+    State(state): State<Arc<AppState>>,
+    Path(order_id): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
     if order_id.len() > 128 {
         return Err(ApiError::invalid_request("malformed order id", "orderId"));
     }
+    let secret = owner::required(&headers)?;
     let st = state.clone();
     let body = blocking(move || {
         let conn = st.db.conn()?;
-        let checkout: Option<String> = conn
-            .query_row("SELECT response FROM checkouts WHERE id = ?1", [&order_id], |r| {
-                r.get(0)
-            })
-            .optional()?;
-        if let Some(body) = checkout {
-            return Ok(body.into_bytes());
-        }
-        let order: Option<(String, String)> = conn
-            .query_row("SELECT body, checkout_id FROM orders WHERE id = ?1", [&order_id], |r| {
-                Ok((r.get(0)?, r.get(1)?))
-            })
-            .optional()?;
-        let (body, parent) = order.ok_or_else(|| {
+        let not_found = || {
             ApiError::new(StatusCode::NOT_FOUND, "ORDER_NOT_FOUND", format!("no order {order_id}"))
                 .with_details(json!({ "orderId": order_id }))
-        })?;
+        };
+        let checkout: Option<(String, Option<String>)> = conn
+            .query_row(
+                "SELECT response, secret_hash FROM checkouts WHERE id = ?1",
+                [&order_id],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?;
+        if let Some((body, owner)) = checkout {
+            return match secret.opens(owner.as_deref()) {
+                true => Ok(body.into_bytes()),
+                false => Err(not_found()),
+            };
+        }
+        let order: Option<(String, String, Option<String>)> = conn
+            .query_row(
+                "SELECT o.body, o.checkout_id, c.secret_hash FROM orders o JOIN checkouts c ON c.id = o.checkout_id
+                 WHERE o.id = ?1",
+                [&order_id],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .optional()?;
+        let (body, parent) = match order {
+            Some((body, parent, owner)) if secret.opens(owner.as_deref()) => (body, parent),
+            _ => return Err(not_found()),
+        };
         let mut value: Value = serde_json::from_str(&body).map_err(ApiError::internal)?;
         if let Value::Object(map) = &mut value {
             map.insert("parentOrderId".into(), json!(parent));

@@ -70,6 +70,10 @@ const MIGRATIONS: &[&str] = &[
         response TEXT NOT NULL,
         created_at INTEGER NOT NULL
     );",
+    // 4: ownership (src/owner.rs): the SHA-256 of the secret that opens a cart, and of the one that
+    // opens a checkout's orders. Rows from before have none and open for nobody.
+    "ALTER TABLE carts ADD COLUMN secret_hash TEXT;
+    ALTER TABLE checkouts ADD COLUMN secret_hash TEXT;",
 ];
 
 /// The schema version this build writes.
@@ -227,15 +231,19 @@ pub fn take_stock(
 pub struct StoredCart {
     pub state: CartState,
     pub metadata: Option<Value>,
+    /// The SHA-256 of the cart's secret (`None`: a cart from before ownership, which nobody opens).
+    pub secret_hash: Option<String>,
 }
 
 pub fn load_cart(conn: &Connection, id: &str) -> Result<Option<StoredCart>, crate::error::ApiError> {
-    let row: Option<(String, Option<String>)> = conn
-        .query_row("SELECT state, metadata FROM carts WHERE id = ?1", [id], |r| {
-            Ok((r.get(0)?, r.get(1)?))
-        })
+    let row: Option<(String, Option<String>, Option<String>)> = conn
+        .query_row(
+            "SELECT state, metadata, secret_hash FROM carts WHERE id = ?1",
+            [id],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
         .optional()?;
-    let Some((state, metadata)) = row else {
+    let Some((state, metadata, secret_hash)) = row else {
         return Ok(None);
     };
     let state: CartState = serde_json::from_str(&state).map_err(crate::error::ApiError::internal)?;
@@ -243,24 +251,35 @@ pub fn load_cart(conn: &Connection, id: &str) -> Result<Option<StoredCart>, crat
         Some(text) => Some(serde_json::from_str(&text).map_err(crate::error::ApiError::internal)?),
         None => None,
     };
-    Ok(Some(StoredCart { state, metadata }))
+    Ok(Some(StoredCart {
+        state,
+        metadata,
+        secret_hash,
+    }))
 }
 
-pub fn save_cart(conn: &Connection, cart: &CartState, metadata: Option<&Value>) -> Result<(), crate::error::ApiError> {
+/// Inserts or updates a cart; `secret_hash` is written only when the cart is new.
+pub fn save_cart(
+    conn: &Connection,
+    cart: &CartState,
+    metadata: Option<&Value>,
+    secret_hash: Option<&str>,
+) -> Result<(), crate::error::ApiError> {
     let state = serde_json::to_string(cart).map_err(crate::error::ApiError::internal)?;
     let metadata = match metadata {
         Some(m) => Some(serde_json::to_string(m).map_err(crate::error::ApiError::internal)?),
         None => None,
     };
     conn.execute(
-        "INSERT INTO carts (id, state, metadata, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5)
+        "INSERT INTO carts (id, state, metadata, created_at, updated_at, secret_hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
          ON CONFLICT(id) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at",
         params![
             cart.id(),
             state,
             metadata,
             cart.created_at().millis(),
-            cart.updated_at().millis()
+            cart.updated_at().millis(),
+            secret_hash
         ],
     )?;
     Ok(())

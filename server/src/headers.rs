@@ -72,6 +72,7 @@ pub fn cors(origins: &[String]) -> CorsLayer {
             header::IF_NONE_MATCH,
             HeaderName::from_static("x-idempotency-key"),
             HeaderName::from_static("x-request-id"),
+            HeaderName::from_static(crate::owner::HEADER),
         ])
         .expose_headers([
             HeaderName::from_static("x-request-id"),

@@ -33,14 +33,15 @@ impl Ids {
         Ids(Arc::new(random))
     }
 
-    fn draw<const N: usize>(&self) -> Result<[u8; N], String> {
+    /// `N` random bytes.
+    pub fn bytes<const N: usize>(&self) -> Result<[u8; N], String> {
         let mut buf = [0u8; N];
         (self.0)(&mut buf)?;
         Ok(buf)
     }
 
     fn hex_id(&self, prefix: &str) -> Result<String, String> {
-        let bytes: [u8; ID_BYTES] = self.draw()?;
+        let bytes: [u8; ID_BYTES] = self.bytes()?;
         let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
         Ok(format!("{prefix}{hex}"))
     }
@@ -57,7 +58,7 @@ impl Ids {
 
     /// `CONF-<date>-` and 20 base32 digits in groups of four: `CONF-2026-11-26-7KQ4-M2XD-9PJH-W3RT-BN6C`.
     pub fn confirmation(&self, date: &str) -> Result<String, String> {
-        let bytes: [u8; CONFIRMATION_BYTES] = self.draw()?;
+        let bytes: [u8; CONFIRMATION_BYTES] = self.bytes()?;
         let mut bits = bytes.iter().fold(0u128, |acc, &b| (acc << 8) | u128::from(b));
         let mut digits = Vec::with_capacity(20);
         for _ in 0..20 {

@@ -12,6 +12,7 @@ pub mod db;
 pub mod error;
 mod headers;
 pub mod ids;
+pub mod owner;
 pub mod ratelimit;
 pub mod relay;
 pub mod serve;

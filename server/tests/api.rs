@@ -13,6 +13,9 @@ use tower::ServiceExt;
 use wasm_cart::checkout::spec_b::{CheckoutOptions, CheckoutRequest};
 use wasm_cart::{price, Action, CartState, Catalog, NewCart, Timestamp};
 
+/// The secret the tests' shopper holds (`X-Cart-Secret`).
+const SECRET: &str = "test-secret-0123456789abcdefghijklmnop";
+
 struct TestServer {
     _dir: tempfile::TempDir,
     state: Arc<AppState>,
@@ -66,9 +69,17 @@ struct Reply {
 }
 
 impl TestServer {
+    /// One request. It carries [`SECRET`] unless `headers` name `x-cart-secret` themselves (an empty
+    /// value: no secret at all).
     async fn call(&self, method: &str, path: &str, body: Option<&Value>, headers: &[(&str, &str)]) -> Reply {
         let mut builder = Request::builder().method(method).uri(path);
-        for (k, v) in headers {
+        if !headers.iter().any(|(k, _)| k.eq_ignore_ascii_case("x-cart-secret")) {
+            builder = builder.header("x-cart-secret", SECRET);
+        }
+        for (k, v) in headers
+            .iter()
+            .filter(|(k, v)| !(v.is_empty() && k.eq_ignore_ascii_case("x-cart-secret")))
+        {
             builder = builder.header(*k, *v);
         }
         let request = match body {
@@ -599,6 +610,125 @@ async fn server_cart_checkout_and_orders() {
     assert_eq!(s.count("checkouts"), 1);
 }
 
+/// The attack, replayed: another client holds the ids but not the secret.
+#[tokio::test]
+async fn carts_and_orders_open_only_with_their_secret() {
+    let s = server();
+    const THIEF: &str = "thief-secret-0123456789abcdefghijklmno";
+    let as_thief = [("x-cart-secret", THIEF)];
+    let no_secret = [("x-cart-secret", "")];
+    // Creation answers the secret once: the client's own, or one the server draws.
+    let created = s.post("/api/v1/carts", &json!({})).await;
+    assert_eq!(created.body["secret"], json!(SECRET));
+    let drawn = s.call("POST", "/api/v1/carts", Some(&json!({})), &no_secret).await;
+    let drawn_secret = drawn.body["secret"].as_str().unwrap();
+    assert_eq!(drawn_secret.len(), 32);
+    assert_eq!(drawn.headers["cache-control"], "no-store");
+    let id = created.body["id"].as_str().unwrap().to_string();
+    let items = format!("/api/v1/carts/{id}/items");
+    s.post(&items, &json!({"productId": "ROUTER-5G", "quantity": 1})).await;
+    let cart_path = format!("/api/v1/carts/{id}");
+    let fetched = s.get(&cart_path).await;
+    assert_eq!(fetched.status, StatusCode::OK);
+    assert!(fetched.body.get("secret").is_none(), "the secret is answered once");
+
+    // Without a secret: 401 before any lookup; with another: as if the cart did not exist.
+    let missing = s.call("GET", &cart_path, None, &no_secret).await;
+    assert_eq!(
+        (missing.status, code(&missing)),
+        (StatusCode::UNAUTHORIZED, "CART_SECRET_REQUIRED")
+    );
+    let malformed = s.call("GET", &cart_path, None, &[("x-cart-secret", "short")]).await;
+    assert_eq!(malformed.status, StatusCode::BAD_REQUEST);
+    let read = s.call("GET", &cart_path, None, &as_thief).await;
+    assert_eq!((read.status, code(&read)), (StatusCode::NOT_FOUND, "CART_NOT_FOUND"));
+    let add = s
+        .call(
+            "POST",
+            &items,
+            Some(&json!({"productId": "MUG", "quantity": 1})),
+            &as_thief,
+        )
+        .await;
+    assert_eq!(add.status, StatusCode::NOT_FOUND);
+    let line = fetched.body["items"][0]["id"].as_str().unwrap().to_string();
+    let remove = s.call("DELETE", &format!("{items}/{line}"), None, &as_thief).await;
+    assert_eq!(remove.status, StatusCode::NOT_FOUND);
+    // A checkout with a browser cart under the victim's server cart id replaces nothing.
+    let hijack = browser_checkout(
+        &id,
+        &demo(),
+        json!([{"action": "addLineItem", "productId": "MUG", "quantity": 9}]),
+        "pm_card_visa",
+    );
+    let path = format!("/api/v1/carts/{id}/checkout");
+    let stolen = s.call("POST", &path, Some(&hijack), &as_thief).await;
+    assert_eq!(
+        (stolen.status, code(&stolen)),
+        (StatusCode::NOT_FOUND, "CART_NOT_FOUND")
+    );
+    let unsigned = s.call("POST", &path, Some(&hijack), &no_secret).await;
+    assert_eq!(unsigned.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(s.count("checkouts"), 0);
+    assert_eq!(s.get(&cart_path).await.body["items"].as_array().unwrap().len(), 1);
+
+    // The owner orders; the order opens with the owner's secret only, and a checkout of the ordered
+    // id by anyone else learns no order id.
+    let pay = json!({"paymentMethodId": "pm_card_visa"});
+    let placed = s.checkout(&id, &pay, Some("own-key")).await;
+    assert_eq!(placed.status, StatusCode::OK, "{}", placed.body);
+    let order_id = placed.body["orderId"].as_str().unwrap();
+    let vendor_id = placed.body["orders"][0]["orderId"].as_str().unwrap();
+    for order in [order_id, vendor_id] {
+        let path = format!("/api/v1/orders/{order}");
+        let mine = s.get(&path).await;
+        assert_eq!(mine.status, StatusCode::OK);
+        assert_eq!(mine.headers["cache-control"], "no-store");
+        let theirs = s.call("GET", &path, None, &as_thief).await;
+        assert_eq!(
+            (theirs.status, code(&theirs)),
+            (StatusCode::NOT_FOUND, "ORDER_NOT_FOUND")
+        );
+        assert!(!theirs.text.contains("pm_card"), "{}", theirs.text);
+        let anonymous = s.call("GET", &path, None, &no_secret).await;
+        assert_eq!(anonymous.status, StatusCode::UNAUTHORIZED);
+    }
+    let again = s.checkout(&id, &pay, Some("own-key-2")).await;
+    assert_eq!(again.body["error"]["details"]["orderId"], json!(order_id));
+    let theirs = s.call("POST", &path, Some(&pay), &as_thief).await;
+    assert_eq!(theirs.status, StatusCode::NOT_FOUND);
+    // The owner's key, replayed by someone else with the same body: refused, not the owner's answer.
+    let replay = s
+        .call(
+            "POST",
+            &path,
+            Some(&pay),
+            &[("x-cart-secret", THIEF), ("x-idempotency-key", "own-key")],
+        )
+        .await;
+    assert_eq!(replay.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(!replay.text.contains(order_id));
+
+    // A browser cart ordered under one secret: to another secret the id is unknown.
+    let browser = browser_checkout(
+        "cart_browser_1",
+        &demo(),
+        json!([{"action": "addLineItem", "productId": "MUG", "quantity": 1}]),
+        "pm_card_visa",
+    );
+    let mine = s.checkout("cart_browser_1", &browser, None).await;
+    assert_eq!(mine.status, StatusCode::OK, "{}", mine.body);
+    let path = "/api/v1/carts/cart_browser_1/checkout";
+    let other = s.call("POST", path, Some(&browser), &as_thief).await;
+    assert_eq!((other.status, code(&other)), (StatusCode::NOT_FOUND, "CART_NOT_FOUND"));
+    assert!(!other.text.contains(mine.body["orderId"].as_str().unwrap()));
+    // Its owner reads the ordered cart (and its order id) with the secret it checked out with.
+    let cart = s.get("/api/v1/carts/cart_browser_1").await;
+    assert_eq!(cart.body["orderId"], mine.body["orderId"]);
+    let cart = s.call("GET", "/api/v1/carts/cart_browser_1", None, &as_thief).await;
+    assert_eq!(cart.status, StatusCode::NOT_FOUND);
+}
+
 #[tokio::test]
 async fn browser_cart_checkout_makes_one_order_per_vendor() {
     let s = server();
@@ -1006,8 +1136,9 @@ async fn a_real_socket_serves_the_api_with_per_client_limits() {
             "{response}"
         );
     }
-    assert!(statuses[0].contains("404"), "{statuses:?}");
-    assert!(statuses[1].contains("404"), "{statuses:?}");
+    // No secret: 401 before any lookup.
+    assert!(statuses[0].contains("401"), "{statuses:?}");
+    assert!(statuses[1].contains("401"), "{statuses:?}");
     assert!(statuses[2].contains("429"), "{statuses:?}");
     server.abort();
 }

@@ -81,6 +81,11 @@ pub struct CheckoutRecord {
     /// follows seed 001 as written; [`super::spec_b_plan`]): a resend checks out that cart again.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub server_cart_id: Option<String>,
+    /// The secret that owns this cart's server cart and order (`X-Cart-Secret`): one per cart id, kept
+    /// by every record of that cart, so an order placed by an attempt whose answer was lost can be read
+    /// by a later one. Empty in records written before it existed (sent without the header).
+    #[serde(default)]
+    pub secret: String,
 }
 
 impl CheckoutRecord {
@@ -727,6 +732,7 @@ mod tests {
             created_at: now(),
             attempts: 0,
             server_cart_id: None,
+            secret: "s".repeat(32),
         };
         let text = record.encode().unwrap();
         assert!(text.contains(r#""state":"queued""#));

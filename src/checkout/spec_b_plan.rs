@@ -31,6 +31,22 @@ use std::collections::BTreeMap;
 /// The header that makes a request safe to repeat.
 pub const IDEMPOTENCY_HEADER: &str = "X-Idempotency-Key";
 
+/// The header that proves ownership of a cart and its order (cart-server, docs/server.md "Ownership").
+/// Every request of a checkout sends the record's secret: a server cart created by the plan is created
+/// with it, a browser cart's order is placed under it, and both are read back with it.
+pub const SECRET_HEADER: &str = "X-Cart-Secret";
+
+/// `step` with the secret's header, when it sends a request.
+fn signed(step: Result<Step>, secret: &str) -> Result<Step> {
+    match step {
+        Ok(Step::Send(mut request)) if !secret.is_empty() => {
+            request.headers.insert(SECRET_HEADER.to_string(), secret.to_string());
+            Ok(Step::Send(request))
+        }
+        other => other,
+    }
+}
+
 enum Stage {
     Start,
     Sent,
@@ -60,6 +76,8 @@ pub struct SpecB {
     body: Value,
     /// The server's own cart (seed 001 as written), once created or as the record remembers it.
     server_cart: Option<String>,
+    /// The record's secret ([`SECRET_HEADER`]).
+    secret: String,
     stage: Stage,
 }
 
@@ -70,6 +88,7 @@ impl SpecB {
             key: record.idempotency_key.clone(),
             body: record.body.clone(),
             server_cart: record.server_cart_id.clone(),
+            secret: record.secret.clone(),
             stage: Stage::Start,
         }
     }
@@ -256,13 +275,17 @@ fn cart_path(cart_id: &str) -> String {
     format!("/carts/{}", path_segment(cart_id))
 }
 
-/// The order as the checkout resolves with it: the server's answer, plus `protocol`.
-fn order_outcome(body: Value, recovered: bool) -> Step {
+/// The order as the checkout resolves with it: the server's answer, plus `protocol` and the `secret`
+/// that reads it again (`GET {endpoint}/orders/{orderId}` with [`SECRET_HEADER`]).
+fn order_outcome(body: Value, recovered: bool, secret: &str) -> Step {
     let mut order = match body {
         Value::Object(map) => map,
         _ => Map::new(),
     };
     order.insert("protocol".into(), json!("spec-b"));
+    if !secret.is_empty() {
+        order.insert("secret".into(), json!(secret));
+    }
     if recovered {
         order.insert("recovered".into(), json!(true));
     }
@@ -302,6 +325,13 @@ impl Plan for SpecB {
     }
 
     fn next(&mut self, response: Option<HttpResponse>) -> Result<Step> {
+        let step = self.advance(response);
+        signed(step, &self.secret)
+    }
+}
+
+impl SpecB {
+    fn advance(&mut self, response: Option<HttpResponse>) -> Result<Step> {
         match std::mem::replace(&mut self.stage, Stage::Finished) {
             Stage::Start => match &self.server_cart {
                 // A resend after the server's own cart was built: is it still the shopper's?
@@ -383,7 +413,7 @@ impl Plan for SpecB {
                 }
                 if (200..300).contains(&r.status) {
                     if order_id(&r.body).is_some() {
-                        return Ok(order_outcome(r.body, false));
+                        return Ok(order_outcome(r.body, false, &self.secret));
                     }
                     let refusal = CartError::new(
                         ErrorCode::InvalidResponse,
@@ -413,7 +443,9 @@ impl Plan for SpecB {
                 }
             }
             Stage::FetchingOrder { refusal } => match response {
-                Some(r) if r.status == 200 && order_id(&r.body).is_some() => Ok(order_outcome(r.body, true)),
+                Some(r) if r.status == 200 && order_id(&r.body).is_some() => {
+                    Ok(order_outcome(r.body, true, &self.secret))
+                }
                 _ => Err(refusal),
             },
             Stage::LookingUp { refusal } => {
@@ -440,6 +472,7 @@ impl Plan for SpecB {
 /// `INVALID_RESPONSE` when the answer says nothing either way.
 pub struct OrderLookup {
     cart_id: String,
+    secret: String,
     stage: LookupStage,
 }
 
@@ -451,9 +484,10 @@ enum LookupStage {
 }
 
 impl OrderLookup {
-    pub fn new(cart_id: &str) -> OrderLookup {
+    pub fn new(cart_id: &str, secret: &str) -> OrderLookup {
         OrderLookup {
             cart_id: cart_id.to_string(),
+            secret: secret.to_string(),
             stage: LookupStage::Start,
         }
     }
@@ -474,6 +508,13 @@ fn not_placed(cart_id: &str) -> CartError {
 
 impl Plan for OrderLookup {
     fn next(&mut self, response: Option<HttpResponse>) -> Result<Step> {
+        let step = self.advance(response);
+        signed(step, &self.secret)
+    }
+}
+
+impl OrderLookup {
+    fn advance(&mut self, response: Option<HttpResponse>) -> Result<Step> {
         match std::mem::replace(&mut self.stage, LookupStage::Finished) {
             LookupStage::Start => {
                 self.stage = LookupStage::Cart;
@@ -501,7 +542,9 @@ impl Plan for OrderLookup {
                 }
             }
             LookupStage::Order => match response {
-                Some(r) if r.status == 200 && order_id(&r.body).is_some() => Ok(order_outcome(r.body, true)),
+                Some(r) if r.status == 200 && order_id(&r.body).is_some() => {
+                    Ok(order_outcome(r.body, true, &self.secret))
+                }
                 Some(r) => Err(refusal(&r)),
                 None => Err(invalid_response("lookup", "no response")),
             },

@@ -491,7 +491,14 @@ impl Session {
         let request = CheckoutRequest::from_cart(cart, shown, options).map_err(CheckoutError::from)?;
         let body = serde_json::to_value(&request)
             .map_err(|e| CheckoutError::from(CartError::invalid_request(e.to_string())))?;
-        let (idempotency_key, attempts, server_cart_id) = match self.pending_checkout(storage) {
+        let pending = self.pending_checkout(storage);
+        // One secret per cart id: a record of this cart that got no answer may have placed the order
+        // under it.
+        let secret = match &pending {
+            Some(r) if r.cart_id == cart.id() && !r.secret.is_empty() => r.secret.clone(),
+            _ => entropy.hex(16),
+        };
+        let (idempotency_key, attempts, server_cart_id) = match pending {
             Some(r) if r.is_same_request(cart.id(), cart.version(), &input.endpoint, &body) => {
                 (r.idempotency_key, r.attempts, r.server_cart_id)
             }
@@ -509,6 +516,7 @@ impl Session {
             created_at: now,
             attempts,
             server_cart_id,
+            secret,
         })
     }
 
@@ -626,6 +634,7 @@ impl Session {
         // A server that keeps its own carts knows this checkout by the cart it created.
         let plan = Box::new(OrderLookup::new(
             record.server_cart_id.as_deref().unwrap_or(&record.cart_id),
+            &record.secret,
         ));
         let flow = self.flow(
             id,

@@ -65,11 +65,12 @@ function recording(log, onCheckout = (real, url, init) => real(url, init)) {
 /** How many units of `productId` (variant `variantId`) the server still has: it refuses to add more
  * than it has, and says how many are available. */
 async function stockOf(productId, variantId, endpoint = api()) {
-  const created = await fetch(`${endpoint}/carts`, { method: "POST", headers: { "Content-Type": "application/json" }, body: "{}" });
+  const headers = { "Content-Type": "application/json", "X-Cart-Secret": "stock-probe-0123456789abcdefghijklmn" };
+  const created = await fetch(`${endpoint}/carts`, { method: "POST", headers, body: "{}" });
   const cart = await created.json();
   const add = await fetch(`${endpoint}/carts/${cart.id}/items`, {
     method: "POST",
-    headers: { "Content-Type": "application/json" },
+    headers,
     body: JSON.stringify({ productId, variantId, quantity: 9999 }),
   });
   const answer = await add.json();
@@ -116,7 +117,10 @@ test("a successful order: the charged total is the view's, the cart is archived,
   assert.equal(storage.map.has("shop:checkout"), false);
   assert.equal(cart.pendingCheckout, null);
 
-  const stored = await (await fetch(`${api()}/orders/${order.orderId}`)).json();
+  // The order opens with the secret it resolved with, and with nothing else.
+  assert.match(order.secret, /^[0-9a-f]{32}$/);
+  const stored = await (await fetch(`${api()}/orders/${order.orderId}`, { headers: { "X-Cart-Secret": order.secret } })).json();
+  assert.equal((await fetch(`${api()}/orders/${order.orderId}`)).status, 401);
   assert.equal(stored.orderId, order.orderId);
   assert.equal(stored.view.totals.total, before.totals.total);
   cart.free();
@@ -153,7 +157,7 @@ test("a dropped response, then the retry: exactly one order", async () => {
   // The cart id is ordered once: another key for the same cart is refused with that order's id.
   const again = await fetch(`${api()}/carts/${view.id}/checkout`, {
     method: "POST",
-    headers: { "Content-Type": "application/json", "X-Idempotency-Key": "another-key" },
+    headers: { "Content-Type": "application/json", "X-Idempotency-Key": "another-key", "X-Cart-Secret": order.secret },
     body: sent[0].body,
   });
   assert.equal(again.status, 409);
@@ -193,7 +197,8 @@ test("an answer lost and its key expired: resumeCheckout recovers the order the 
     assert.equal(resent[0].headers["X-Idempotency-Key"], sent[0].headers["X-Idempotency-Key"]);
     assert.equal(order.recovered, true);
     assert.equal(order.status, "confirmed");
-    const placed = await (await fetch(`${endpoint}/orders/${order.orderId}`)).json();
+    assert.equal(resent[0].headers["X-Cart-Secret"], sent[0].headers["X-Cart-Secret"], "one secret per cart");
+    const placed = await (await fetch(`${endpoint}/orders/${order.orderId}`, { headers: { "X-Cart-Secret": order.secret } })).json();
     assert.equal(placed.orderId, order.orderId);
     assert.equal(await stockOf("ROUTER-5G", undefined, endpoint), stockBefore - 2, "still one order");
     assert.equal(ordered.length, 1);

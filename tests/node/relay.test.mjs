@@ -116,7 +116,7 @@ test("the platform's refusal reaches the browser as a refusal, and nothing is re
   assert.equal(error.details.upstream, "commercetools");
   assert.ok(error.details.lines.length > 0);
   assert.equal(cart.view().lineItems.length, 2, "the cart is kept");
-  const status = await fetch(`${server.api}/carts/${cart.view().id}`);
+  const status = await fetch(`${server.api}/carts/${cart.view().id}`, { headers: { "X-Cart-Secret": "any-secret-0123456789abcdefghijklmnopq" } });
   assert.equal(status.status, 404, "cart-server recorded no order for it");
 });
 
