@@ -77,8 +77,11 @@ clean:
 server:
 	cargo build -p cart-server
 
+# The server suite twice: on SQLite files, then on a throwaway PostgreSQL cluster (Debian's postgresql,
+# installed if missing; scripts/with-postgres.sh starts it on 127.0.0.1 and removes it afterwards).
 test-server: server
 	cargo test -p cart-server
+	scripts/with-postgres.sh cargo test -p cart-server
 
 # Builds pkg/ and the server (release), then serves the storefront (www/), pkg/ and the API on
 # http://127.0.0.1:8080 with the demo catalog; orders and stock live in data/cart.db.

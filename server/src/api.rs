@@ -1,14 +1,13 @@
 //! The handlers of `/api/v1` (SPEC-B, seed 001), and the checkout transaction.
 
-use crate::db::{self, StoredCart};
 use crate::error::ApiError;
 use crate::owner::{self, Secret};
+use crate::store::{self, CheckoutRow, KeyRecord, OrderRow, RelayUnknownRow, StoredCart, Tx};
 use crate::{now, AppState};
 use axum::body::{Body, Bytes};
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use rusqlite::{params, OptionalExtension, TransactionBehavior};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
@@ -191,20 +190,15 @@ fn cart_body(view: &CartView, catalog: &Catalog, metadata: Option<&Value>) -> Ca
 }
 
 /// Loads a server cart that `secret` opens (404 otherwise, as if there were none).
-fn load_owned_cart(conn: &rusqlite::Connection, id: &str, secret: &Secret) -> Result<StoredCart, ApiError> {
-    db::load_cart(conn, id)?
+fn load_owned_cart(tx: &mut dyn Tx, id: &str, secret: &Secret) -> Result<StoredCart, ApiError> {
+    store::load_cart(tx, id)?
         .filter(|c| secret.opens(c.secret_hash.as_deref()))
         .ok_or_else(|| ApiError::cart_not_found(id))
 }
 
 /// Loads an active, unexpired server cart that `secret` opens (404 otherwise).
-fn load_live_cart(
-    conn: &rusqlite::Connection,
-    id: &str,
-    secret: &Secret,
-    now: Timestamp,
-) -> Result<StoredCart, ApiError> {
-    let stored = load_owned_cart(conn, id, secret)?;
+fn load_live_cart(tx: &mut dyn Tx, id: &str, secret: &Secret, now: Timestamp) -> Result<StoredCart, ApiError> {
+    let stored = load_owned_cart(tx, id, secret)?;
     if stored.state.is_expired(now) {
         return Err(ApiError::cart_expired(id));
     }
@@ -217,7 +211,7 @@ fn load_live_cart(
 /// `GET /catalog`: the catalog with live stock, a strong ETag (sha-256 of the bytes), 304 on a match.
 pub async fn get_catalog(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Result<Response, ApiError> {
     let st = state.clone();
-    let levels = blocking(move || Ok(db::stock_levels(&st.db.conn()?)?)).await?;
+    let levels = blocking(move || st.store.read(|tx| Ok(store::stock_levels(tx)?))).await?;
     let mut catalog = state.catalog().json.clone();
     if let Some(Value::Array(products)) = catalog.get_mut("products") {
         for product in products.iter_mut() {
@@ -325,8 +319,8 @@ pub async fn create_cart(
     let cart = CartState::new(new, &state.catalog().catalog, at).map_err(ApiError::from_cart)?;
     let st = state.clone();
     let body = blocking(move || {
-        let conn = st.db.conn()?;
-        db::save_cart(&conn, &cart, metadata.as_ref(), Some(&secret.hash()))?;
+        st.store
+            .write(|tx| store::save_cart(tx, &cart, metadata.as_ref(), Some(&secret.hash())))?;
         let in_force = st.catalog();
         let view = price(&cart, &in_force.catalog, at).map_err(ApiError::from_cart)?;
         let mut body = cart_body(&view, &in_force.catalog, metadata.as_ref());
@@ -352,20 +346,20 @@ pub async fn get_cart(
     let st = state.clone();
     let body = blocking(move || {
         let at = now();
-        let conn = st.db.conn()?;
-        let stored = load_owned_cart(&conn, &cart_id, &secret)?;
-        if stored.state.is_expired(at) {
-            return Err(ApiError::cart_expired(&cart_id));
-        }
-        let catalog = db::live_catalog(&conn, &st.catalog().catalog)?;
-        let view = price(&stored.state, &catalog, at).map_err(ApiError::from_cart)?;
-        let mut body = cart_body(&view, &catalog, stored.metadata.as_ref());
-        if stored.state.status() == CartStatus::Ordered {
-            body.order_id = conn
-                .query_row("SELECT id FROM checkouts WHERE cart_id = ?1", [&cart_id], |r| r.get(0))
-                .optional()?;
-        }
-        Ok(body)
+        let in_force = st.catalog();
+        st.store.read(|tx| {
+            let stored = load_owned_cart(tx, &cart_id, &secret)?;
+            if stored.state.is_expired(at) {
+                return Err(ApiError::cart_expired(&cart_id));
+            }
+            let catalog = store::live_catalog(tx, &in_force.catalog)?;
+            let view = price(&stored.state, &catalog, at).map_err(ApiError::from_cart)?;
+            let mut body = cart_body(&view, &catalog, stored.metadata.as_ref());
+            if stored.state.status() == CartStatus::Ordered {
+                body.order_id = tx.checkout_of_cart(&cart_id)?.map(|(id, _)| id);
+            }
+            Ok(body)
+        })
     })
     .await?;
     Ok(json_response(StatusCode::OK, &body))
@@ -443,43 +437,43 @@ pub async fn add_item(
     let st = state.clone();
     let body = blocking(move || {
         let at = now();
-        let mut conn = st.db.conn()?;
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let mut stored = load_live_cart(&tx, &cart_id, &secret, at)?;
-        let actions = [(action, String::new())];
+        // Read before the transaction: reading may reload the catalog file, which writes stock.
         let in_force = st.catalog();
-        apply_with_fields(&mut stored.state, &in_force.catalog, &actions, at).map_err(|mut e| {
-            if let Value::Object(map) = &mut e.details {
-                if map.get("field").and_then(Value::as_str) == Some("") {
-                    map.remove("field");
+        st.store.write(|tx| {
+            let mut stored = load_live_cart(tx, &cart_id, &secret, at)?;
+            let actions = [(action.clone(), String::new())];
+            apply_with_fields(&mut stored.state, &in_force.catalog, &actions, at).map_err(|mut e| {
+                if let Value::Object(map) = &mut e.details {
+                    if map.get("field").and_then(Value::as_str) == Some("") {
+                        map.remove("field");
+                    }
                 }
+                ApiError::from_cart(e)
+            })?;
+            let catalog = store::live_catalog(tx, &in_force.catalog)?;
+            let view = price(&stored.state, &catalog, at).map_err(ApiError::from_cart)?;
+            let short = view.issues.iter().find(|i| {
+                i.code == IssueCode::InventoryUnavailable
+                    && view.line_items.iter().any(|l| {
+                        Some(&l.id) == i.line_item_id.as_ref()
+                            && l.product_id == request.product_id
+                            && l.variant_id == request.variant_id
+                    })
+            });
+            if let Some(issue) = short {
+                let mut details = issue.details.clone().unwrap_or_else(|| json!({}));
+                if let Value::Object(map) = &mut details {
+                    map.insert("productId".into(), json!(request.product_id));
+                    map.insert("variantId".into(), json!(request.variant_id));
+                }
+                return Err(
+                    ApiError::new(StatusCode::CONFLICT, "INVENTORY_UNAVAILABLE", issue.message.clone())
+                        .with_details(details),
+                );
             }
-            ApiError::from_cart(e)
-        })?;
-        let catalog = db::live_catalog(&tx, &in_force.catalog)?;
-        let view = price(&stored.state, &catalog, at).map_err(ApiError::from_cart)?;
-        let short = view.issues.iter().find(|i| {
-            i.code == IssueCode::InventoryUnavailable
-                && view.line_items.iter().any(|l| {
-                    Some(&l.id) == i.line_item_id.as_ref()
-                        && l.product_id == request.product_id
-                        && l.variant_id == request.variant_id
-                })
-        });
-        if let Some(issue) = short {
-            let mut details = issue.details.clone().unwrap_or_else(|| json!({}));
-            if let Value::Object(map) = &mut details {
-                map.insert("productId".into(), json!(request.product_id));
-                map.insert("variantId".into(), json!(request.variant_id));
-            }
-            return Err(
-                ApiError::new(StatusCode::CONFLICT, "INVENTORY_UNAVAILABLE", issue.message.clone())
-                    .with_details(details),
-            );
-        }
-        db::save_cart(&tx, &stored.state, stored.metadata.as_ref(), None)?;
-        tx.commit()?;
-        Ok(cart_body(&view, &catalog, stored.metadata.as_ref()))
+            store::save_cart(tx, &stored.state, stored.metadata.as_ref(), None)?;
+            Ok(cart_body(&view, &catalog, stored.metadata.as_ref()))
+        })
     })
     .await?;
     Ok(json_response(StatusCode::OK, &body))
@@ -496,25 +490,24 @@ pub async fn remove_item(
     let st = state.clone();
     let body = blocking(move || {
         let at = now();
-        let mut conn = st.db.conn()?;
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let mut stored = load_live_cart(&tx, &cart_id, &secret, at)?;
-        let action = Action::RemoveLineItem {
-            line_item_id: item_id,
-            quantity: None,
-        };
         let in_force = st.catalog();
-        stored.state.apply(&in_force.catalog, &[action], at).map_err(|mut e| {
-            if let Value::Object(map) = &mut e.details {
-                map.remove("actionIndex");
-            }
-            ApiError::from_cart(e)
-        })?;
-        db::save_cart(&tx, &stored.state, stored.metadata.as_ref(), None)?;
-        let catalog = db::live_catalog(&tx, &in_force.catalog)?;
-        tx.commit()?;
-        let view = price(&stored.state, &catalog, at).map_err(ApiError::from_cart)?;
-        Ok(cart_body(&view, &catalog, stored.metadata.as_ref()))
+        st.store.write(|tx| {
+            let mut stored = load_live_cart(tx, &cart_id, &secret, at)?;
+            let action = Action::RemoveLineItem {
+                line_item_id: item_id.clone(),
+                quantity: None,
+            };
+            stored.state.apply(&in_force.catalog, &[action], at).map_err(|mut e| {
+                if let Value::Object(map) = &mut e.details {
+                    map.remove("actionIndex");
+                }
+                ApiError::from_cart(e)
+            })?;
+            store::save_cart(tx, &stored.state, stored.metadata.as_ref(), None)?;
+            let catalog = store::live_catalog(tx, &in_force.catalog)?;
+            let view = price(&stored.state, &catalog, at).map_err(ApiError::from_cart)?;
+            Ok(cart_body(&view, &catalog, stored.metadata.as_ref()))
+        })
     })
     .await?;
     Ok(json_response(StatusCode::OK, &body))
@@ -674,15 +667,26 @@ fn place_order(state: &AppState, checkout: &Checkout) -> Result<Answer, ApiError
     let at = now();
     // One catalog for the whole checkout, even if the file is replaced meanwhile.
     let in_force = state.catalog();
-    let mut conn = state.db.conn()?;
-    forget_expired_keys(&conn, state, at)?;
-    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    let priced = match begin(&tx, &in_force, checkout, at)? {
-        Begun::Replay(answer) => return Ok(answer),
-        Begun::Priced(priced) => priced,
-    };
+    forget_expired_keys(state, at)?;
+    state.store.write(|tx| {
+        let priced = match begin(tx, &in_force, checkout, at)? {
+            Begun::Replay(answer) => return Ok(answer),
+            Begun::Priced(priced) => priced,
+        };
+        charge(tx, &state.ids, checkout, &priced, at)
+    })
+}
+
+/// Payment, stock and the order, in the checkout's transaction.
+fn charge(
+    tx: &mut dyn Tx,
+    ids: &crate::ids::Ids,
+    checkout: &Checkout,
+    priced: &Priced,
+    at: Timestamp,
+) -> Result<Answer, ApiError> {
     let request = &checkout.request;
-    // Payment (simulated): authorised before anything is written; a decline rolls everything back.
+    // Payment (simulated): authorised before anything is written.
     let approved = PAYMENT_METHODS
         .iter()
         .find(|(id, _)| *id == request.payment_method_id)
@@ -690,10 +694,10 @@ fn place_order(state: &AppState, checkout: &Checkout) -> Result<Answer, ApiError
     if !approved {
         let declined = ApiError::new(StatusCode::PAYMENT_REQUIRED, "PAYMENT_FAILED", "the card was declined")
             .with_details(json!({ "paymentMethodId": request.payment_method_id, "declineCode": "card_declined" }));
-        // Nothing of the checkout is kept, but the key keeps its answer (as Stripe does): the same
-        // request is answered 402 again, another body under the key is 422, never an order.
-        drop(tx);
-        return remember_refusal(&conn, checkout, declined, at);
+        // Nothing of the checkout is written (nothing was, before this point), but the key keeps its
+        // answer (as Stripe does): the same request is answered 402 again, another body under the key
+        // is 422, never an order.
+        return remember_refusal(tx, checkout, declined, at);
     }
     let mut demand: BTreeMap<(String, Option<u32>), u32> = BTreeMap::new();
     for line in priced.cart.line_items() {
@@ -701,7 +705,7 @@ fn place_order(state: &AppState, checkout: &Checkout) -> Result<Answer, ApiError
         *entry = entry.saturating_add(line.quantity);
     }
     for ((product_id, variant_id), quantity) in &demand {
-        if !db::take_stock(&tx, product_id, *variant_id, *quantity)? {
+        if !store::take_stock(tx, product_id, *variant_id, *quantity)? {
             // Unreachable while pricing and taking happen in this one transaction; kept as the last guard.
             return Err(
                 ApiError::new(StatusCode::CONFLICT, "INVENTORY_UNAVAILABLE", "not enough stock")
@@ -709,27 +713,23 @@ fn place_order(state: &AppState, checkout: &Checkout) -> Result<Answer, ApiError
             );
         }
     }
-    let answer = record_order(&tx, &state.ids, checkout, *priced, None, at)?;
-    tx.commit()?;
-    Ok(answer)
+    record_order(tx, ids, checkout, priced, None, at)
 }
 
 /// Stores a definite refusal under the request's idempotency key (when it has one) and answers it.
-fn remember_refusal(
-    conn: &rusqlite::Connection,
-    checkout: &Checkout,
-    error: ApiError,
-    at: Timestamp,
-) -> Result<Answer, ApiError> {
+fn remember_refusal(tx: &mut dyn Tx, checkout: &Checkout, error: ApiError, at: Timestamp) -> Result<Answer, ApiError> {
     let status = error.status();
     let body = ErrorBody::new(error.code(), error.message(), error.details().cloned());
     let body = serde_json::to_string(&body).map_err(ApiError::internal)?;
     if let Some(key) = &checkout.key {
-        conn.execute(
-            "INSERT INTO idempotency (key, fingerprint, status, response, checkout_id, created_at)
-             VALUES (?1, ?2, ?3, ?4, NULL, ?5)",
-            params![key, checkout.fingerprint, status.as_u16(), body, at.millis()],
-        )?;
+        tx.insert_key_record(&KeyRecord {
+            key: key.clone(),
+            fingerprint: checkout.fingerprint.clone(),
+            status: status.as_u16(),
+            response: body.clone(),
+            checkout_id: None,
+            created_at: at.millis(),
+        })?;
     }
     Ok(Answer {
         status,
@@ -743,22 +743,15 @@ fn remember_refusal(
 /// `in_force` is read before the transaction opens: reading it may reload the catalog file, which
 /// writes stock and must not wait for this transaction's lock.
 fn begin(
-    tx: &rusqlite::Transaction,
+    tx: &mut dyn Tx,
     in_force: &crate::LoadedCatalog,
     checkout: &Checkout,
     at: Timestamp,
 ) -> Result<Begun, ApiError> {
     let (cart_id, request) = (&checkout.cart_id, &checkout.request);
     if let Some(key) = &checkout.key {
-        let stored: Option<(String, u16, String)> = tx
-            .query_row(
-                "SELECT fingerprint, status, response FROM idempotency WHERE key = ?1",
-                [key],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-            )
-            .optional()?;
-        if let Some((stored_fingerprint, status, body)) = stored {
-            if stored_fingerprint != checkout.fingerprint {
+        if let Some(stored) = tx.key_record(key)? {
+            if stored.fingerprint != checkout.fingerprint {
                 return Err(ApiError::new(
                     StatusCode::UNPROCESSABLE_ENTITY,
                     "IDEMPOTENCY_KEY_REUSED",
@@ -767,27 +760,20 @@ fn begin(
                 .with_details(json!({ "idempotencyKey": key })));
             }
             return Ok(Begun::Replay(Answer {
-                status: StatusCode::from_u16(status).map_err(ApiError::internal)?,
-                body: body.into_bytes(),
+                status: StatusCode::from_u16(stored.status).map_err(ApiError::internal)?,
+                body: stored.response.into_bytes(),
                 replayed: true,
             }));
         }
     }
-    let server_cart = db::load_cart(tx, cart_id)?;
+    let server_cart = store::load_cart(tx, cart_id)?;
     if server_cart
         .as_ref()
         .is_some_and(|c| c.secret_hash.as_deref() != Some(&checkout.secret_hash))
     {
         return Err(ApiError::cart_not_found(cart_id));
     }
-    let unknown: Option<String> = tx
-        .query_row(
-            "SELECT upstream FROM relay_unknown WHERE cart_id = ?1",
-            [cart_id],
-            |r| r.get(0),
-        )
-        .optional()?;
-    if let Some(upstream) = unknown {
+    if let Some(upstream) = tx.relay_unknown(cart_id)? {
         return Err(ApiError::new(
             StatusCode::CONFLICT,
             "UPSTREAM_OUTCOME_UNKNOWN",
@@ -795,14 +781,7 @@ fn begin(
         )
         .with_details(json!({ "upstream": upstream, "outcome": "unknown" })));
     }
-    let previous: Option<(String, Option<String>)> = tx
-        .query_row(
-            "SELECT id, secret_hash FROM checkouts WHERE cart_id = ?1",
-            [cart_id],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-        .optional()?;
-    if let Some((order_id, owner)) = previous {
+    if let Some((order_id, owner)) = tx.checkout_of_cart(cart_id)? {
         // The order is named only to its owner: another client learns that the id is taken, no more.
         let mut details = Map::new();
         details.insert("status".into(), json!("ordered"));
@@ -833,7 +812,7 @@ fn begin(
         }
         (None, None) => return Err(ApiError::cart_not_found(cart_id)),
     };
-    let catalog = db::live_catalog(tx, &in_force.catalog)?;
+    let catalog = store::live_catalog(tx, &in_force.catalog)?;
     let view = price(&cart, &catalog, at).map_err(ApiError::from_cart)?;
     if let Some(e) = ApiError::from_issues(&view) {
         return Err(e);
@@ -864,34 +843,35 @@ fn begin(
 /// Writes the order: the cart marked ordered, the checkout, one order per vendor, and the answer
 /// under the idempotency key. `upstream`: the platform's order, when relayed.
 fn record_order(
-    tx: &rusqlite::Transaction,
+    tx: &mut dyn Tx,
     ids: &crate::ids::Ids,
     checkout: &Checkout,
-    priced: Priced,
+    priced: &Priced,
     upstream: Option<&SyncOutcome>,
     at: Timestamp,
 ) -> Result<Answer, ApiError> {
     let Priced {
-        mut cart,
+        cart,
         metadata,
         view,
         catalog,
     } = priced;
+    let mut cart = cart.clone();
     let (cart_id, request) = (&checkout.cart_id, &checkout.request);
     let digits = view.fraction_digits;
-    let orders = lines_by_vendor(&view)
+    let orders = lines_by_vendor(view)
         .into_iter()
         .map(|(vendor, lines)| {
             let id = ids.order().map_err(ApiError::internal)?;
-            VendorOrder::new(id, vendor, &lines, digits, &catalog).map_err(ApiError::from_cart)
+            VendorOrder::new(id, vendor, &lines, digits, catalog).map_err(ApiError::from_cart)
         })
         .collect::<Result<Vec<_>, _>>()?;
     cart.mark_ordered(at).map_err(ApiError::from_cart)?;
-    db::save_cart(tx, &cart, metadata.as_ref(), Some(&checkout.secret_hash))?;
-    let mut spec = SpecCart::from_view(&view, &catalog);
+    store::save_cart(tx, &cart, metadata.as_ref(), Some(&checkout.secret_hash))?;
+    let mut spec = SpecCart::from_view(view, catalog);
     spec.status = CartStatus::Ordered;
     spec.version = cart.version();
-    spec.metadata = metadata;
+    spec.metadata = metadata.clone();
     let order_id = ids.order().map_err(ApiError::internal)?;
     let date = at.to_date_string();
     let upstream_number = upstream
@@ -925,31 +905,31 @@ fn record_order(
     let mut redraws = 0;
     let body = loop {
         let body = serde_json::to_string(&confirmation).map_err(ApiError::internal)?;
-        let inserted = tx.execute(
-            "INSERT INTO checkouts (id, cart_id, customer_id, payment_method_id, po_number, confirmation_number,
-                                    currency, total_minor, response, created_at, secret_hash)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
-            params![
-                order_id,
-                cart_id,
-                confirmation.customer_id,
-                confirmation.payment_method_id,
-                confirmation.po_number,
-                confirmation.confirmation_number,
-                confirmation.currency,
-                view.totals.total,
-                body,
-                at.millis(),
-                checkout.secret_hash
-            ],
-        );
+        let inserted = tx.insert_checkout(&CheckoutRow {
+            id: &order_id,
+            cart_id,
+            customer_id: confirmation.customer_id.as_deref(),
+            payment_method_id: &confirmation.payment_method_id,
+            po_number: confirmation.po_number.as_deref(),
+            confirmation_number: &confirmation.confirmation_number,
+            currency: &confirmation.currency,
+            total_minor: view.totals.total,
+            response: &body,
+            created_at: at.millis(),
+            secret_hash: &checkout.secret_hash,
+        })?;
         match inserted {
-            Ok(_) => break body,
-            Err(e) if upstream_number.is_none() && redraws < 4 && db::violates(&e, "checkouts.confirmation_number") => {
+            true => break body,
+            false if upstream_number.is_none() && redraws < 4 => {
                 redraws += 1;
                 confirmation.confirmation_number = ids.confirmation(&date).map_err(ApiError::internal)?;
             }
-            Err(e) => return Err(e.into()),
+            false => {
+                return Err(ApiError::internal(format!(
+                    "confirmation number {} is taken",
+                    confirmation.confirmation_number
+                )))
+            }
         }
     };
     for order in &confirmation.orders {
@@ -960,18 +940,24 @@ fn record_order(
             .filter(|l| order.items.iter().any(|i| i.id == l.id))
             .try_fold(0i64, |acc, l| acc.checked_add(l.total))
             .ok_or_else(|| ApiError::internal("order total out of range"))?;
-        tx.execute(
-            "INSERT INTO orders (id, checkout_id, vendor, status, total_minor, body, created_at)
-             VALUES (?1, ?2, ?3, 'confirmed', ?4, ?5, ?6)",
-            params![order.order_id, order_id, order.vendor, minor, order_body, at.millis()],
-        )?;
+        tx.insert_order(&OrderRow {
+            id: &order.order_id,
+            checkout_id: &order_id,
+            vendor: &order.vendor,
+            total_minor: minor,
+            body: &order_body,
+            created_at: at.millis(),
+        })?;
     }
     if let Some(key) = &checkout.key {
-        tx.execute(
-            "INSERT INTO idempotency (key, fingerprint, status, response, checkout_id, created_at)
-             VALUES (?1, ?2, 200, ?3, ?4, ?5)",
-            params![key, checkout.fingerprint, body, order_id, at.millis()],
-        )?;
+        tx.insert_key_record(&KeyRecord {
+            key: key.clone(),
+            fingerprint: checkout.fingerprint.clone(),
+            status: 200,
+            response: body.clone(),
+            checkout_id: Some(order_id.clone()),
+            created_at: at.millis(),
+        })?;
     }
     Ok(Answer {
         status: StatusCode::OK,
@@ -994,10 +980,8 @@ async fn relay_order(
     let (st, ck) = (state.clone(), checkout.clone());
     let priced = blocking(move || {
         let in_force = st.catalog();
-        let mut conn = st.db.conn()?;
-        forget_expired_keys(&conn, &st, now())?;
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Deferred)?;
-        begin(&tx, &in_force, &ck, now())
+        forget_expired_keys(&st, now())?;
+        st.store.read(|tx| begin(tx, &in_force, &ck, now()))
     })
     .await?;
     let priced = match priced {
@@ -1025,15 +1009,17 @@ async fn relay_order(
     let st = state.clone();
     blocking(move || {
         let at = now();
-        let mut conn = st.db.conn()?;
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let answer = match placed {
-            Ok(outcome) => record_order(&tx, &st.ids, &checkout, *priced, Some(&outcome), at)?,
-            Err(e) if e.may_have_ordered() => record_unknown(&tx, &checkout, protocol, e, at)?,
-            Err(e) => return Err(relay_error(protocol, e)),
-        };
-        tx.commit()?;
-        Ok(answer)
+        match placed {
+            Ok(outcome) => st
+                .store
+                .write(|tx| record_order(tx, &st.ids, &checkout, &priced, Some(&outcome), at)),
+            Err(e) if e.may_have_ordered() => {
+                let error = relay_error(protocol, e);
+                st.store
+                    .write(|tx| record_unknown(tx, &checkout, protocol, error.clone(), at))
+            }
+            Err(e) => Err(relay_error(protocol, e)),
+        }
     })
     .await
 }
@@ -1042,20 +1028,21 @@ async fn relay_order(
 /// key and the cart is blocked for relaying, so that nothing, a repeat or an edited cart under a new
 /// key, ever orders it upstream a second time. An operator settles it (docs/sync.md).
 fn record_unknown(
-    tx: &rusqlite::Transaction,
+    tx: &mut dyn Tx,
     checkout: &Checkout,
     protocol: Protocol,
-    e: crate::relay::RelayError,
+    error: ApiError,
     at: Timestamp,
 ) -> Result<Answer, ApiError> {
-    let error = relay_error(protocol, e);
     let body = ErrorBody::new(error.code(), error.message(), error.details().cloned());
     let body = serde_json::to_string(&body).map_err(ApiError::internal)?;
-    tx.execute(
-        "INSERT OR REPLACE INTO relay_unknown (cart_id, idempotency_key, upstream, response, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5)",
-        params![checkout.cart_id, checkout.key, protocol.as_str(), body, at.millis()],
-    )?;
+    tx.upsert_relay_unknown(&RelayUnknownRow {
+        cart_id: &checkout.cart_id,
+        idempotency_key: checkout.key.as_deref(),
+        upstream: protocol.as_str(),
+        response: &body,
+        created_at: at.millis(),
+    })?;
     remember_refusal(tx, checkout, error, at)
 }
 
@@ -1110,13 +1097,10 @@ fn relay_error(protocol: Protocol, e: crate::relay::RelayError) -> ApiError {
 
 /// Deletes the idempotency records older than `--idempotency-ttl`: their keys are free again. Its own
 /// statement, outside the checkout transaction, so that it holds whatever that checkout answers.
-fn forget_expired_keys(conn: &rusqlite::Connection, state: &AppState, at: Timestamp) -> Result<(), ApiError> {
+fn forget_expired_keys(state: &AppState, at: Timestamp) -> Result<(), ApiError> {
     let ttl_ms = i64::try_from(state.config.idempotency_ttl_seconds.saturating_mul(1000)).unwrap_or(i64::MAX);
-    conn.execute(
-        "DELETE FROM idempotency WHERE created_at < ?1",
-        [at.millis().saturating_sub(ttl_ms)],
-    )?;
-    Ok(())
+    let before = at.millis().saturating_sub(ttl_ms);
+    state.store.sweep(|tx| Ok(tx.forget_keys_before(before)?))
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -1135,36 +1119,19 @@ pub async fn get_order(
     let secret = owner::required(&headers)?;
     let st = state.clone();
     let body = blocking(move || {
-        let conn = st.db.conn()?;
         let not_found = || {
             ApiError::new(StatusCode::NOT_FOUND, "ORDER_NOT_FOUND", format!("no order {order_id}"))
                 .with_details(json!({ "orderId": order_id }))
         };
-        let checkout: Option<(String, Option<String>)> = conn
-            .query_row(
-                "SELECT response, secret_hash FROM checkouts WHERE id = ?1",
-                [&order_id],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
-            .optional()?;
-        if let Some((body, owner)) = checkout {
-            return match secret.opens(owner.as_deref()) {
-                true => Ok(body.into_bytes()),
-                false => Err(not_found()),
-            };
-        }
-        let order: Option<(String, String, Option<String>)> = conn
-            .query_row(
-                "SELECT o.body, o.checkout_id, c.secret_hash FROM orders o JOIN checkouts c ON c.id = o.checkout_id
-                 WHERE o.id = ?1",
-                [&order_id],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-            )
-            .optional()?;
-        let (body, parent) = match order {
-            Some((body, parent, owner)) if secret.opens(owner.as_deref()) => (body, parent),
-            _ => return Err(not_found()),
+        let order = st
+            .store
+            .read(|tx| Ok(tx.order(&order_id)?))?
+            .filter(|o| secret.opens(o.secret_hash.as_deref()))
+            .ok_or_else(not_found)?;
+        let Some(parent) = order.parent else {
+            return Ok(order.body.into_bytes());
         };
+        let body = order.body;
         let mut value: Value = serde_json::from_str(&body).map_err(ApiError::internal)?;
         if let Value::Object(map) = &mut value {
             map.insert("parentOrderId".into(), json!(parent));

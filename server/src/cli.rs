@@ -1,4 +1,4 @@
-//! The command line: `cart-server [--addr A] [--db FILE] [--catalog FILE] [--static DIR] [--pkg DIR]
+//! The command line: `cart-server [--addr A] [--db FILE|URL] [--db-pool N] [--catalog FILE] [--static DIR] [--pkg DIR]
 //! [--rate-limit N] [--cart-ttl SECONDS] [--idempotency-ttl SECONDS] [--body-limit BYTES] [--relay FILE]
 //! [--allow-origin ORIGIN]... [--connect-src SOURCE]... [--max-connections N] [--header-timeout SECONDS]
 //! [--body-timeout SECONDS]`.
@@ -10,14 +10,16 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 pub const USAGE: &str = "\
-cart-server: the wasm-cart reference checkout server (SPEC-B over SQLite)
+cart-server: the wasm-cart reference checkout server (SPEC-B over SQLite or PostgreSQL)
 
 USAGE:
     cart-server [OPTIONS]
 
 OPTIONS:
     --addr ADDR           listen address                         [default: 127.0.0.1:8080]
-    --db FILE             SQLite database (created if missing)   [default: data/cart.db]
+    --db FILE|URL         a SQLite file (created if missing), or postgres://user:password@host/db
+                          for several instances on one database [default: data/cart.db]
+    --db-pool N           PostgreSQL connections per instance   [default: 16]
     --catalog FILE        catalog JSON                           [default: the built-in demo catalog]
     --static DIR          storefront served at /                 [default: www]
     --pkg DIR             wasm-pack output served at /pkg/       [default: pkg]
@@ -74,7 +76,8 @@ pub fn parse<I: IntoIterator<Item = String>>(args: I) -> Result<Command, String>
                 let v = value()?;
                 config.addr = v.parse::<SocketAddr>().map_err(|e| format!("--addr {v}: {e}"))?;
             }
-            "--db" => config.db = PathBuf::from(value()?),
+            "--db" => config.db = crate::store::Database::parse(&value()?),
+            "--db-pool" => config.db_pool = number(&flag, &value()?, 1)?,
             "--catalog" => config.catalog = Some(PathBuf::from(value()?)),
             "--static" => config.static_dir = PathBuf::from(value()?),
             "--pkg" => config.pkg_dir = PathBuf::from(value()?),
@@ -151,7 +154,7 @@ mod tests {
     fn defaults_and_overrides() {
         let c = run(&[]).unwrap();
         assert_eq!(c.addr.to_string(), "127.0.0.1:8080");
-        assert_eq!(c.db, PathBuf::from("data/cart.db"));
+        assert_eq!(c.db, crate::store::Database::Sqlite(PathBuf::from("data/cart.db")));
         assert_eq!(c.static_dir, PathBuf::from("www"));
         assert_eq!(c.pkg_dir, PathBuf::from("pkg"));
         assert_eq!(c.rate_limit, 100);
@@ -169,7 +172,7 @@ mod tests {
         ])
         .unwrap();
         assert_eq!(c.addr.port(), 9000);
-        assert_eq!(c.db, PathBuf::from("x.db"));
+        assert_eq!(c.db, crate::store::Database::Sqlite(PathBuf::from("x.db")));
         assert_eq!(c.catalog, Some(PathBuf::from("c.json")));
         assert_eq!(c.rate_limit, 5);
         assert_eq!(c.idempotency_ttl_seconds, 3600);

@@ -8,7 +8,6 @@
 
 mod api;
 pub mod cli;
-pub mod db;
 pub mod error;
 mod headers;
 pub mod ids;
@@ -16,6 +15,7 @@ pub mod owner;
 pub mod ratelimit;
 pub mod relay;
 pub mod serve;
+pub mod store;
 
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{HeaderName, HeaderValue, StatusCode};
@@ -41,7 +41,10 @@ pub const DEMO_CATALOG: &str = include_str!("../catalog/demo.json");
 #[derive(Debug, Clone)]
 pub struct Config {
     pub addr: SocketAddr,
-    pub db: PathBuf,
+    /// `--db`: a SQLite file or a PostgreSQL URL.
+    pub db: store::Database,
+    /// `--db-pool`: PostgreSQL connections per instance at most.
+    pub db_pool: u32,
     /// `None`: the built-in demo catalog.
     pub catalog: Option<PathBuf>,
     pub static_dir: PathBuf,
@@ -79,7 +82,8 @@ impl Default for Config {
     fn default() -> Self {
         Config {
             addr: SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 8080),
-            db: PathBuf::from("data/cart.db"),
+            db: store::Database::Sqlite(PathBuf::from("data/cart.db")),
+            db_pool: 16,
             catalog: None,
             static_dir: PathBuf::from("www"),
             pkg_dir: PathBuf::from("pkg"),
@@ -121,7 +125,7 @@ fn file_stamp(path: &std::path::Path) -> Option<(SystemTime, u64)> {
 /// The shared state of every request.
 pub struct AppState {
     pub config: Config,
-    pub db: db::Db,
+    pub store: store::Store,
     /// The catalog in force (see [`AppState::catalog`]).
     catalog: RwLock<Arc<LoadedCatalog>>,
     /// Modification time and length of the catalog file when it was last read.
@@ -157,13 +161,17 @@ impl AppState {
             Some(path) => Some(Arc::new(relay::Relay::new(relay::RelayConfig::load(path)?)?)),
             None => None,
         };
-        let db = db::Db::open(&config.db)?;
-        let mut conn = db.conn().map_err(|e| e.to_string())?;
-        db::seed_stock(&mut conn, &loaded.catalog).map_err(|e| format!("seeding stock: {e}"))?;
+        let store = store::off_runtime(|| {
+            let store = store::Store::open(&config.db, config.db_pool)?;
+            store
+                .write(|tx| Ok(store::seed_stock(tx, &loaded.catalog)?))
+                .map_err(|e| format!("seeding stock: {e}"))?;
+            Ok::<_, String>(store)
+        })??;
         Ok(Arc::new(AppState {
             limiter: ratelimit::RateLimiter::new(config.rate_limit),
             config,
-            db,
+            store,
             catalog: RwLock::new(Arc::new(loaded)),
             catalog_stamp: Mutex::new(stamp),
             inflight: Mutex::new(HashMap::new()),
@@ -195,8 +203,8 @@ impl AppState {
             .map_err(|e| format!("cannot read catalog {}: {e}", path.display()))
             .and_then(|text| LoadedCatalog::parse(&text));
         let seeded = loaded.and_then(|loaded| {
-            let mut conn = self.db.conn().map_err(|e| e.to_string())?;
-            db::seed_stock(&mut conn, &loaded.catalog).map_err(|e| format!("seeding stock: {e}"))?;
+            store::off_runtime(|| self.store.write(|tx| Ok(store::seed_stock(tx, &loaded.catalog)?)))?
+                .map_err(|e| format!("seeding stock: {e}"))?;
             Ok(loaded)
         });
         match seeded {
@@ -340,8 +348,8 @@ pub async fn serve(config: Config) -> Result<(), String> {
     let local = listener.local_addr().map_err(|e| e.to_string())?;
     // One write, so that a process reading stderr never sees half an address.
     let line = format!(
-        "cart-server listening on http://{local} (db {}, catalog {})\n",
-        state.config.db.display(),
+        "cart-server listening on http://{local} (db {:?}, catalog {})\n",
+        state.config.db,
         state.catalog().catalog.version().unwrap_or("unversioned")
     );
     let _ = std::io::Write::write_all(&mut std::io::stderr().lock(), line.as_bytes());

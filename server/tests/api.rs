@@ -1,5 +1,8 @@
-//! The SPEC-B API end to end: the real router, a real SQLite file in a temporary folder. Requests go
+//! The SPEC-B API end to end: the real router on a real database, a SQLite file in a temporary folder
+//! or, under `make test-server`'s second run, a PostgreSQL database (tests/common). Requests go
 //! in-process (`tower::ServiceExt::oneshot`); one test binds a real socket. No test asserts on timing.
+
+mod common;
 
 use axum::body::Body;
 use axum::http::{HeaderMap, Request, StatusCode};
@@ -44,7 +47,7 @@ fn server_with_ids(configure: impl FnOnce(&mut Config), ids: cart_server::ids::I
     std::fs::create_dir_all(&www).unwrap();
     std::fs::write(www.join("index.html"), "<!doctype html><title>shop</title>").unwrap();
     let mut config = Config {
-        db: dir.path().join("data/cart.db"),
+        db: common::test_database(dir.path()),
         catalog: Some(catalog_path),
         static_dir: www,
         pkg_dir: dir.path().join("pkg"),
@@ -127,18 +130,24 @@ impl TestServer {
     }
 
     fn stock(&self, product: &str, variant: &str) -> i64 {
-        let conn = self.state.db.conn().unwrap();
-        conn.query_row(
-            "SELECT quantity FROM stock WHERE product_id = ?1 AND variant = ?2",
-            [product, variant],
-            |r| r.get(0),
-        )
-        .unwrap()
+        self.scalar(&format!(
+            "SELECT quantity FROM stock WHERE product_id = '{product}' AND variant = '{variant}'"
+        ))
     }
 
     fn count(&self, table: &str) -> i64 {
-        let conn = self.state.db.conn().unwrap();
-        conn.query_row(&format!("SELECT COUNT(*) FROM {table}"), [], |r| r.get(0))
+        self.scalar(&format!("SELECT COUNT(*) FROM {table}"))
+    }
+
+    fn scalar(&self, sql: &str) -> i64 {
+        let store = &self.state.store;
+        cart_server::store::off_runtime(|| store.scalar(sql)).unwrap().unwrap()
+    }
+
+    fn execute(&self, sql: &str) {
+        let store = &self.state.store;
+        cart_server::store::off_runtime(|| store.execute_batch(sql))
+            .unwrap()
             .unwrap()
     }
 
@@ -927,10 +936,7 @@ async fn tampered_prices_never_change_what_is_charged() {
     assert_eq!(placed.status, StatusCode::OK, "{}", placed.body);
     assert_eq!(placed.body["view"]["totals"]["total"], json!(real_total));
     assert_eq!(placed.body["total"], json!(real_total as f64 / 100.0)); // 899.00 less the automatic 50.00
-    let conn = s.state.db.conn().unwrap();
-    let charged: i64 = conn
-        .query_row("SELECT total_minor FROM checkouts", [], |r| r.get(0))
-        .unwrap();
+    let charged = s.scalar("SELECT total_minor FROM checkouts");
     assert_eq!(charged, real_total);
 }
 
@@ -983,9 +989,7 @@ async fn idempotency_records_expire_after_their_ttl() {
     assert_eq!(code(&reused), "IDEMPOTENCY_KEY_REUSED");
     // An hour and a millisecond later the record is gone: the same request no longer replays, and the
     // ordered cart is still never ordered twice.
-    let conn = s.state.db.conn().unwrap();
-    conn.execute("UPDATE idempotency SET created_at = created_at - 3600001", [])
-        .unwrap();
+    s.execute("UPDATE idempotency SET created_at = created_at - 3600001");
     let again = s.checkout("cart_t1", &body, Some("idem-t")).await;
     assert_eq!((again.status, code(&again)), (StatusCode::CONFLICT, "CART_NOT_ACTIVE"));
     assert_eq!(again.body["error"]["details"]["orderId"], first.body["orderId"]);
@@ -1146,7 +1150,7 @@ async fn a_real_socket_serves_the_api_with_per_client_limits() {
 #[tokio::test]
 async fn a_database_fault_is_internal_error_without_internals() {
     let s = server();
-    s.state.db.conn().unwrap().execute("DROP TABLE stock", []).unwrap();
+    s.execute("DROP TABLE stock");
     let reply = s.get("/api/v1/catalog").await;
     assert_eq!(reply.status, StatusCode::INTERNAL_SERVER_ERROR);
     assert_eq!(

@@ -3,6 +3,8 @@
 //! clients wait instead of failing. Timeouts are short here; every assertion waits for an outcome with a
 //! generous bound, so a busy machine only makes the test slower, never wrong.
 
+mod common;
+
 use cart_server::serve::{self, Limits};
 use cart_server::{router, AppState, Config};
 use std::time::Duration;
@@ -30,7 +32,7 @@ async fn start(max_connections: usize, header_timeout: Duration) -> Running {
     let www = dir.path().join("www");
     std::fs::create_dir_all(&www).unwrap();
     let config = Config {
-        db: dir.path().join("cart.db"),
+        db: common::test_database(dir.path()),
         static_dir: www,
         pkg_dir: dir.path().join("pkg"),
         body_timeout: Duration::from_millis(300),
