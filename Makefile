@@ -59,8 +59,11 @@ lint:
 test-native:
 	cargo test --no-default-features
 
-bench:
+# Pricing, then checkout throughput of the release server: SQLite (synchronous FULL and NORMAL) and
+# PostgreSQL with one and two instances, on a throwaway cluster with fsync on.
+bench: | setup-npm
 	cargo bench --no-default-features --bench pricing
+	PG_FSYNC=on scripts/with-postgres.sh cargo bench -p cart-server --bench checkout
 
 # Tabs sharing one cart in real Chromium: four coordination strategies and the package itself, changes
 # lost and how soon another tab sees a change (docs/tabs.md).

@@ -706,7 +706,8 @@ fn charge(
     }
     for ((product_id, variant_id), quantity) in &demand {
         if !store::take_stock(tx, product_id, *variant_id, *quantity)? {
-            // Unreachable while pricing and taking happen in this one transaction; kept as the last guard.
+            // On SQLite unreachable (pricing and taking happen under one write lock). On PostgreSQL
+            // another instance took the last units after this one priced the cart.
             return Err(
                 ApiError::new(StatusCode::CONFLICT, "INVENTORY_UNAVAILABLE", "not enough stock")
                     .with_details(json!({ "productId": product_id, "variantId": variant_id, "requested": quantity })),
@@ -1100,7 +1101,7 @@ fn relay_error(protocol: Protocol, e: crate::relay::RelayError) -> ApiError {
 fn forget_expired_keys(state: &AppState, at: Timestamp) -> Result<(), ApiError> {
     let ttl_ms = i64::try_from(state.config.idempotency_ttl_seconds.saturating_mul(1000)).unwrap_or(i64::MAX);
     let before = at.millis().saturating_sub(ttl_ms);
-    state.store.sweep(|tx| Ok(tx.forget_keys_before(before)?))
+    state.store.write(|tx| Ok(tx.forget_keys_before(before)?))
 }
 
 // ---------------------------------------------------------------------------------------------------

@@ -1,6 +1,6 @@
 //! The command line: `cart-server [--addr A] [--db FILE|URL] [--db-pool N] [--catalog FILE] [--static DIR] [--pkg DIR]
 //! [--rate-limit N] [--cart-ttl SECONDS] [--idempotency-ttl SECONDS] [--body-limit BYTES] [--relay FILE]
-//! [--allow-origin ORIGIN]... [--connect-src SOURCE]... [--max-connections N] [--header-timeout SECONDS]
+//! [--allow-origin ORIGIN]... [--trusted-proxy NET]... [--connect-src SOURCE]... [--max-connections N] [--header-timeout SECONDS]
 //! [--body-timeout SECONDS]`.
 //! Hand-rolled: a handful of flags do not justify a dependency. `--flag value` and `--flag=value` both work.
 
@@ -20,10 +20,16 @@ OPTIONS:
     --db FILE|URL         a SQLite file (created if missing), or postgres://user:password@host/db
                           for several instances on one database [default: data/cart.db]
     --db-pool N           PostgreSQL connections per instance   [default: 16]
+    --sqlite-synchronous full|normal
+                          normal may lose the last answered orders on power loss; for
+                          measurements (make bench), not for shops   [default: full]
     --catalog FILE        catalog JSON                           [default: the built-in demo catalog]
     --static DIR          storefront served at /                 [default: www]
     --pkg DIR             wasm-pack output served at /pkg/       [default: pkg]
-    --rate-limit N        API requests per minute per client IP  [default: 100]
+    --rate-limit N        API requests per minute per client IP  [default: 100]; on PostgreSQL
+                          the buckets are in the database, shared by every instance
+    --trusted-proxy NET   a reverse proxy (10.0.0.2 or 10.0.0.0/8) whose X-Forwarded-For names the
+                          client; repeatable                             [default: none]
     --cart-ttl SECONDS    server carts expire after inactivity   [default: 1800]
     --idempotency-ttl SECONDS
                           checkout answers kept per key          [default: 86400]
@@ -78,6 +84,13 @@ pub fn parse<I: IntoIterator<Item = String>>(args: I) -> Result<Command, String>
             }
             "--db" => config.db = crate::store::Database::parse(&value()?),
             "--db-pool" => config.db_pool = number(&flag, &value()?, 1)?,
+            "--sqlite-synchronous" => {
+                config.sqlite_full_sync = match value()?.as_str() {
+                    "full" => true,
+                    "normal" => false,
+                    other => return Err(format!("{flag}: full or normal, got {other:?}")),
+                }
+            }
             "--catalog" => config.catalog = Some(PathBuf::from(value()?)),
             "--static" => config.static_dir = PathBuf::from(value()?),
             "--pkg" => config.pkg_dir = PathBuf::from(value()?),
@@ -87,6 +100,7 @@ pub fn parse<I: IntoIterator<Item = String>>(args: I) -> Result<Command, String>
             "--body-limit" => config.body_limit = number(&flag, &value()?, 1024)?,
             "--relay" => config.relay = Some(PathBuf::from(value()?)),
             "--allow-origin" => config.allow_origins.push(origin(&flag, &value()?)?),
+            "--trusted-proxy" => config.trusted_proxies.push(network(&flag, &value()?)?),
             "--connect-src" => config.connect_src.push(csp_source(&flag, &value()?)?),
             "--max-connections" => config.max_connections = number(&flag, &value()?, 1)?,
             "--header-timeout" => config.header_timeout = Duration::from_secs(number(&flag, &value()?, 1)?),
@@ -130,6 +144,13 @@ fn csp_source(flag: &str, text: &str) -> Result<String, String> {
             "{flag}: expected a host source such as https://api.example, got {text:?}"
         ))
     }
+}
+
+/// An address (`10.0.0.2`, `::1`) or a network (`10.0.0.0/8`, `fd00::/8`).
+fn network(flag: &str, text: &str) -> Result<ipnet::IpNet, String> {
+    text.parse::<ipnet::IpNet>()
+        .or_else(|_| text.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+        .map_err(|_| format!("{flag}: expected an IP address or network (10.0.0.0/8), got {text:?}"))
 }
 
 fn number<T: std::str::FromStr + PartialOrd + std::fmt::Display>(flag: &str, text: &str, min: T) -> Result<T, String> {
@@ -189,14 +210,31 @@ mod tests {
         assert!(run(&["--allow-origin", "https://shop.example/path"]).is_err());
         assert!(run(&["--connect-src", "https://x; script-src *"]).is_err());
         assert!(run(&["--connect-src", "*"]).is_err());
+        assert!(run(&["--trusted-proxy", "proxy.internal"]).is_err());
         let c = run(&[
             "--allow-origin",
             "https://a.example",
             "--allow-origin=http://127.0.0.1:5173",
             "--connect-src",
             "http://127.0.0.1:*",
+            "--trusted-proxy",
+            "10.0.0.0/8",
+            "--trusted-proxy=::1",
+            "--db",
+            "postgres://cart:pw@db/shop",
+            "--db-pool",
+            "4",
         ])
         .unwrap();
+        assert_eq!(
+            c.trusted_proxies,
+            vec![
+                "10.0.0.0/8".parse::<ipnet::IpNet>().unwrap(),
+                "::1/128".parse().unwrap()
+            ]
+        );
+        assert!(matches!(c.db, crate::store::Database::Postgres(_)));
+        assert_eq!(c.db_pool, 4);
         assert_eq!(c.allow_origins, vec!["https://a.example", "http://127.0.0.1:5173"]);
         assert_eq!(c.connect_src, vec!["http://127.0.0.1:*"]);
         assert!(matches!(parse(vec!["--help".to_string()]), Ok(Command::Help)));

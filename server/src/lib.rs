@@ -45,12 +45,16 @@ pub struct Config {
     pub db: store::Database,
     /// `--db-pool`: PostgreSQL connections per instance at most.
     pub db_pool: u32,
+    /// `--sqlite-synchronous`: `true` for FULL (the default), `false` for NORMAL.
+    pub sqlite_full_sync: bool,
     /// `None`: the built-in demo catalog.
     pub catalog: Option<PathBuf>,
     pub static_dir: PathBuf,
     pub pkg_dir: PathBuf,
     /// API requests per minute per client IP.
     pub rate_limit: u32,
+    /// `--trusted-proxy`: reverse proxies whose `X-Forwarded-For` names the client.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
     /// Server carts expire this long after their last change.
     pub cart_ttl_seconds: u64,
     /// Largest request body, in bytes (larger: 413).
@@ -84,10 +88,12 @@ impl Default for Config {
             addr: SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 8080),
             db: store::Database::Sqlite(PathBuf::from("data/cart.db")),
             db_pool: 16,
+            sqlite_full_sync: true,
             catalog: None,
             static_dir: PathBuf::from("www"),
             pkg_dir: PathBuf::from("pkg"),
             rate_limit: 100,
+            trusted_proxies: Vec::new(),
             cart_ttl_seconds: 1800,
             body_limit: 64 * 1024,
             idempotency_wait: Duration::from_secs(10),
@@ -162,7 +168,7 @@ impl AppState {
             None => None,
         };
         let store = store::off_runtime(|| {
-            let store = store::Store::open(&config.db, config.db_pool)?;
+            let store = store::Store::open(&config.db, config.db_pool, config.sqlite_full_sync)?;
             store
                 .write(|tx| Ok(store::seed_stock(tx, &loaded.catalog)?))
                 .map_err(|e| format!("seeding stock: {e}"))?;
@@ -406,11 +412,21 @@ async fn observe(mut req: Request, next: Next) -> Response {
 
 /// The per-client token bucket in front of the API: `X-RateLimit-*` on every answer, 429 when spent.
 async fn rate_limit(State(state): State<Arc<AppState>>, req: Request, next: Next) -> Response {
-    let client = req
+    let peer = req
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
         .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |c| c.0.ip());
-    let decision = state.limiter.check(client);
+    let forwarded: Vec<&str> = req
+        .headers()
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .collect();
+    let client = ratelimit::client_ip(peer, &forwarded, &state.config.trusted_proxies);
+    let decision = match &state.store {
+        store::Store::Postgres(_) => shared_bucket(&state, client).await,
+        store::Store::Sqlite(_) => state.limiter.check(client),
+    };
     let mut response = if decision.allowed {
         next.run(req).await
     } else {
@@ -440,6 +456,30 @@ async fn rate_limit(State(state): State<Arc<AppState>>, req: Request, next: Next
         HeaderValue::from(decision.reset),
     );
     response
+}
+
+/// A request against the client's bucket in PostgreSQL, shared by every instance. When the database
+/// cannot be asked, the request goes on (the database's own failure answers it soon enough) and the
+/// cause is logged.
+async fn shared_bucket(state: &Arc<AppState>, client: IpAddr) -> ratelimit::Decision {
+    let limit = state.config.rate_limit;
+    let (capacity, per_ms) = ratelimit::bucket_shape(limit);
+    let key = ratelimit::client_key(client).to_string();
+    let st = state.clone();
+    let wall = SystemTime::now();
+    let now_ms = now().millis();
+    let taken = tokio::task::spawn_blocking(move || st.store.take_token(&key, capacity, per_ms, now_ms)).await;
+    match taken {
+        Ok(Ok((tokens, allowed))) => ratelimit::decision(limit, tokens, allowed, wall),
+        Ok(Err(e)) => {
+            eprintln!("rate limit: {e}");
+            ratelimit::decision(limit, capacity, true, wall)
+        }
+        Err(e) => {
+            eprintln!("rate limit: {e}");
+            ratelimit::decision(limit, capacity, true, wall)
+        }
+    }
 }
 
 /// The server's clock, in the engine's terms.

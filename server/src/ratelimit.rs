@@ -2,7 +2,12 @@
 //! request takes one token; an empty bucket answers 429 `RATE_LIMITED`. A client is an IPv4 address or
 //! an IPv6 /64: one subscriber gets a whole /64, so keying by the full address would give anyone
 //! unlimited buckets. An IPv4-mapped IPv6 address counts as its IPv4 address.
+//!
+//! Where the buckets live: in this process ([`RateLimiter`]) on SQLite; in the database on PostgreSQL
+//! (`Store::take_token`), so that every instance draws from the same bucket. Behind a reverse proxy,
+//! `--trusted-proxy` names the proxies whose `X-Forwarded-For` is believed ([`client_ip`]).
 
+use ipnet::IpNet;
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::Mutex;
@@ -77,21 +82,68 @@ impl RateLimiter {
         }
         let tokens = bucket.tokens;
         drop(buckets);
-        let epoch = wall.duration_since(UNIX_EPOCH).unwrap_or(Duration::ZERO).as_secs_f64();
-        let until_full = (capacity - tokens).max(0.0) / self.per_second;
-        let until_next = (1.0 - tokens).max(0.0) / self.per_second;
-        Decision {
-            allowed,
-            limit: self.limit,
-            remaining: tokens.floor().clamp(0.0, capacity) as u32,
-            reset: (epoch + until_full).ceil() as u64,
-            retry_after: if allowed { 0 } else { until_next.ceil().max(1.0) as u64 },
+        decision(self.limit, tokens, allowed, wall)
+    }
+}
+
+/// A bucket of `limit` tokens per minute: its capacity and refill rate per millisecond.
+pub fn bucket_shape(limit: u32) -> (f64, f64) {
+    let limit = f64::from(limit.max(1));
+    (limit, limit / 60_000.0)
+}
+
+/// The headers' figures for a bucket left with `tokens` after a request that was `allowed` or not.
+pub fn decision(limit: u32, tokens: f64, allowed: bool, wall: SystemTime) -> Decision {
+    let limit = limit.max(1);
+    let capacity = f64::from(limit);
+    let per_second = capacity / 60.0;
+    let epoch = wall.duration_since(UNIX_EPOCH).unwrap_or(Duration::ZERO).as_secs_f64();
+    let until_full = (capacity - tokens).max(0.0) / per_second;
+    let until_next = (1.0 - tokens).max(0.0) / per_second;
+    Decision {
+        allowed,
+        limit,
+        remaining: tokens.floor().clamp(0.0, capacity) as u32,
+        reset: (epoch + until_full).ceil() as u64,
+        retry_after: if allowed { 0 } else { until_next.ceil().max(1.0) as u64 },
+    }
+}
+
+/// The client a request counts against. The TCP peer, unless it is one of the `trusted` proxies: then
+/// `X-Forwarded-For` is read from the right (each proxy appends the address it received from), past
+/// every trusted proxy, to the first address no trusted proxy owns. An entry that is not an address
+/// stops the walk at the last trusted hop (nothing left of it can be believed).
+pub fn client_ip(peer: IpAddr, forwarded_for: &[&str], trusted: &[IpNet]) -> IpAddr {
+    let is_trusted = |ip: &IpAddr| trusted.iter().any(|net| net.contains(&canonical(*ip)));
+    if !is_trusted(&peer) {
+        return peer;
+    }
+    let mut client = peer;
+    let hops = forwarded_for.iter().rev().flat_map(|h| h.rsplit(',')).map(str::trim);
+    for hop in hops {
+        match hop.parse::<IpAddr>() {
+            Ok(ip) => {
+                client = ip;
+                if !is_trusted(&ip) {
+                    break;
+                }
+            }
+            Err(_) => break,
         }
+    }
+    client
+}
+
+/// An IPv4-mapped IPv6 address as its IPv4 address.
+fn canonical(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
+        IpAddr::V4(_) => ip,
     }
 }
 
 /// The bucket a peer address counts against: IPv4 as it is, IPv6 by its /64 network.
-fn client_key(ip: IpAddr) -> IpAddr {
+pub fn client_key(ip: IpAddr) -> IpAddr {
     match ip {
         IpAddr::V4(_) => ip,
         IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
@@ -126,6 +178,34 @@ mod tests {
         let later = limiter.check_at(a, t0 + Duration::from_secs(20), wall);
         assert!(later.allowed);
         assert_eq!(later.remaining, 0);
+    }
+
+    #[test]
+    fn forwarded_for_is_believed_only_from_trusted_proxies() {
+        let trusted: Vec<IpNet> = vec!["10.0.0.0/8".parse().unwrap(), "::1/128".parse().unwrap()];
+        let ip = |s: &str| s.parse::<IpAddr>().unwrap();
+        // An untrusted peer is the client, whatever it claims.
+        assert_eq!(client_ip(ip("203.0.113.9"), &["1.2.3.4"], &trusted), ip("203.0.113.9"));
+        // Through one trusted proxy.
+        assert_eq!(
+            client_ip(ip("10.0.0.2"), &["198.51.100.7"], &trusted),
+            ip("198.51.100.7")
+        );
+        // A client that sends its own X-Forwarded-For cannot choose its bucket: the proxy appended the
+        // real address, and the walk stops at the first untrusted one from the right.
+        assert_eq!(
+            client_ip(ip("10.0.0.2"), &["6.6.6.6, 198.51.100.7"], &trusted),
+            ip("198.51.100.7")
+        );
+        // Two trusted hops, split over two headers; an IPv4-mapped peer counts as IPv4.
+        assert_eq!(
+            client_ip(ip("::ffff:10.0.0.3"), &["198.51.100.7, 10.0.0.9", "10.0.0.2"], &trusted),
+            ip("198.51.100.7")
+        );
+        // Garbage stops the walk at the last trusted hop; no header: the proxy itself.
+        assert_eq!(client_ip(ip("10.0.0.2"), &["nonsense"], &trusted), ip("10.0.0.2"));
+        assert_eq!(client_ip(ip("::1"), &[], &trusted), ip("::1"));
+        assert_eq!(client_ip(ip("10.0.0.2"), &["x"], &[]), ip("10.0.0.2"));
     }
 
     #[test]

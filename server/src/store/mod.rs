@@ -3,11 +3,11 @@
 //! - **SQLite** (`--db FILE`, the default): one file, one server process (or several on one host).
 //!   Every write transaction is `BEGIN IMMEDIATE`: writers queue on the database lock, so a read
 //!   followed by a write cannot race another writer.
-//! - **PostgreSQL** (`--db postgres://…`): several cart-server instances on one database. Every write
-//!   transaction is `SERIALIZABLE`; one that loses a race (a serialization failure, a deadlock, or a
-//!   unique key another instance took meanwhile) is rolled back and run again from the start, so it
-//!   then sees what the winner wrote (the stored answer of an idempotency key, the ordered cart, the
-//!   stock left).
+//! - **PostgreSQL** (`--db postgres://…`): several cart-server instances on one database. Write
+//!   transactions lock what they change (the cart row, the stock rows); one that loses a race (a unique
+//!   key another instance took meanwhile, a deadlock) is rolled back and run again from the start, so
+//!   it then sees what the winner wrote (the stored answer of an idempotency key, the ordered cart, the
+//!   stock left). See `postgres.rs`.
 //!
 //! Handlers never see SQL: they run a closure over `&mut dyn Tx` through [`Store::read`] or
 //! [`Store::write`]. The closure may run more than once (PostgreSQL retries), so it must not have
@@ -209,9 +209,11 @@ pub enum Store {
 
 impl Store {
     /// Opens (creating and migrating as needed) the database.
-    pub fn open(database: &Database, pool_size: u32) -> Result<Store, String> {
+    /// `pool_size`: PostgreSQL connections at most; `full_sync`: SQLite's `synchronous=FULL` (else
+    /// `NORMAL`, which may lose the last commits on power loss).
+    pub fn open(database: &Database, pool_size: u32, full_sync: bool) -> Result<Store, String> {
         match database {
-            Database::Sqlite(path) => Ok(Store::Sqlite(sqlite::Sqlite::open(path)?)),
+            Database::Sqlite(path) => Ok(Store::Sqlite(sqlite::Sqlite::open(path, full_sync)?)),
             Database::Postgres(url) => Ok(Store::Postgres(postgres::Postgres::open(url, pool_size)?)),
         }
     }
@@ -238,15 +240,6 @@ impl Store {
         match self {
             Store::Sqlite(db) => db.write(work),
             Store::Postgres(db) => db.write(work),
-        }
-    }
-
-    /// Runs `work`, whose statements do not depend on what they read (deletes by age), without
-    /// serializable isolation, so that it never conflicts with checkouts.
-    pub fn sweep(&self, work: impl FnMut(&mut dyn Tx) -> Result<(), ApiError>) -> Result<(), ApiError> {
-        match self {
-            Store::Sqlite(db) => db.write(work),
-            Store::Postgres(db) => db.sweep(work),
         }
     }
 

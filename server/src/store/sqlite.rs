@@ -88,16 +88,19 @@ impl From<rusqlite::Error> for StoreError {
 #[derive(Debug, Clone)]
 pub struct Sqlite {
     path: PathBuf,
+    /// `synchronous=FULL` (the default) or `NORMAL` (`--sqlite-synchronous normal`, measured only).
+    full_sync: bool,
 }
 
 impl Sqlite {
     /// Opens (creating the file and its folder if needed) and migrates the database.
-    pub fn open(path: &Path) -> Result<Sqlite, String> {
+    pub fn open(path: &Path, full_sync: bool) -> Result<Sqlite, String> {
         if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
             std::fs::create_dir_all(parent).map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
         }
         let db = Sqlite {
             path: path.to_path_buf(),
+            full_sync,
         };
         let mut conn = db.conn().map_err(|e| format!("cannot open {}: {e}", path.display()))?;
         conn.pragma_update(None, "journal_mode", "WAL")
@@ -112,7 +115,7 @@ impl Sqlite {
         conn.pragma_update(None, "foreign_keys", "ON")?;
         // FULL: a commit is on disk before the answer goes out, so an order answered 200 survives a
         // power loss (NORMAL in WAL mode may lose the last commits; `make bench` shows the cost).
-        conn.pragma_update(None, "synchronous", "FULL")?;
+        conn.pragma_update(None, "synchronous", if self.full_sync { "FULL" } else { "NORMAL" })?;
         Ok(conn)
     }
 
@@ -406,9 +409,9 @@ mod tests {
     fn migrates_once_and_refuses_a_newer_schema() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("nested/cart.db");
-        Sqlite::open(&path).unwrap();
+        Sqlite::open(&path, true).unwrap();
         // Opening again is a no-op.
-        let db = Sqlite::open(&path).unwrap();
+        let db = Sqlite::open(&path, true).unwrap();
         let conn = db.conn().unwrap();
         let version: i64 = conn
             .query_row("SELECT version FROM schema_version", [], |r| r.get(0))
@@ -420,7 +423,7 @@ mod tests {
         assert_eq!(rows, 1);
         conn.execute("UPDATE schema_version SET version = 99", []).unwrap();
         drop(conn);
-        let e = Sqlite::open(&path).unwrap_err();
+        let e = Sqlite::open(&path, true).unwrap_err();
         assert!(e.contains("newer"), "{e}");
     }
 
@@ -436,7 +439,7 @@ mod tests {
         ))
         .unwrap();
         drop(conn);
-        let conn = Sqlite::open(&path).unwrap().conn().unwrap();
+        let conn = Sqlite::open(&path, true).unwrap().conn().unwrap();
         let version: i64 = conn
             .query_row("SELECT version FROM schema_version", [], |r| r.get(0))
             .unwrap();
@@ -456,7 +459,7 @@ mod tests {
     #[test]
     fn stock_never_goes_negative() {
         let dir = tempfile::tempdir().unwrap();
-        let db = Sqlite::open(&dir.path().join("c.db")).unwrap();
+        let db = Sqlite::open(&dir.path().join("c.db"), true).unwrap();
         let mut conn = db.conn().unwrap();
         conn.execute("INSERT INTO stock VALUES ('p', '', 2)", []).unwrap();
         let tx = conn.transaction().unwrap();
