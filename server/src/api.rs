@@ -2,11 +2,11 @@
 
 use crate::error::ApiError;
 use crate::owner::{self, Secret};
-use crate::store::{self, CheckoutRow, KeyRecord, OrderRow, RelayUnknownRow, StoredCart, Tx};
+use crate::store::{self, CheckoutRow, KeyRecord, OrderRow, RelayClaim, RelayUnknownRow, StoredCart, Tx};
 use crate::{now, AppState};
 use axum::body::{Body, Bytes};
 use axum::extract::{Path, State};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::http::{header, HeaderMap, HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -774,6 +774,9 @@ fn begin(
     {
         return Err(ApiError::cart_not_found(cart_id));
     }
+    if let Some((upstream, since)) = tx.relay_claim(cart_id)? {
+        return Err(relay_claimed(&upstream, at.millis().saturating_sub(since)));
+    }
     if let Some(upstream) = tx.relay_unknown(cart_id)? {
         return Err(ApiError::new(
             StatusCode::CONFLICT,
@@ -839,6 +842,29 @@ fn begin(
         view,
         catalog,
     })))
+}
+
+/// How long a claim on a relayed cart holds before the instance that made it counts as gone, ms.
+/// Far longer than a relay takes (each platform request times out after `timeoutMs`, 15 s by default).
+const RELAY_CLAIM_STALE_MS: i64 = 10 * 60 * 1000;
+
+/// The answer for a cart another relay claimed `age_ms` ago: in progress (retry), or, when the claim is
+/// older than any relay takes, an unknown outcome: its instance stopped while the platform was called.
+fn relay_claimed(upstream: &str, age_ms: i64) -> ApiError {
+    if age_ms < RELAY_CLAIM_STALE_MS {
+        return ApiError::new(
+            StatusCode::CONFLICT,
+            "CHECKOUT_IN_PROGRESS",
+            "this cart is being checked out; retry later",
+        )
+        .with_header(HeaderName::from_static("retry-after"), HeaderValue::from_static("1"));
+    }
+    ApiError::new(
+        StatusCode::CONFLICT,
+        "UPSTREAM_OUTCOME_UNKNOWN",
+        "a checkout of this cart stopped while the platform was placing its order; it is being checked",
+    )
+    .with_details(json!({ "upstream": upstream, "outcome": "unknown" }))
 }
 
 /// Writes the order: the cart marked ordered, the checkout, one order per vendor, and the answer
@@ -970,19 +996,34 @@ fn record_order(
 /// A relayed checkout (docs/sync.md): the cart is repriced and checked here exactly as for a local
 /// order, then placed upstream by the platform's plan; the order is recorded (and the answer stored
 /// under the key) only once the platform confirms one. The idempotency key's lock is held throughout,
-/// and one cart is relayed at a time, so a repeat waits for the first and gets its answer.
+/// so a repeat on this instance waits for the first and gets its answer. The cart is claimed in the
+/// database before the platform is called (`relay_claims`), so no instance places it upstream a
+/// second time meanwhile; a claim left by an instance that died mid-relay makes the outcome unknown.
+/// The platform is called between two transactions: its order is an effect no transaction can undo.
 async fn relay_order(
     state: Arc<AppState>,
     relay: Arc<crate::relay::Relay>,
     checkout: Checkout,
 ) -> Result<Answer, ApiError> {
-    let _cart = state.lock_relay_cart(&checkout.cart_id)?;
     let checkout = Arc::new(checkout);
     let (st, ck) = (state.clone(), checkout.clone());
+    let upstream = relay.protocol().as_str();
     let priced = blocking(move || {
         let in_force = st.catalog();
-        forget_expired_keys(&st, now())?;
-        st.store.read(|tx| begin(tx, &in_force, &ck, now()))
+        let at = now();
+        forget_expired_keys(&st, at)?;
+        st.store.write(|tx| {
+            let begun = begin(tx, &in_force, &ck, at)?;
+            if let Begun::Priced(_) = &begun {
+                tx.claim_relay(&RelayClaim {
+                    cart_id: &ck.cart_id,
+                    idempotency_key: ck.key.as_deref(),
+                    upstream,
+                    created_at: at.millis(),
+                })?;
+            }
+            Ok(begun)
+        })
     })
     .await?;
     let priced = match priced {
@@ -1010,16 +1051,23 @@ async fn relay_order(
     let st = state.clone();
     blocking(move || {
         let at = now();
+        let cart_id = checkout.cart_id.as_str();
         match placed {
-            Ok(outcome) => st
-                .store
-                .write(|tx| record_order(tx, &st.ids, &checkout, &priced, Some(&outcome), at)),
+            Ok(outcome) => st.store.write(|tx| {
+                tx.release_relay(cart_id)?;
+                record_order(tx, &st.ids, &checkout, &priced, Some(&outcome), at)
+            }),
             Err(e) if e.may_have_ordered() => {
                 let error = relay_error(protocol, e);
-                st.store
-                    .write(|tx| record_unknown(tx, &checkout, protocol, error.clone(), at))
+                st.store.write(|tx| {
+                    tx.release_relay(cart_id)?;
+                    record_unknown(tx, &checkout, protocol, error.clone(), at)
+                })
             }
-            Err(e) => Err(relay_error(protocol, e)),
+            Err(e) => {
+                st.store.write(|tx| Ok(tx.release_relay(cart_id)?))?;
+                Err(relay_error(protocol, e))
+            }
         }
     })
     .await

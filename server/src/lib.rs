@@ -25,7 +25,7 @@ use axum::routing::{delete, get, post};
 use axum::Router;
 use error::ApiError;
 use serde_json::Value;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, RwLock};
@@ -141,8 +141,6 @@ pub struct AppState {
     inflight: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
     /// The upstream platform, when checkouts are relayed.
     pub relay: Option<Arc<relay::Relay>>,
-    /// Carts being relayed now: one upstream checkout per cart at a time.
-    relaying: Mutex<HashSet<String>>,
     /// Where cart ids, order ids and confirmation numbers come from.
     pub ids: ids::Ids,
 }
@@ -182,7 +180,6 @@ impl AppState {
             catalog_stamp: Mutex::new(stamp),
             inflight: Mutex::new(HashMap::new()),
             relay,
-            relaying: Mutex::new(HashSet::new()),
             ids,
         }))
     }
@@ -252,39 +249,6 @@ impl AppState {
             key: key.to_string(),
             guard: Some(guard),
         })
-    }
-}
-
-impl AppState {
-    /// Marks `cart_id` as being relayed; a second relay of it meanwhile (under another key) gets 409
-    /// `CHECKOUT_IN_PROGRESS`, so a cart never reaches the platform twice at once.
-    pub fn lock_relay_cart(&self, cart_id: &str) -> Result<RelayGuard<'_>, ApiError> {
-        let mut carts = self.relaying.lock().unwrap_or_else(|p| p.into_inner());
-        if !carts.insert(cart_id.to_string()) {
-            return Err(ApiError::new(
-                StatusCode::CONFLICT,
-                "CHECKOUT_IN_PROGRESS",
-                "this cart is being checked out; retry later",
-            )
-            .with_header(HeaderName::from_static("retry-after"), HeaderValue::from_static("1")));
-        }
-        Ok(RelayGuard {
-            state: self,
-            cart_id: cart_id.to_string(),
-        })
-    }
-}
-
-/// Ends a cart's relay.
-pub struct RelayGuard<'a> {
-    state: &'a AppState,
-    cart_id: String,
-}
-
-impl Drop for RelayGuard<'_> {
-    fn drop(&mut self) {
-        let mut carts = self.state.relaying.lock().unwrap_or_else(|p| p.into_inner());
-        carts.remove(&self.cart_id);
     }
 }
 

@@ -619,6 +619,38 @@ async fn server_cart_checkout_and_orders() {
     assert_eq!(s.count("checkouts"), 1);
 }
 
+/// A cart an instance is placing upstream (its claim in `relay_claims`, written before the platform
+/// is called) is not checked out by anyone else meanwhile; a claim older than any relay takes means
+/// that instance died mid-relay: the outcome is unknown.
+#[tokio::test]
+async fn a_cart_claimed_by_a_relay_is_in_progress_then_unknown() {
+    let s = server();
+    let add = json!([{"action": "addLineItem", "productId": "ROUTER-5G", "quantity": 1}]);
+    let body = browser_checkout("cart_claimed", &demo(), add, "pm_card_visa");
+    s.execute(&format!(
+        "INSERT INTO relay_claims (cart_id, upstream, created_at) VALUES ('cart_claimed', 'commercetools', {})",
+        now().millis()
+    ));
+    let busy = s.checkout("cart_claimed", &body, Some("claim-1")).await;
+    assert_eq!(
+        (busy.status, code(&busy)),
+        (StatusCode::CONFLICT, "CHECKOUT_IN_PROGRESS")
+    );
+    assert_eq!(busy.headers["retry-after"], "1");
+    s.execute("UPDATE relay_claims SET created_at = created_at - 600001");
+    let stale = s.checkout("cart_claimed", &body, Some("claim-2")).await;
+    assert_eq!(
+        (stale.status, code(&stale)),
+        (StatusCode::CONFLICT, "UPSTREAM_OUTCOME_UNKNOWN")
+    );
+    assert_eq!(stale.body["error"]["details"]["upstream"], json!("commercetools"));
+    assert_eq!(s.count("checkouts"), 0);
+    // An operator who checked the platform deletes the claim: the cart can be ordered again.
+    s.execute("DELETE FROM relay_claims");
+    let placed = s.checkout("cart_claimed", &body, Some("claim-3")).await;
+    assert_eq!(placed.status, StatusCode::OK, "{}", placed.body);
+}
+
 /// The attack, replayed: another client holds the ids but not the secret.
 #[tokio::test]
 async fn carts_and_orders_open_only_with_their_secret() {

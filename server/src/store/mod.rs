@@ -163,6 +163,14 @@ pub struct RelayUnknownRow<'a> {
     pub created_at: i64,
 }
 
+/// A cart an instance is placing upstream now: others answer `CHECKOUT_IN_PROGRESS` meanwhile.
+pub struct RelayClaim<'a> {
+    pub cart_id: &'a str,
+    pub idempotency_key: Option<&'a str>,
+    pub upstream: &'a str,
+    pub created_at: i64,
+}
+
 /// A stored order as `GET /orders/:id` needs it: the body, the parent checkout of a vendor order, and
 /// the hash of the secret that opens it.
 pub struct StoredOrder {
@@ -192,6 +200,11 @@ pub trait Tx {
     fn forget_keys_before(&mut self, before: i64) -> Result<(), StoreError>;
     fn relay_unknown(&mut self, cart_id: &str) -> Result<Option<String>, StoreError>;
     fn upsert_relay_unknown(&mut self, row: &RelayUnknownRow) -> Result<(), StoreError>;
+    /// The claim on a cart being placed upstream: the platform and when (ms) it began.
+    fn relay_claim(&mut self, cart_id: &str) -> Result<Option<(String, i64)>, StoreError>;
+    /// Claims a cart for placing upstream; fails on a cart claimed already.
+    fn claim_relay(&mut self, claim: &RelayClaim) -> Result<(), StoreError>;
+    fn release_relay(&mut self, cart_id: &str) -> Result<(), StoreError>;
     /// The checkout of a cart: its id and secret hash.
     fn checkout_of_cart(&mut self, cart_id: &str) -> Result<Option<(String, Option<String>)>, StoreError>;
     /// `false` (nothing written) when the confirmation number is taken.

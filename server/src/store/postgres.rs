@@ -23,7 +23,9 @@
 //! The schema has its own migration steps (`schema_version`, as in SQLite); two instances starting at
 //! once migrate one after the other (an advisory lock).
 
-use super::{CartRow, CheckoutRow, KeyRecord, OrderRow, RelayUnknownRow, StockLevels, StoreError, StoredOrder, Tx};
+use super::{
+    CartRow, CheckoutRow, KeyRecord, OrderRow, RelayClaim, RelayUnknownRow, StockLevels, StoreError, StoredOrder, Tx,
+};
 use crate::error::ApiError;
 use axum::http::{HeaderName, HeaderValue, StatusCode};
 use postgres::error::SqlState;
@@ -95,6 +97,13 @@ const MIGRATIONS: &[&str] = &[
         tokens DOUBLE PRECISION NOT NULL,
         last_ms BIGINT NOT NULL,
         allowed BOOLEAN NOT NULL
+    );",
+    // 2: carts being placed upstream now, by any instance (api::relay_order).
+    "CREATE TABLE relay_claims (
+        cart_id TEXT PRIMARY KEY,
+        idempotency_key TEXT,
+        upstream TEXT NOT NULL,
+        created_at BIGINT NOT NULL
     );",
 ];
 
@@ -472,6 +481,35 @@ impl Tx for PgTx<'_> {
                 &row.created_at,
             ],
         )?;
+        Ok(())
+    }
+
+    fn relay_claim(&mut self, cart_id: &str) -> Result<Option<(String, i64)>, StoreError> {
+        let row = self.0.query_opt(
+            "SELECT upstream, created_at FROM relay_claims WHERE cart_id = $1",
+            &[&cart_id],
+        )?;
+        Ok(row
+            .map(|r| Ok::<_, postgres::Error>((r.try_get(0)?, r.try_get(1)?)))
+            .transpose()?)
+    }
+
+    fn claim_relay(&mut self, claim: &RelayClaim) -> Result<(), StoreError> {
+        self.0.execute(
+            "INSERT INTO relay_claims (cart_id, idempotency_key, upstream, created_at) VALUES ($1, $2, $3, $4)",
+            &[
+                &claim.cart_id,
+                &claim.idempotency_key,
+                &claim.upstream,
+                &claim.created_at,
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn release_relay(&mut self, cart_id: &str) -> Result<(), StoreError> {
+        self.0
+            .execute("DELETE FROM relay_claims WHERE cart_id = $1", &[&cart_id])?;
         Ok(())
     }
 

@@ -6,7 +6,9 @@
 //! followed by a write in the same transaction cannot race another writer. `synchronous=FULL`: a
 //! commit is on disk before the answer goes out.
 
-use super::{CartRow, CheckoutRow, KeyRecord, OrderRow, RelayUnknownRow, StockLevels, StoreError, StoredOrder, Tx};
+use super::{
+    CartRow, CheckoutRow, KeyRecord, OrderRow, RelayClaim, RelayUnknownRow, StockLevels, StoreError, StoredOrder, Tx,
+};
 use crate::error::ApiError;
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use std::path::{Path, PathBuf};
@@ -74,6 +76,13 @@ const MIGRATIONS: &[&str] = &[
     // opens a checkout's orders. Rows from before have none and open for nobody.
     "ALTER TABLE carts ADD COLUMN secret_hash TEXT;
     ALTER TABLE checkouts ADD COLUMN secret_hash TEXT;",
+    // 5: carts being placed upstream now, by any instance (api::relay_order).
+    "CREATE TABLE relay_claims (
+        cart_id TEXT PRIMARY KEY,
+        idempotency_key TEXT,
+        upstream TEXT NOT NULL,
+        created_at INTEGER NOT NULL
+    );",
 ];
 
 /// The schema version this build writes.
@@ -316,6 +325,31 @@ impl Tx for SqliteTx<'_> {
                 row.created_at
             ],
         )?;
+        Ok(())
+    }
+
+    fn relay_claim(&mut self, cart_id: &str) -> Result<Option<(String, i64)>, StoreError> {
+        Ok(self
+            .0
+            .query_row(
+                "SELECT upstream, created_at FROM relay_claims WHERE cart_id = ?1",
+                [cart_id],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?)
+    }
+
+    fn claim_relay(&mut self, claim: &RelayClaim) -> Result<(), StoreError> {
+        self.0.execute(
+            "INSERT INTO relay_claims (cart_id, idempotency_key, upstream, created_at) VALUES (?1, ?2, ?3, ?4)",
+            params![claim.cart_id, claim.idempotency_key, claim.upstream, claim.created_at],
+        )?;
+        Ok(())
+    }
+
+    fn release_relay(&mut self, cart_id: &str) -> Result<(), StoreError> {
+        self.0
+            .execute("DELETE FROM relay_claims WHERE cart_id = ?1", [cart_id])?;
         Ok(())
     }
 
