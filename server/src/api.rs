@@ -707,11 +707,9 @@ fn charge(
     for ((product_id, variant_id), quantity) in &demand {
         if !store::take_stock(tx, product_id, *variant_id, *quantity)? {
             // On SQLite unreachable (pricing and taking happen under one write lock). On PostgreSQL
-            // another instance took the last units after this one priced the cart.
-            return Err(
-                ApiError::new(StatusCode::CONFLICT, "INVENTORY_UNAVAILABLE", "not enough stock")
-                    .with_details(json!({ "productId": product_id, "variantId": variant_id, "requested": quantity })),
-            );
+            // another instance took the units after this one priced the cart: the checkout runs again
+            // and prices against what is left (INVENTORY_UNAVAILABLE with the figures, or an order).
+            return Err(store::StoreError::conflict(format!("stock of {product_id} taken meanwhile")).into());
         }
     }
     record_order(tx, ids, checkout, priced, None, at)
@@ -723,20 +721,35 @@ fn remember_refusal(tx: &mut dyn Tx, checkout: &Checkout, error: ApiError, at: T
     let body = ErrorBody::new(error.code(), error.message(), error.details().cloned());
     let body = serde_json::to_string(&body).map_err(ApiError::internal)?;
     if let Some(key) = &checkout.key {
-        tx.insert_key_record(&KeyRecord {
-            key: key.clone(),
-            fingerprint: checkout.fingerprint.clone(),
-            status: status.as_u16(),
-            response: body.clone(),
-            checkout_id: None,
-            created_at: at.millis(),
-        })?;
+        remember(
+            tx,
+            KeyRecord {
+                key: key.clone(),
+                fingerprint: checkout.fingerprint.clone(),
+                status: status.as_u16(),
+                response: body.clone(),
+                checkout_id: None,
+                created_at: at.millis(),
+            },
+        )?;
     }
     Ok(Answer {
         status,
         body: body.into_bytes(),
         replayed: false,
     })
+}
+
+/// Stores the answer under its key. The key is locked ([`Tx::lock_key`]), so it is free unless a
+/// relayed checkout took the platform's time: the platform has placed its order, which is recorded all
+/// the same; only the key, taken meanwhile by another request, keeps that request's answer.
+fn remember(tx: &mut dyn Tx, record: KeyRecord) -> Result<(), ApiError> {
+    tx.lock_key(&record.key)?;
+    if tx.key_record(&record.key)?.is_some() {
+        eprintln!("an idempotency key was taken meanwhile; the relayed order is recorded without it");
+        return Ok(());
+    }
+    Ok(tx.insert_key_record(&record)?)
 }
 
 /// Everything before the money moves: the key's stored answer, or the cart repriced by the server
@@ -751,6 +764,8 @@ fn begin(
 ) -> Result<Begun, ApiError> {
     let (cart_id, request) = (&checkout.cart_id, &checkout.request);
     if let Some(key) = &checkout.key {
+        // Another instance may be running this key now: wait for it, then find its answer.
+        tx.lock_key(key)?;
         if let Some(stored) = tx.key_record(key)? {
             if stored.fingerprint != checkout.fingerprint {
                 return Err(ApiError::new(
@@ -774,10 +789,22 @@ fn begin(
     {
         return Err(ApiError::cart_not_found(cart_id));
     }
-    if let Some((upstream, since)) = tx.relay_claim(cart_id)? {
-        return Err(relay_claimed(&upstream, at.millis().saturating_sub(since)));
+    // A relayed cart is named only to the secret that relayed it (rows from before ownership have none).
+    let foreign = |mark: &store::RelayMark| mark.secret_hash.as_deref().is_some_and(|h| h != checkout.secret_hash);
+    if let Some(claim) = tx.relay_claim(cart_id)? {
+        if foreign(&claim) {
+            return Err(ApiError::cart_not_found(cart_id));
+        }
+        return Err(relay_claimed(
+            &claim.upstream,
+            at.millis().saturating_sub(claim.created_at),
+        ));
     }
-    if let Some(upstream) = tx.relay_unknown(cart_id)? {
+    if let Some(unknown) = tx.relay_unknown(cart_id)? {
+        if foreign(&unknown) {
+            return Err(ApiError::cart_not_found(cart_id));
+        }
+        let upstream = unknown.upstream;
         return Err(ApiError::new(
             StatusCode::CONFLICT,
             "UPSTREAM_OUTCOME_UNKNOWN",
@@ -977,14 +1004,17 @@ fn record_order(
         })?;
     }
     if let Some(key) = &checkout.key {
-        tx.insert_key_record(&KeyRecord {
-            key: key.clone(),
-            fingerprint: checkout.fingerprint.clone(),
-            status: 200,
-            response: body.clone(),
-            checkout_id: Some(order_id.clone()),
-            created_at: at.millis(),
-        })?;
+        remember(
+            tx,
+            KeyRecord {
+                key: key.clone(),
+                fingerprint: checkout.fingerprint.clone(),
+                status: 200,
+                response: body.clone(),
+                checkout_id: Some(order_id.clone()),
+                created_at: at.millis(),
+            },
+        )?;
     }
     Ok(Answer {
         status: StatusCode::OK,
@@ -1020,6 +1050,7 @@ async fn relay_order(
                     idempotency_key: ck.key.as_deref(),
                     upstream,
                     created_at: at.millis(),
+                    secret_hash: &ck.secret_hash,
                 })?;
             }
             Ok(begun)
@@ -1091,6 +1122,7 @@ fn record_unknown(
         upstream: protocol.as_str(),
         response: &body,
         created_at: at.millis(),
+        secret_hash: &checkout.secret_hash,
     })?;
     remember_refusal(tx, checkout, error, at)
 }

@@ -380,12 +380,14 @@ async fn rate_limit(State(state): State<Arc<AppState>>, req: Request, next: Next
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
         .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |c| c.0.ip());
-    let forwarded: Vec<&str> = req
+    // Bytes a client put in its own header (left of what the proxy appended) do not hide the rest.
+    let forwarded: Vec<String> = req
         .headers()
         .get_all("x-forwarded-for")
         .iter()
-        .filter_map(|v| v.to_str().ok())
+        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
         .collect();
+    let forwarded: Vec<&str> = forwarded.iter().map(String::as_str).collect();
     let client = ratelimit::client_ip(peer, &forwarded, &state.config.trusted_proxies);
     let decision = match &state.store {
         store::Store::Postgres(_) => shared_bucket(&state, client).await,
@@ -423,8 +425,8 @@ async fn rate_limit(State(state): State<Arc<AppState>>, req: Request, next: Next
 }
 
 /// A request against the client's bucket in PostgreSQL, shared by every instance. When the database
-/// cannot be asked, the request goes on (the database's own failure answers it soon enough) and the
-/// cause is logged.
+/// cannot answer within 250 ms, this instance's own bucket decides (and the cause is logged): limits
+/// stay on under load, per instance.
 async fn shared_bucket(state: &Arc<AppState>, client: IpAddr) -> ratelimit::Decision {
     let limit = state.config.rate_limit;
     let (capacity, per_ms) = ratelimit::bucket_shape(limit);
@@ -436,12 +438,12 @@ async fn shared_bucket(state: &Arc<AppState>, client: IpAddr) -> ratelimit::Deci
     match taken {
         Ok(Ok((tokens, allowed))) => ratelimit::decision(limit, tokens, allowed, wall),
         Ok(Err(e)) => {
-            eprintln!("rate limit: {e}");
-            ratelimit::decision(limit, capacity, true, wall)
+            eprintln!("rate limit: the shared buckets did not answer ({e}); this instance's decides");
+            state.limiter.check(client)
         }
         Err(e) => {
             eprintln!("rate limit: {e}");
-            ratelimit::decision(limit, capacity, true, wall)
+            state.limiter.check(client)
         }
     }
 }

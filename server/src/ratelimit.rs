@@ -121,17 +121,26 @@ pub fn client_ip(peer: IpAddr, forwarded_for: &[&str], trusted: &[IpNet]) -> IpA
     let mut client = peer;
     let hops = forwarded_for.iter().rev().flat_map(|h| h.rsplit(',')).map(str::trim);
     for hop in hops {
-        match hop.parse::<IpAddr>() {
-            Ok(ip) => {
+        match parse_hop(hop) {
+            Some(ip) => {
                 client = ip;
                 if !is_trusted(&ip) {
                     break;
                 }
             }
-            Err(_) => break,
+            None => break,
         }
     }
     client
+}
+
+/// One `X-Forwarded-For` entry: an address, or an address with a port (`203.0.113.9:4711`,
+/// `[2001:db8::1]:4711`), as some proxies write them.
+fn parse_hop(hop: &str) -> Option<IpAddr> {
+    hop.parse::<IpAddr>()
+        .ok()
+        .or_else(|| hop.parse::<std::net::SocketAddr>().ok().map(|s| s.ip()))
+        .or_else(|| hop.strip_prefix('[')?.strip_suffix(']')?.parse().ok())
 }
 
 /// An IPv4-mapped IPv6 address as its IPv4 address.
@@ -201,6 +210,15 @@ mod tests {
         assert_eq!(
             client_ip(ip("::ffff:10.0.0.3"), &["198.51.100.7, 10.0.0.9", "10.0.0.2"], &trusted),
             ip("198.51.100.7")
+        );
+        // Ports, as some proxies write them.
+        assert_eq!(
+            client_ip(ip("10.0.0.2"), &["198.51.100.7:4711"], &trusted),
+            ip("198.51.100.7")
+        );
+        assert_eq!(
+            client_ip(ip("10.0.0.2"), &["[2001:db8::7]:4711"], &trusted),
+            ip("2001:db8::7")
         );
         // Garbage stops the walk at the last trusted hop; no header: the proxy itself.
         assert_eq!(client_ip(ip("10.0.0.2"), &["nonsense"], &trusted), ip("10.0.0.2"));

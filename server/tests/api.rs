@@ -627,8 +627,13 @@ async fn a_cart_claimed_by_a_relay_is_in_progress_then_unknown() {
     let s = server();
     let add = json!([{"action": "addLineItem", "productId": "ROUTER-5G", "quantity": 1}]);
     let body = browser_checkout("cart_claimed", &demo(), add, "pm_card_visa");
+    let hash: String = sha2::Digest::finalize(sha2::Digest::chain_update(sha2::Sha256::default(), SECRET))
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
     s.execute(&format!(
-        "INSERT INTO relay_claims (cart_id, upstream, created_at) VALUES ('cart_claimed', 'commercetools', {})",
+        "INSERT INTO relay_claims (cart_id, upstream, created_at, secret_hash)
+         VALUES ('cart_claimed', 'commercetools', {}, '{hash}')",
         now().millis()
     ));
     let busy = s.checkout("cart_claimed", &body, Some("claim-1")).await;
@@ -637,6 +642,11 @@ async fn a_cart_claimed_by_a_relay_is_in_progress_then_unknown() {
         (StatusCode::CONFLICT, "CHECKOUT_IN_PROGRESS")
     );
     assert_eq!(busy.headers["retry-after"], "1");
+    // To another secret the claimed cart does not exist.
+    let path = "/api/v1/carts/cart_claimed/checkout";
+    let thief = [("x-cart-secret", "thief-secret-0123456789abcdefghijklmno")];
+    let other = s.call("POST", path, Some(&body), &thief).await;
+    assert_eq!((other.status, code(&other)), (StatusCode::NOT_FOUND, "CART_NOT_FOUND"));
     s.execute("UPDATE relay_claims SET created_at = created_at - 600001");
     let stale = s.checkout("cart_claimed", &body, Some("claim-2")).await;
     assert_eq!(
@@ -644,6 +654,8 @@ async fn a_cart_claimed_by_a_relay_is_in_progress_then_unknown() {
         (StatusCode::CONFLICT, "UPSTREAM_OUTCOME_UNKNOWN")
     );
     assert_eq!(stale.body["error"]["details"]["upstream"], json!("commercetools"));
+    let other = s.call("POST", path, Some(&body), &thief).await;
+    assert_eq!(other.status, StatusCode::NOT_FOUND);
     assert_eq!(s.count("checkouts"), 0);
     // An operator who checked the platform deletes the claim: the cart can be ordered again.
     s.execute("DELETE FROM relay_claims");

@@ -51,18 +51,33 @@ impl std::fmt::Debug for Database {
     }
 }
 
-/// The URL with its password replaced by `***`.
+/// The URL with its password (`user:password@` or `?password=`) replaced by `***`.
 pub fn redact(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else {
-        return url.to_string();
+    let (base, query) = match url.split_once('?') {
+        Some((base, query)) => (base, Some(query)),
+        None => (url, None),
     };
-    match rest.split_once('@') {
-        Some((userinfo, host)) => match userinfo.split_once(':') {
-            Some((user, _)) => format!("{scheme}://{user}:***@{host}"),
-            None => url.to_string(),
+    let base = match base.split_once("://") {
+        Some((scheme, rest)) => match rest.rsplit_once('@') {
+            Some((userinfo, host)) => match userinfo.split_once(':') {
+                Some((user, _)) => format!("{scheme}://{user}:***@{host}"),
+                None => base.to_string(),
+            },
+            None => base.to_string(),
         },
-        None => url.to_string(),
-    }
+        None => base.to_string(),
+    };
+    let Some(query) = query else {
+        return base;
+    };
+    let query: Vec<String> = query
+        .split('&')
+        .map(|pair| match pair.split_once('=') {
+            Some((name, _)) if name.eq_ignore_ascii_case("password") => format!("{name}=***"),
+            _ => pair.to_string(),
+        })
+        .collect();
+    format!("{base}?{}", query.join("&"))
 }
 
 /// A storage failure. `conflict`: the transaction lost a race with another one (PostgreSQL) and is
@@ -78,6 +93,14 @@ impl StoreError {
         StoreError {
             message: message.into(),
             conflict: false,
+        }
+    }
+
+    /// A race lost to another transaction: the write runs again and then sees the winner's rows.
+    pub fn conflict(message: impl Into<String>) -> StoreError {
+        StoreError {
+            message: message.into(),
+            conflict: true,
         }
     }
 }
@@ -155,12 +178,21 @@ pub struct OrderRow<'a> {
     pub created_at: i64,
 }
 
+/// A relayed cart's row in `relay_claims` or `relay_unknown`: the platform, since when (ms), and the
+/// hash of the secret of the checkout that made it (`None` in rows from before ownership).
+pub struct RelayMark {
+    pub upstream: String,
+    pub created_at: i64,
+    pub secret_hash: Option<String>,
+}
+
 pub struct RelayUnknownRow<'a> {
     pub cart_id: &'a str,
     pub idempotency_key: Option<&'a str>,
     pub upstream: &'a str,
     pub response: &'a str,
     pub created_at: i64,
+    pub secret_hash: &'a str,
 }
 
 /// A cart an instance is placing upstream now: others answer `CHECKOUT_IN_PROGRESS` meanwhile.
@@ -169,6 +201,7 @@ pub struct RelayClaim<'a> {
     pub idempotency_key: Option<&'a str>,
     pub upstream: &'a str,
     pub created_at: i64,
+    pub secret_hash: &'a str,
 }
 
 /// A stored order as `GET /orders/:id` needs it: the body, the parent checkout of a vendor order, and
@@ -194,14 +227,18 @@ pub trait Tx {
     fn load_cart(&mut self, id: &str) -> Result<Option<CartRow>, StoreError>;
     /// Inserts the cart, or updates its state and `updated_at` (never its secret or metadata).
     fn save_cart(&mut self, row: &CartRow) -> Result<(), StoreError>;
+    /// Holds the idempotency key `key` until the transaction ends, so that requests under one key run
+    /// one after the other on every instance (PostgreSQL: an advisory lock; SQLite: its one write
+    /// lock already does).
+    fn lock_key(&mut self, key: &str) -> Result<(), StoreError>;
     fn key_record(&mut self, key: &str) -> Result<Option<KeyRecord>, StoreError>;
     fn insert_key_record(&mut self, record: &KeyRecord) -> Result<(), StoreError>;
     /// Deletes the idempotency records created before `before` (ms).
     fn forget_keys_before(&mut self, before: i64) -> Result<(), StoreError>;
-    fn relay_unknown(&mut self, cart_id: &str) -> Result<Option<String>, StoreError>;
+    fn relay_unknown(&mut self, cart_id: &str) -> Result<Option<RelayMark>, StoreError>;
     fn upsert_relay_unknown(&mut self, row: &RelayUnknownRow) -> Result<(), StoreError>;
-    /// The claim on a cart being placed upstream: the platform and when (ms) it began.
-    fn relay_claim(&mut self, cart_id: &str) -> Result<Option<(String, i64)>, StoreError>;
+    /// The claim on a cart being placed upstream.
+    fn relay_claim(&mut self, cart_id: &str) -> Result<Option<RelayMark>, StoreError>;
     /// Claims a cart for placing upstream; fails on a cart claimed already.
     fn claim_relay(&mut self, claim: &RelayClaim) -> Result<(), StoreError>;
     fn release_relay(&mut self, cart_id: &str) -> Result<(), StoreError>;
@@ -415,5 +452,8 @@ mod tests {
             Database::parse("postgresql://localhost/x"),
             Database::Postgres(_)
         ));
+        let query = redact("postgres://cart@db/shop?sslmode=disable&password=hunter2");
+        assert_eq!(query, "postgres://cart@db/shop?sslmode=disable&password=***");
+        assert_eq!(redact("postgres://db/shop"), "postgres://db/shop");
     }
 }

@@ -24,7 +24,8 @@
 //! once migrate one after the other (an advisory lock).
 
 use super::{
-    CartRow, CheckoutRow, KeyRecord, OrderRow, RelayClaim, RelayUnknownRow, StockLevels, StoreError, StoredOrder, Tx,
+    CartRow, CheckoutRow, KeyRecord, OrderRow, RelayClaim, RelayMark, RelayUnknownRow, StockLevels, StoreError,
+    StoredOrder, Tx,
 };
 use crate::error::ApiError;
 use axum::http::{HeaderName, HeaderValue, StatusCode};
@@ -37,7 +38,7 @@ use std::time::Duration;
 /// The migration steps, in order: step `i` takes the schema from version `i` to `i + 1`. Never edit a
 /// released step; append a new one.
 const MIGRATIONS: &[&str] = &[
-    // 1: the schema of SQLite's version 4, and the shared rate-limit buckets.
+    // 1: the schema of SQLite's version 5, and the shared rate-limit buckets.
     "CREATE TABLE carts (
         id TEXT PRIMARY KEY,
         state TEXT NOT NULL,
@@ -89,7 +90,16 @@ const MIGRATIONS: &[&str] = &[
         idempotency_key TEXT,
         upstream TEXT NOT NULL,
         response TEXT NOT NULL,
-        created_at BIGINT NOT NULL
+        created_at BIGINT NOT NULL,
+        secret_hash TEXT
+    );
+    -- Carts being placed upstream now, by any instance (api::relay_order).
+    CREATE TABLE relay_claims (
+        cart_id TEXT PRIMARY KEY,
+        idempotency_key TEXT,
+        upstream TEXT NOT NULL,
+        created_at BIGINT NOT NULL,
+        secret_hash TEXT NOT NULL
     );
     -- Unlogged: no WAL, lost on a crash, which only refills everyone's bucket.
     CREATE UNLOGGED TABLE rate_buckets (
@@ -97,13 +107,6 @@ const MIGRATIONS: &[&str] = &[
         tokens DOUBLE PRECISION NOT NULL,
         last_ms BIGINT NOT NULL,
         allowed BOOLEAN NOT NULL
-    );",
-    // 2: carts being placed upstream now, by any instance (api::relay_order).
-    "CREATE TABLE relay_claims (
-        cart_id TEXT PRIMARY KEY,
-        idempotency_key TEXT,
-        upstream TEXT NOT NULL,
-        created_at BIGINT NOT NULL
     );",
 ];
 
@@ -113,6 +116,9 @@ pub const SCHEMA_VERSION: i32 = MIGRATIONS.len() as i32;
 /// Runs of a write transaction that keeps losing races before it gives up with 503.
 const MAX_ATTEMPTS: u32 = 40;
 
+/// How long a rate-limit check may wait for a connection or its statement.
+const LIMITER_TIMEOUT: Duration = Duration::from_millis(250);
+
 /// The advisory lock migrations hold (any constant of ours).
 const MIGRATION_LOCK: i64 = 0x6361_7274; // "cart"
 
@@ -121,6 +127,9 @@ type Pool = r2d2::Pool<PostgresConnectionManager<NoTls>>;
 pub struct Postgres {
     /// Always `Some` until dropped ([`Drop`] takes it).
     pool: Option<Pool>,
+    /// The rate limiter's own two connections, with short timeouts: a busy checkout pool must not
+    /// hold every request up, and a slow database makes the limiter fall back, not wait.
+    limiter: Option<Pool>,
     /// Rate-limit calls so far; every 1024th also deletes idle buckets.
     token_calls: AtomicU64,
 }
@@ -164,6 +173,15 @@ impl Postgres {
     /// Connects (`pool_size` connections at most) and migrates.
     pub fn open(url: &str, pool_size: u32) -> Result<Postgres, String> {
         let config: postgres::Config = url.parse().map_err(|e| format!("--db {}: {e}", super::redact(url)))?;
+        let mut quick = config.clone();
+        quick
+            .connect_timeout(LIMITER_TIMEOUT)
+            .options(&format!("-c statement_timeout={}", LIMITER_TIMEOUT.as_millis()));
+        let limiter = r2d2::Pool::builder()
+            .max_size(2)
+            .min_idle(Some(0))
+            .connection_timeout(LIMITER_TIMEOUT)
+            .build_unchecked(PostgresConnectionManager::new(quick, NoTls));
         let manager = PostgresConnectionManager::new(config, NoTls);
         let pool = r2d2::Pool::builder()
             .max_size(pool_size.max(1))
@@ -175,6 +193,7 @@ impl Postgres {
         migrate(&mut client)?;
         Ok(Postgres {
             pool: Some(pool),
+            limiter: Some(limiter),
             token_calls: AtomicU64::new(0),
         })
     }
@@ -262,7 +281,10 @@ impl Postgres {
     /// One statement, atomic on its own (`INSERT … ON CONFLICT DO UPDATE` locks the bucket's row):
     /// instances share every bucket.
     pub fn take_token(&self, client: &str, capacity: f64, per_ms: f64, now_ms: i64) -> Result<(f64, bool), StoreError> {
-        let mut conn = self.connection()?;
+        let Some(limiter) = &self.limiter else {
+            return Err(StoreError::new("the store is closed"));
+        };
+        let mut conn = limiter.get()?;
         if self.token_calls.fetch_add(1, Ordering::Relaxed) % 1024 == 0 {
             // A bucket untouched for as long as a full refill takes is full: the row is not needed.
             let full_after = (capacity / per_ms.max(f64::MIN_POSITIVE)).ceil();
@@ -292,9 +314,8 @@ impl Postgres {
 /// and the last `AppState` may well be dropped on one: the pool is dropped on a thread of its own.
 impl Drop for Postgres {
     fn drop(&mut self) {
-        if let Some(pool) = self.pool.take() {
-            let _ = std::thread::spawn(move || drop(pool)).join();
-        }
+        let pools = (self.pool.take(), self.limiter.take());
+        let _ = std::thread::spawn(move || drop(pools)).join();
     }
 }
 
@@ -354,6 +375,20 @@ struct PgTx<'a>(Transaction<'a>, Locking);
 enum Locking {
     Read,
     Write,
+}
+
+impl PgTx<'_> {
+    fn relay_mark(&mut self, sql: &str, cart_id: &str) -> Result<Option<RelayMark>, StoreError> {
+        let row = self.0.query_opt(sql, &[&cart_id])?;
+        row.map(|r| {
+            Ok(RelayMark {
+                upstream: r.try_get(0)?,
+                created_at: r.try_get(1)?,
+                secret_hash: r.try_get(2)?,
+            })
+        })
+        .transpose()
+    }
 }
 
 impl Tx for PgTx<'_> {
@@ -419,6 +454,12 @@ impl Tx for PgTx<'_> {
         Ok(())
     }
 
+    fn lock_key(&mut self, key: &str) -> Result<(), StoreError> {
+        self.0
+            .execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", &[&key])?;
+        Ok(())
+    }
+
     fn key_record(&mut self, key: &str) -> Result<Option<KeyRecord>, StoreError> {
         let row = self.0.query_opt(
             "SELECT fingerprint, status, response, checkout_id, created_at FROM idempotency WHERE key = $1",
@@ -460,48 +501,49 @@ impl Tx for PgTx<'_> {
         Ok(())
     }
 
-    fn relay_unknown(&mut self, cart_id: &str) -> Result<Option<String>, StoreError> {
-        let row = self
-            .0
-            .query_opt("SELECT upstream FROM relay_unknown WHERE cart_id = $1", &[&cart_id])?;
-        Ok(row.map(|r| r.try_get(0)).transpose()?)
+    fn relay_unknown(&mut self, cart_id: &str) -> Result<Option<RelayMark>, StoreError> {
+        self.relay_mark(
+            "SELECT upstream, created_at, secret_hash FROM relay_unknown WHERE cart_id = $1",
+            cart_id,
+        )
     }
 
     fn upsert_relay_unknown(&mut self, row: &RelayUnknownRow) -> Result<(), StoreError> {
         self.0.execute(
-            "INSERT INTO relay_unknown (cart_id, idempotency_key, upstream, response, created_at)
-             VALUES ($1, $2, $3, $4, $5)
+            "INSERT INTO relay_unknown (cart_id, idempotency_key, upstream, response, created_at, secret_hash)
+             VALUES ($1, $2, $3, $4, $5, $6)
              ON CONFLICT (cart_id) DO UPDATE SET idempotency_key = excluded.idempotency_key,
-               upstream = excluded.upstream, response = excluded.response, created_at = excluded.created_at",
+               upstream = excluded.upstream, response = excluded.response, created_at = excluded.created_at,
+               secret_hash = excluded.secret_hash",
             &[
                 &row.cart_id,
                 &row.idempotency_key,
                 &row.upstream,
                 &row.response,
                 &row.created_at,
+                &row.secret_hash,
             ],
         )?;
         Ok(())
     }
 
-    fn relay_claim(&mut self, cart_id: &str) -> Result<Option<(String, i64)>, StoreError> {
-        let row = self.0.query_opt(
-            "SELECT upstream, created_at FROM relay_claims WHERE cart_id = $1",
-            &[&cart_id],
-        )?;
-        Ok(row
-            .map(|r| Ok::<_, postgres::Error>((r.try_get(0)?, r.try_get(1)?)))
-            .transpose()?)
+    fn relay_claim(&mut self, cart_id: &str) -> Result<Option<RelayMark>, StoreError> {
+        self.relay_mark(
+            "SELECT upstream, created_at, secret_hash FROM relay_claims WHERE cart_id = $1",
+            cart_id,
+        )
     }
 
     fn claim_relay(&mut self, claim: &RelayClaim) -> Result<(), StoreError> {
         self.0.execute(
-            "INSERT INTO relay_claims (cart_id, idempotency_key, upstream, created_at) VALUES ($1, $2, $3, $4)",
+            "INSERT INTO relay_claims (cart_id, idempotency_key, upstream, created_at, secret_hash)
+             VALUES ($1, $2, $3, $4, $5)",
             &[
                 &claim.cart_id,
                 &claim.idempotency_key,
                 &claim.upstream,
                 &claim.created_at,
+                &claim.secret_hash,
             ],
         )?;
         Ok(())

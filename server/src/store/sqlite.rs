@@ -7,7 +7,8 @@
 //! commit is on disk before the answer goes out.
 
 use super::{
-    CartRow, CheckoutRow, KeyRecord, OrderRow, RelayClaim, RelayUnknownRow, StockLevels, StoreError, StoredOrder, Tx,
+    CartRow, CheckoutRow, KeyRecord, OrderRow, RelayClaim, RelayMark, RelayUnknownRow, StockLevels, StoreError,
+    StoredOrder, Tx,
 };
 use crate::error::ApiError;
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
@@ -76,13 +77,16 @@ const MIGRATIONS: &[&str] = &[
     // opens a checkout's orders. Rows from before have none and open for nobody.
     "ALTER TABLE carts ADD COLUMN secret_hash TEXT;
     ALTER TABLE checkouts ADD COLUMN secret_hash TEXT;",
-    // 5: carts being placed upstream now, by any instance (api::relay_order).
+    // 5: carts being placed upstream now, by any instance (api::relay_order); relayed carts remember
+    // whose checkout marked them, so that another secret learns nothing about them.
     "CREATE TABLE relay_claims (
         cart_id TEXT PRIMARY KEY,
         idempotency_key TEXT,
         upstream TEXT NOT NULL,
-        created_at INTEGER NOT NULL
-    );",
+        created_at INTEGER NOT NULL,
+        secret_hash TEXT NOT NULL
+    );
+    ALTER TABLE relay_unknown ADD COLUMN secret_hash TEXT;",
 ];
 
 /// The schema version this build writes.
@@ -193,6 +197,22 @@ pub fn migrate(conn: &mut Connection) -> Result<(), String> {
 /// The statements of one SQLite transaction.
 struct SqliteTx<'a>(&'a Connection);
 
+impl SqliteTx<'_> {
+    fn relay_mark(&self, sql: &str, cart_id: &str) -> Result<Option<RelayMark>, StoreError> {
+        let mark = self
+            .0
+            .query_row(sql, [cart_id], |r| {
+                Ok(RelayMark {
+                    upstream: r.get(0)?,
+                    created_at: r.get(1)?,
+                    secret_hash: r.get(2)?,
+                })
+            })
+            .optional()?;
+        Ok(mark)
+    }
+}
+
 impl Tx for SqliteTx<'_> {
     fn stock_levels(&mut self) -> Result<StockLevels, StoreError> {
         let mut stmt = self
@@ -260,6 +280,10 @@ impl Tx for SqliteTx<'_> {
         Ok(())
     }
 
+    fn lock_key(&mut self, _key: &str) -> Result<(), StoreError> {
+        Ok(())
+    }
+
     fn key_record(&mut self, key: &str) -> Result<Option<KeyRecord>, StoreError> {
         Ok(self
             .0
@@ -302,47 +326,40 @@ impl Tx for SqliteTx<'_> {
         Ok(())
     }
 
-    fn relay_unknown(&mut self, cart_id: &str) -> Result<Option<String>, StoreError> {
-        Ok(self
-            .0
-            .query_row(
-                "SELECT upstream FROM relay_unknown WHERE cart_id = ?1",
-                [cart_id],
-                |r| r.get(0),
-            )
-            .optional()?)
+    fn relay_unknown(&mut self, cart_id: &str) -> Result<Option<RelayMark>, StoreError> {
+        self.relay_mark(
+            "SELECT upstream, created_at, secret_hash FROM relay_unknown WHERE cart_id = ?1",
+            cart_id,
+        )
     }
 
     fn upsert_relay_unknown(&mut self, row: &RelayUnknownRow) -> Result<(), StoreError> {
         self.0.execute(
-            "INSERT OR REPLACE INTO relay_unknown (cart_id, idempotency_key, upstream, response, created_at)
-             VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![
-                row.cart_id,
-                row.idempotency_key,
-                row.upstream,
-                row.response,
-                row.created_at
-            ],
+            "INSERT OR REPLACE INTO relay_unknown (cart_id, idempotency_key, upstream, response, created_at, secret_hash)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![row.cart_id, row.idempotency_key, row.upstream, row.response, row.created_at, row.secret_hash],
         )?;
         Ok(())
     }
 
-    fn relay_claim(&mut self, cart_id: &str) -> Result<Option<(String, i64)>, StoreError> {
-        Ok(self
-            .0
-            .query_row(
-                "SELECT upstream, created_at FROM relay_claims WHERE cart_id = ?1",
-                [cart_id],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
-            .optional()?)
+    fn relay_claim(&mut self, cart_id: &str) -> Result<Option<RelayMark>, StoreError> {
+        self.relay_mark(
+            "SELECT upstream, created_at, secret_hash FROM relay_claims WHERE cart_id = ?1",
+            cart_id,
+        )
     }
 
     fn claim_relay(&mut self, claim: &RelayClaim) -> Result<(), StoreError> {
         self.0.execute(
-            "INSERT INTO relay_claims (cart_id, idempotency_key, upstream, created_at) VALUES (?1, ?2, ?3, ?4)",
-            params![claim.cart_id, claim.idempotency_key, claim.upstream, claim.created_at],
+            "INSERT INTO relay_claims (cart_id, idempotency_key, upstream, created_at, secret_hash)
+             VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![
+                claim.cart_id,
+                claim.idempotency_key,
+                claim.upstream,
+                claim.created_at,
+                claim.secret_hash
+            ],
         )?;
         Ok(())
     }
