@@ -41,6 +41,12 @@ where
     tokio::task::spawn_blocking(f).await.map_err(ApiError::internal)?
 }
 
+/// The catalog in force, read on a blocking thread: reading it may reload the file and seed stock.
+async fn catalog_in_force(state: &Arc<AppState>) -> Result<Arc<crate::LoadedCatalog>, ApiError> {
+    let st = state.clone();
+    blocking(move || Ok(st.catalog())).await
+}
+
 fn json_response<T: Serialize>(status: StatusCode, body: &T) -> Response {
     match serde_json::to_vec(body) {
         Ok(bytes) => raw_json(status, bytes),
@@ -212,7 +218,7 @@ fn load_live_cart(tx: &mut dyn Tx, id: &str, secret: &Secret, now: Timestamp) ->
 pub async fn get_catalog(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Result<Response, ApiError> {
     let st = state.clone();
     let levels = blocking(move || st.store.read(|tx| Ok(store::stock_levels(tx)?))).await?;
-    let mut catalog = state.catalog().json.clone();
+    let mut catalog = catalog_in_force(&state).await?.json.clone();
     if let Some(Value::Array(products)) = catalog.get_mut("products") {
         for product in products.iter_mut() {
             let Some(id) = product.get("id").and_then(Value::as_str).map(str::to_string) else {
@@ -316,12 +322,12 @@ pub async fn create_cart(
         ttl_seconds: Some(state.config.cart_ttl_seconds),
     };
     let at = now();
-    let cart = CartState::new(new, &state.catalog().catalog, at).map_err(ApiError::from_cart)?;
+    let in_force = catalog_in_force(&state).await?;
+    let cart = CartState::new(new, &in_force.catalog, at).map_err(ApiError::from_cart)?;
     let st = state.clone();
     let body = blocking(move || {
         st.store
             .write(|tx| store::save_cart(tx, &cart, metadata.as_ref(), Some(&secret.hash())))?;
-        let in_force = st.catalog();
         let view = price(&cart, &in_force.catalog, at).map_err(ApiError::from_cart)?;
         let mut body = cart_body(&view, &in_force.catalog, metadata.as_ref());
         body.secret = Some(secret.as_str().to_string());
@@ -426,7 +432,8 @@ pub async fn add_item(
         return Err(ApiError::invalid_request("a JSON body is required", "."));
     }
     let request: AddItem = parse_json(&bytes)?;
-    let attributes = item_attributes(&request, &state.catalog().catalog)?;
+    let in_force = catalog_in_force(&state).await?;
+    let attributes = item_attributes(&request, &in_force.catalog)?;
     let action = Action::AddLineItem {
         product_id: Some(request.product_id.clone()),
         sku: None,
@@ -437,8 +444,6 @@ pub async fn add_item(
     let st = state.clone();
     let body = blocking(move || {
         let at = now();
-        // Read before the transaction: reading may reload the catalog file, which writes stock.
-        let in_force = st.catalog();
         st.store.write(|tx| {
             let mut stored = load_live_cart(tx, &cart_id, &secret, at)?;
             let actions = [(action.clone(), String::new())];
