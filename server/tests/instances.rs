@@ -68,13 +68,44 @@ fn routers_left(db: &Database) -> i64 {
     )
 }
 
+/// Two instances on one fresh database with the 5-router catalog, and a client.
+struct Pair {
+    _dir: tempfile::TempDir,
+    catalog: Catalog,
+    db: Database,
+    a: Instance,
+    b: Instance,
+    http: reqwest::Client,
+}
+
+impl Pair {
+    fn start(flags: &[&str]) -> Pair {
+        let dir = tempfile::tempdir().unwrap();
+        let (path, catalog) = catalog_file(dir.path());
+        let (arg, db) = database(dir.path());
+        let (a, b) = (Instance::start(&arg, &path, flags), Instance::start(&arg, &path, flags));
+        Pair {
+            _dir: dir,
+            catalog,
+            db,
+            a,
+            b,
+            http: reqwest::Client::new(),
+        }
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn racing_checkouts_on_two_instances_sell_the_last_units_once() {
-    let dir = tempfile::tempdir().unwrap();
-    let (path, catalog) = catalog_file(dir.path());
-    let (arg, db) = database(dir.path());
-    let (a, b) = (Instance::start(&arg, &path, &[]), Instance::start(&arg, &path, &[]));
-    let http = reqwest::Client::new();
+    let Pair {
+        catalog,
+        db,
+        a,
+        b,
+        http,
+        _dir,
+        ..
+    } = Pair::start(&[]);
     let runs = (0..20).map(|i| {
         let base = if i % 2 == 0 { a.url.clone() } else { b.url.clone() };
         let (http, id) = (http.clone(), format!("cart_race_{i}"));
@@ -94,11 +125,15 @@ async fn racing_checkouts_on_two_instances_sell_the_last_units_once() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn one_key_sent_to_both_instances_orders_once() {
-    let dir = tempfile::tempdir().unwrap();
-    let (path, catalog) = catalog_file(dir.path());
-    let (arg, db) = database(dir.path());
-    let (a, b) = (Instance::start(&arg, &path, &[]), Instance::start(&arg, &path, &[]));
-    let http = reqwest::Client::new();
+    let Pair {
+        catalog,
+        db,
+        a,
+        b,
+        http,
+        _dir,
+        ..
+    } = Pair::start(&[]);
     let body = checkout_body("cart_dup", &catalog, 2);
     let runs: Vec<_> = (0..10)
         .map(|i| {
@@ -141,11 +176,7 @@ async fn one_key_sent_to_both_instances_orders_once() {
 /// is locked), none is lost.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn concurrent_changes_of_one_cart_on_two_instances_are_all_kept() {
-    let dir = tempfile::tempdir().unwrap();
-    let (path, _) = catalog_file(dir.path());
-    let (arg, _) = database(dir.path());
-    let (a, b) = (Instance::start(&arg, &path, &[]), Instance::start(&arg, &path, &[]));
-    let http = reqwest::Client::new();
+    let Pair { a, b, http, _dir, .. } = Pair::start(&[]);
     let created: Value = http
         .post(format!("{}/api/v1/carts", a.url))
         .header("x-cart-secret", SECRET)
@@ -191,12 +222,15 @@ async fn concurrent_changes_of_one_cart_on_two_instances_are_all_kept() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn an_instance_killed_mid_checkout_loses_and_doubles_nothing() {
-    let dir = tempfile::tempdir().unwrap();
-    let (path, catalog) = catalog_file(dir.path());
-    let (arg, db) = database(dir.path());
-    let mut a = Instance::start(&arg, &path, &[]);
-    let b = Instance::start(&arg, &path, &[]);
-    let http = reqwest::Client::new();
+    let Pair {
+        catalog,
+        db,
+        mut a,
+        b,
+        http,
+        _dir,
+        ..
+    } = Pair::start(&[]);
     // 30 carts of one mug each (40 in stock); all sent to A, which is killed as soon as the first
     // answer arrives, while the others are in flight.
     let carts: Vec<(String, Value)> = (0..30)
@@ -263,15 +297,8 @@ async fn rate_limits_hold_across_instances_on_postgres() {
         eprintln!("SQLite keeps rate limits per process; this case runs on PostgreSQL");
         return;
     }
-    let dir = tempfile::tempdir().unwrap();
-    let (path, _) = catalog_file(dir.path());
-    let (arg, _) = database(dir.path());
     let flags = ["--rate-limit", "2", "--trusted-proxy", "127.0.0.1"];
-    let (a, b) = (
-        Instance::start(&arg, &path, &flags),
-        Instance::start(&arg, &path, &flags),
-    );
-    let http = reqwest::Client::new();
+    let Pair { a, b, http, _dir, .. } = Pair::start(&flags);
     let get = |base: &str, client: &str| {
         http.get(format!("{base}/api/v1/catalog"))
             .header("x-forwarded-for", client)
