@@ -59,10 +59,13 @@ lint:
 test-native:
 	cargo test --no-default-features
 
-# Pricing, then checkout throughput of the release server: SQLite (synchronous FULL and NORMAL) and
-# PostgreSQL with one and two instances, on a throwaway cluster with fsync on.
+# Pricing (time per operation, then instructions per price() under callgrind), then checkout
+# throughput of the release server: SQLite (synchronous FULL and NORMAL) and PostgreSQL with one and
+# two instances, on a throwaway cluster with fsync on.
 bench: | setup-npm
 	cargo bench --no-default-features --bench pricing
+	cargo build --release --no-default-features --example price_count
+	scripts/count-instructions.sh target/release/examples/price_count
 	PG_FSYNC=on scripts/with-postgres.sh cargo bench -p cart-server --bench checkout
 
 # Tabs sharing one cart in real Chromium: four coordination strategies and the package itself, changes

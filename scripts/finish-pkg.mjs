@@ -6,6 +6,7 @@
 // Fails loudly if wasm-pack's output changes shape.
 import { readFileSync, writeFileSync, existsSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
+import { brotliCompressSync, gzipSync, constants as zlib } from "node:zlib";
 
 const dir = process.argv[2] ?? "pkg";
 
@@ -82,5 +83,15 @@ for (const name of ["wasm_cart.d.ts", "wasm_cart_bg.wasm.d.ts"]) {
   const left = text.split("\n").filter((l) => /\bany\b(?!\s*:)/.test(l) && !/^\s*(\*|\/\/)/.test(l));
   if (left.length > 0) throw new Error(`${name} still has \`any\`:\n${left.join("\n")}`);
   writeFileSync(path, text);
+}
+// Precompressed copies for servers that send them as they are (cart-server's ServeDir, nginx
+// gzip_static / brotli_static): compressing the wasm on every request costs ~40 ms. They are not in
+// `files`, so npm does not publish them.
+for (const name of ["wasm_cart_bg.wasm", "wasm_cart.js"]) {
+  const bytes = readFileSync(join(dir, name));
+  writeFileSync(join(dir, name + ".br"), brotliCompressSync(bytes, {
+    params: { [zlib.BROTLI_PARAM_QUALITY]: 11, [zlib.BROTLI_PARAM_SIZE_HINT]: bytes.length },
+  }));
+  writeFileSync(join(dir, name + ".gz"), gzipSync(bytes, { level: 9 }));
 }
 console.log(`${manifestPath}: wasm-cart ${out.version}, types ${out.types}, sideEffects false`);

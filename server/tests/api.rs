@@ -301,7 +301,8 @@ async fn request_id_response_time_and_rate_limit_headers() {
     assert!(page.headers.contains_key("x-request-id"));
 }
 
-/// Static files and the package are compressed for browsers that accept it; the API is not.
+/// Static files and the package are compressed for browsers that accept it (the package's
+/// precompressed copies as they are); the API is not.
 #[tokio::test]
 async fn files_are_served_gzip_or_brotli_when_accepted() {
     use std::io::Read;
@@ -335,6 +336,15 @@ async fn files_are_served_gzip_or_brotli_when_accepted() {
     assert_eq!(unzipped, module);
     let (headers, _) = fetch("/pkg/wasm_cart_bg.wasm", "br;q=1.0, gzip;q=0.5").await;
     assert_eq!(headers["content-encoding"], "br");
+    let (headers, plain) = fetch("/pkg/wasm_cart_bg.wasm", "identity").await;
+    assert!(!headers.contains_key("content-encoding"));
+    assert_eq!(plain, module);
+    // The package's precompressed copy (make pkg writes it) is sent as it is, not compressed again.
+    std::fs::write(pkg.join("wasm_cart_bg.wasm.br"), b"stored brotli bytes").unwrap();
+    let (headers, sent) = fetch("/pkg/wasm_cart_bg.wasm", "gzip, br").await;
+    assert_eq!(headers["content-encoding"], "br");
+    assert_eq!(headers["content-type"], "application/wasm");
+    assert_eq!(sent, b"stored brotli bytes");
     let (headers, plain) = fetch("/pkg/wasm_cart_bg.wasm", "identity").await;
     assert!(!headers.contains_key("content-encoding"));
     assert_eq!(plain, module);

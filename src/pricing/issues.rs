@@ -29,9 +29,10 @@ pub(crate) struct Inputs<'a, 'c> {
 pub(crate) fn collect(inp: &Inputs) -> Result<Vec<Issue>> {
     let mut issues = Vec::new();
     let demand = demand_by_item(inp.lines);
+    let providers = requirement_providers(inp);
     // A gift line is the promotion's to give: no stock or attribute issue blocks the order for it.
     for l in inp.lines.iter().filter(|l| l.gift_of.is_none()) {
-        line_issues(inp, l, &demand, &mut issues)?;
+        line_issues(inp, l, &demand, &providers, &mut issues)?;
     }
     for c in &inp.cart.custom_line_items {
         if inp.taxer.rate(Some(&c.tax_category)).is_none() {
@@ -60,6 +61,35 @@ fn demand_by_item<'a>(lines: &'a [LineCalc]) -> HashMap<ItemKey<'a>, u64> {
     demand
 }
 
+/// Per catalog rule (by index), for a `requires` rule: the shopper's lines that satisfy its
+/// `requires` side, as a count and the first such line. One pass over the lines per rule, so checking
+/// every line against every rule stays O(lines × rules) (it was O(lines² × rules)).
+struct Providers<'a> {
+    count: usize,
+    first: Option<&'a str>,
+}
+
+fn requirement_providers<'a>(inp: &'a Inputs) -> Vec<Option<Providers<'a>>> {
+    inp.catalog
+        .rules()
+        .iter()
+        .map(|rule| match rule {
+            Rule::Requires { requires, .. } => {
+                // A gift line is not the shopper's choice: it never satisfies a requirement.
+                let mut providing = inp
+                    .lines
+                    .iter()
+                    .filter(|o| o.gift_of.is_none())
+                    .filter(|o| o.product.is_some_and(|p| requires.matches(p, &o.line.sku)));
+                let first = providing.next().map(|o| o.line.id.as_str());
+                let count = usize::from(first.is_some()).saturating_add(providing.count());
+                Some(Providers { count, first })
+            }
+            _ => None,
+        })
+        .collect()
+}
+
 fn no_tax_rate(cart: &CartState) -> Issue {
     let country = cart.tax_country().unwrap_or("-");
     Issue::error(
@@ -68,7 +98,13 @@ fn no_tax_rate(cart: &CartState) -> Issue {
     )
 }
 
-fn line_issues(inp: &Inputs, l: &LineCalc, demand: &HashMap<ItemKey, u64>, out: &mut Vec<Issue>) -> Result<()> {
+fn line_issues(
+    inp: &Inputs,
+    l: &LineCalc,
+    demand: &HashMap<ItemKey, u64>,
+    providers: &[Option<Providers>],
+    out: &mut Vec<Issue>,
+) -> Result<()> {
     let line = l.line;
     let Some(product) = l.product.filter(|_| l.priced()) else {
         out.push(
@@ -128,13 +164,11 @@ fn line_issues(inp: &Inputs, l: &LineCalc, demand: &HashMap<ItemKey, u64>, out: 
             .with(json!({ "attributes": names })),
         );
     }
-    for (index, rule) in inp.catalog.rules().iter().enumerate() {
-        if let Rule::Requires { when, requires, .. } = rule {
+    for (index, (rule, provided)) in inp.catalog.rules().iter().zip(providers).enumerate() {
+        if let (Rule::Requires { when, .. }, Some(provided)) = (rule, provided) {
             let needs = when.matches(product, &line.sku);
-            // A gift line is not the shopper's choice: it never satisfies a requirement.
-            let satisfied = inp.lines.iter().filter(|o| o.gift_of.is_none()).any(|other| {
-                other.line.id != line.id && other.product.is_some_and(|p| requires.matches(p, &other.line.sku))
-            });
+            // Another line provides it: two or more do, or the one that does is not this line.
+            let satisfied = provided.count > 1 || (provided.count == 1 && provided.first != Some(line.id.as_str()));
             if needs && !satisfied {
                 out.push(
                     Issue::error(IssueCode::RequiresItem, rule_message(rule))
