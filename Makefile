@@ -55,9 +55,10 @@ lint:
 	cargo clippy --all-targets -- -D warnings
 	cargo clippy -p cart-server --all-targets -- -D warnings
 	cargo clippy --all-targets --no-default-features -- -D warnings
+	cargo clippy --lib --no-default-features --features web -- -D warnings
 
 test-native:
-	cargo test --no-default-features
+	cargo test --no-default-features --features relay
 
 # Pricing (time per operation, then instructions per price() under callgrind), then checkout
 # throughput of the release server: SQLite (synchronous FULL and NORMAL) and PostgreSQL with one and
@@ -114,7 +115,7 @@ pkg: pkg/.built
 pkg/.built: $(PKG_INPUTS) | setup
 	@test "$$(command -v wasm-opt)" = "$(CURDIR)/node_modules/.bin/wasm-opt" \
 	  || { echo "wasm-opt must come from node_modules/.bin (npm binaryen), found: $$(command -v wasm-opt)"; exit 1; }
-	wasm-pack build --release --target web --out-dir pkg --mode no-install
+	wasm-pack build --release --target web --out-dir pkg --mode no-install -- --no-default-features --features web
 	node scripts/finish-pkg.mjs pkg
 	@touch $@
 

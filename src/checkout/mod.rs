@@ -8,10 +8,12 @@
 
 pub mod client;
 pub mod commercetools;
+#[cfg(feature = "relay")]
 pub mod distributor_v3;
 pub mod plan;
 pub mod shopware;
 pub mod spec_b_plan;
+#[cfg(feature = "relay")]
 pub mod sylius;
 pub mod sylius_shop;
 

@@ -228,11 +228,21 @@ pub fn plan_for(protocol: Protocol, input: SyncInput, catalog: &Catalog) -> Resu
                 "a spec-b checkout is built from its checkout record (checkout::spec_b_plan::SpecB)",
             ))
         }
-        Protocol::DistributorV3 => Box::new(super::distributor_v3::DistributorV3::new(input, refs)?),
         Protocol::Commercetools => Box::new(super::commercetools::Commercetools::new(input, refs)?),
         Protocol::Shopware => Box::new(super::shopware::Shopware::new(input, refs)?),
-        Protocol::Sylius => Box::new(super::sylius::Sylius::new(input, refs)?),
         Protocol::SyliusShop => Box::new(super::sylius_shop::SyliusShop::new(input, refs)?),
+        #[cfg(feature = "relay")]
+        Protocol::DistributorV3 => Box::new(super::distributor_v3::DistributorV3::new(input, refs)?),
+        #[cfg(feature = "relay")]
+        Protocol::Sylius => Box::new(super::sylius::Sylius::new(input, refs)?),
+        // Relay-only protocols are built into cart-server (feature `relay`), not into the browser package.
+        #[cfg(not(feature = "relay"))]
+        Protocol::DistributorV3 | Protocol::Sylius => {
+            return Err(CartError::invalid_request(format!(
+                "protocol {} is relay-only: this build has no plan for it (feature `relay`)",
+                protocol.as_str()
+            )))
+        }
     })
 }
 

@@ -12,12 +12,10 @@
 //!    `completed` is an order. After a 5xx or no answer the same read says whether it completed.
 
 use super::plan::{check_totals, expect_ok, id_at, invalid_response, look_after, outcome_unknown, percent_encode};
-use super::plan::{
-    refuse_custom_lines, request, street, with_bearer, HttpRequest, PlacedOrder, RemoteRefs, RemoteTotals,
-};
+use super::plan::{refuse_custom_lines, request, with_bearer, HttpRequest, PlacedOrder, RemoteRefs, RemoteTotals};
 use super::plan::{remote_cart, unconfirmed};
 use super::plan::{HttpResponse, Plan, Protocol, Step, SyncInput, SyncOutcome};
-use crate::cart::Address;
+use super::sylius_shop::address;
 use crate::error::{CartError, Result};
 use serde_json::{json, Map, Value};
 
@@ -203,29 +201,6 @@ impl Sylius {
             shipping: None,
         })
     }
-}
-
-/// A Sylius address (v1 AddressType, v2 the order's address resource): `street` is street name and
-/// number.
-pub(crate) fn address(a: &Address) -> Value {
-    let mut out = Map::new();
-    out.insert("firstName".into(), json!(a.first_name));
-    out.insert("lastName".into(), json!(a.last_name));
-    out.insert("street".into(), json!(street(a)));
-    out.insert("countryCode".into(), json!(a.country));
-    out.insert("city".into(), json!(a.city));
-    out.insert("postcode".into(), json!(a.postal_code));
-    let optional = [
-        ("company", a.company.as_ref()),
-        ("phoneNumber", a.phone.as_ref()),
-        ("provinceName", a.region.as_ref().or(a.state.as_ref())),
-    ];
-    for (key, value) in optional {
-        if let Some(value) = value {
-            out.insert(key.into(), json!(value));
-        }
-    }
-    Value::Object(out)
 }
 
 impl Plan for Sylius {

@@ -12,12 +12,13 @@
 //! 6. `PATCH …/complete`. Only a `checkoutState` of `completed` is an order. After a 5xx or no answer,
 //!    `GET /api/v2/shop/orders/{token}` says whether the checkout completed before it is tried again.
 
+use super::plan::street;
 use super::plan::{check_totals, expect_ok, id_at, invalid_response, look_after, outcome_unknown, percent_encode};
 use super::plan::{
     refuse_custom_lines, remote_cart, request, unconfirmed, HttpRequest, PlacedOrder, RemoteRefs, RemoteTotals,
 };
 use super::plan::{HttpResponse, Plan, Protocol, Step, SyncInput, SyncOutcome};
-use super::sylius::address;
+use crate::cart::Address;
 use crate::error::{CartError, Result};
 use serde_json::{json, Map, Value};
 
@@ -290,4 +291,27 @@ impl SyliusShop {
             }
         }
     }
+}
+
+/// A Sylius address (v1 AddressType, v2 the order's address resource): `street` is street name and
+/// number.
+pub(crate) fn address(a: &Address) -> Value {
+    let mut out = Map::new();
+    out.insert("firstName".into(), json!(a.first_name));
+    out.insert("lastName".into(), json!(a.last_name));
+    out.insert("street".into(), json!(street(a)));
+    out.insert("countryCode".into(), json!(a.country));
+    out.insert("city".into(), json!(a.city));
+    out.insert("postcode".into(), json!(a.postal_code));
+    let optional = [
+        ("company", a.company.as_ref()),
+        ("phoneNumber", a.phone.as_ref()),
+        ("provinceName", a.region.as_ref().or(a.state.as_ref())),
+    ];
+    for (key, value) in optional {
+        if let Some(value) = value {
+            out.insert(key.into(), json!(value));
+        }
+    }
+    Value::Object(out)
 }
