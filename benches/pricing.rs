@@ -4,11 +4,11 @@
 #[path = "../tests/common/mod.rs"]
 mod common;
 
-use common::{rich_catalog, Settings};
+use common::{bench_cart, rich_catalog, Settings};
 use serde_json::json;
 use std::hint::black_box;
 use std::time::{Duration, Instant};
-use wasm_cart::{price, Action, CartState, Catalog, NewCart, Timestamp};
+use wasm_cart::{price, Action, Catalog, Timestamp};
 
 const NOW: i64 = 1_795_262_400_000;
 
@@ -25,31 +25,6 @@ fn measure(name: &str, mut op: impl FnMut()) {
     }
     let per = start.elapsed() / runs;
     println!("{name:<48} {:>10.2} µs/op  ({runs} runs)", per.as_secs_f64() * 1e6);
-}
-
-fn cart_with(catalog: &Catalog, lines: usize) -> CartState {
-    let now = Timestamp::from_millis(NOW);
-    let new = NewCart {
-        id: "bench".into(),
-        currency: "EUR".into(),
-        country: Some("DE".into()),
-        ..NewCart::default()
-    };
-    let mut cart = CartState::new(new, catalog, now).unwrap_or_else(|e| panic!("{e}"));
-    let products = ["mug", "shirt", "book", "tire", "lic"];
-    let mut actions = Vec::new();
-    for i in 0..lines {
-        let product = products[i % products.len()];
-        actions.push(
-            json!({"action": "addLineItem", "productId": product, "quantity": 1 + i % 4,
-                            "attributes": {"domain": format!("d{i}.example")}}),
-        );
-    }
-    actions.push(json!({"action": "addDiscountCode", "code": "TENOFF"}));
-    actions.push(json!({"action": "addDiscountCode", "code": "FIVE"}));
-    let actions = Action::list_from_value(json!(actions)).unwrap_or_else(|e| panic!("{e}"));
-    cart.apply(catalog, &actions, now).unwrap_or_else(|e| panic!("{e}"));
-    cart
 }
 
 fn main() {
@@ -71,7 +46,7 @@ fn main() {
     });
     let catalog = Catalog::from_value(catalog_json).unwrap_or_else(|e| panic!("{e}"));
     for lines in [1, 10, 50, 250] {
-        let cart = cart_with(&catalog, lines);
+        let cart = bench_cart(&catalog, lines, now);
         measure(&format!("price(), {lines} lines, 2 codes"), || {
             black_box(price(black_box(&cart), &catalog, now).ok());
         });
@@ -80,7 +55,7 @@ fn main() {
             black_box(serde_json::to_string(&view).ok());
         });
     }
-    let cart = cart_with(&catalog, 10);
+    let cart = bench_cart(&catalog, 10, now);
     let change =
         Action::list_from_value(json!([{"action": "changeLineItemQuantity", "lineItemId": "li_3", "quantity": 2}]))
             .unwrap_or_else(|e| panic!("{e}"));

@@ -6,10 +6,9 @@
 #[path = "../tests/common/mod.rs"]
 mod common;
 
-use common::{rich_catalog, Settings};
-use serde_json::json;
+use common::{bench_cart, rich_catalog, Settings};
 use std::hint::black_box;
-use wasm_cart::{price, Action, CartState, Catalog, NewCart, Timestamp};
+use wasm_cart::{price, Catalog, Timestamp};
 
 const NOW: i64 = 1_795_262_400_000;
 const LINES: usize = 200;
@@ -24,24 +23,7 @@ fn main() {
     };
     let catalog = Catalog::from_value(rich_catalog(settings)).unwrap_or_else(|e| panic!("{e}"));
     let now = Timestamp::from_millis(NOW);
-    let new = NewCart {
-        id: "count".into(),
-        currency: "EUR".into(),
-        country: Some("DE".into()),
-        ..NewCart::default()
-    };
-    let mut cart = CartState::new(new, &catalog, now).unwrap_or_else(|e| panic!("{e}"));
-    let products = ["mug", "shirt", "book", "tire", "lic"];
-    let mut actions: Vec<_> = (0..LINES)
-        .map(|i| {
-            json!({"action": "addLineItem", "productId": products[i % products.len()], "quantity": 1 + i % 4,
-                   "attributes": {"domain": format!("d{i}.example")}})
-        })
-        .collect();
-    actions.push(json!({"action": "addDiscountCode", "code": "TENOFF"}));
-    actions.push(json!({"action": "addDiscountCode", "code": "FIVE"}));
-    let actions = Action::list_from_value(json!(actions)).unwrap_or_else(|e| panic!("{e}"));
-    cart.apply(&catalog, &actions, now).unwrap_or_else(|e| panic!("{e}"));
+    let cart = bench_cart(&catalog, LINES, now);
     for _ in 0..runs {
         black_box(price(black_box(&cart), &catalog, now).ok());
     }

@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 use serde_json::{json, Value};
+use wasm_cart::{Action, CartState, Catalog, NewCart, Timestamp};
 
 /// Pricing settings to vary over.
 #[derive(Debug, Clone, Copy)]
@@ -95,3 +96,29 @@ pub fn rich_catalog(s: Settings) -> Value {
     })
 }
 pub mod tabs;
+
+/// A cart of `lines` lines over the rich catalog's products (each with a `domain`), with the codes
+/// TENOFF and FIVE: the cart of the native benches and of `examples/price_count`.
+pub fn bench_cart(catalog: &Catalog, lines: usize, now: Timestamp) -> CartState {
+    let new = NewCart {
+        id: "bench".into(),
+        currency: "EUR".into(),
+        country: Some("DE".into()),
+        ..NewCart::default()
+    };
+    let mut cart = CartState::new(new, catalog, now).unwrap_or_else(|e| panic!("{e}"));
+    let products = ["mug", "shirt", "book", "tire", "lic"];
+    let mut actions = Vec::new();
+    for i in 0..lines {
+        let product = products[i % products.len()];
+        actions.push(
+            json!({"action": "addLineItem", "productId": product, "quantity": 1 + i % 4,
+                            "attributes": {"domain": format!("d{i}.example")}}),
+        );
+    }
+    actions.push(json!({"action": "addDiscountCode", "code": "TENOFF"}));
+    actions.push(json!({"action": "addDiscountCode", "code": "FIVE"}));
+    let actions = Action::list_from_value(json!(actions)).unwrap_or_else(|e| panic!("{e}"));
+    cart.apply(catalog, &actions, now).unwrap_or_else(|e| panic!("{e}"));
+    cart
+}
