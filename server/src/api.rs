@@ -242,8 +242,7 @@ pub async fn get_catalog(State(state): State<Arc<AppState>>, headers: HeaderMap)
     }
     let bytes = serde_json::to_vec(&catalog).map_err(ApiError::internal)?;
     let digest = Sha256::digest(&bytes);
-    let hex: String = digest.iter().take(16).map(|b| format!("{b:02x}")).collect();
-    let etag = format!("\"{hex}\"");
+    let etag = format!("\"{}\"", crate::ids::hex(digest.get(..16).unwrap_or(&digest)));
     let matches = headers
         .get_all(header::IF_NONE_MATCH)
         .iter()
@@ -597,11 +596,9 @@ pub async fn checkout(
     // The fingerprint of the request: the path, the secret and the body as parsed (so formatting does
     // not matter). Under another secret, a key answers 422, never the owner's order.
     let normalized = serde_json::to_string(&request).map_err(ApiError::internal)?;
-    let fingerprint: String =
-        Sha256::digest(format!("POST /carts/{cart_id}/checkout\n{secret_hash}\n{normalized}").as_bytes())
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect();
+    let fingerprint = crate::ids::hex(&Sha256::digest(
+        format!("POST /carts/{cart_id}/checkout\n{secret_hash}\n{normalized}").as_bytes(),
+    ));
     let checkout = Checkout {
         cart_id,
         request,

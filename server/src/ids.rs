@@ -16,6 +16,11 @@ pub const ID_BYTES: usize = 16;
 /// Bytes drawn per confirmation number: 100 of their 104 bits make 20 base32 digits.
 pub const CONFIRMATION_BYTES: usize = 13;
 
+/// Lowercase hex of `bytes`: ids, secrets, their hashes, fingerprints and ETags.
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
 #[derive(Clone)]
 pub struct Ids(Random);
 
@@ -42,8 +47,7 @@ impl Ids {
 
     fn hex_id(&self, prefix: &str) -> Result<String, String> {
         let bytes: [u8; ID_BYTES] = self.bytes()?;
-        let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-        Ok(format!("{prefix}{hex}"))
+        Ok(format!("{prefix}{}", hex(&bytes)))
     }
 
     /// `cart_` and 32 hex digits.

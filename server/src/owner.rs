@@ -28,7 +28,7 @@ impl Secret {
     /// A new secret from `ids`' generator.
     pub fn generate(ids: &crate::ids::Ids) -> Result<Secret, ApiError> {
         let bytes = ids.bytes::<SECRET_BYTES>().map_err(ApiError::internal)?;
-        Ok(Secret(bytes.iter().map(|b| format!("{b:02x}")).collect()))
+        Ok(Secret(crate::ids::hex(&bytes)))
     }
 
     pub fn as_str(&self) -> &str {
@@ -37,10 +37,7 @@ impl Secret {
 
     /// What the database keeps: the SHA-256 of the secret, as hex.
     pub fn hash(&self) -> String {
-        Sha256::digest(self.0.as_bytes())
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect()
+        crate::ids::hex(&Sha256::digest(self.0.as_bytes()))
     }
 
     /// Whether this secret is the one whose hash was stored. A resource without a stored hash (written
