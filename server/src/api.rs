@@ -719,22 +719,25 @@ fn charge(
 
 /// Stores a definite refusal under the request's idempotency key (when it has one) and answers it.
 fn remember_refusal(tx: &mut dyn Tx, checkout: &Checkout, error: ApiError, at: Timestamp) -> Result<Answer, ApiError> {
-    let status = error.status();
+    let body = error_body(&error)?;
+    answer_refusal(tx, checkout, error.status(), body, at)
+}
+
+/// A refusal's body, as answered and stored.
+fn error_body(error: &ApiError) -> Result<String, ApiError> {
     let body = ErrorBody::new(error.code(), error.message(), error.details().cloned());
-    let body = serde_json::to_string(&body).map_err(ApiError::internal)?;
-    if let Some(key) = &checkout.key {
-        remember(
-            tx,
-            KeyRecord {
-                key: key.clone(),
-                fingerprint: checkout.fingerprint.clone(),
-                status: status.as_u16(),
-                response: body.clone(),
-                checkout_id: None,
-                created_at: at.millis(),
-            },
-        )?;
-    }
+    serde_json::to_string(&body).map_err(ApiError::internal)
+}
+
+/// Stores `body` under the key and answers it.
+fn answer_refusal(
+    tx: &mut dyn Tx,
+    checkout: &Checkout,
+    status: StatusCode,
+    body: String,
+    at: Timestamp,
+) -> Result<Answer, ApiError> {
+    remember(tx, checkout, status, &body, None, at)?;
     Ok(Answer {
         status,
         body: body.into_bytes(),
@@ -742,16 +745,34 @@ fn remember_refusal(tx: &mut dyn Tx, checkout: &Checkout, error: ApiError, at: T
     })
 }
 
-/// Stores the answer under its key. The key is locked ([`Tx::lock_key`]), so it is free unless a
-/// relayed checkout took the platform's time: the platform has placed its order, which is recorded all
-/// the same; only the key, taken meanwhile by another request, keeps that request's answer.
-fn remember(tx: &mut dyn Tx, record: KeyRecord) -> Result<(), ApiError> {
-    tx.lock_key(&record.key)?;
-    if tx.key_record(&record.key)?.is_some() {
-        eprintln!("an idempotency key was taken meanwhile; the relayed order is recorded without it");
+/// Stores an answer under the request's idempotency key, when it has one. The key is locked
+/// ([`Tx::lock_key`]), so it is free unless a relayed checkout took the platform's time: the platform
+/// has placed its order, which is recorded all the same; only the key, taken meanwhile by another
+/// request, keeps that request's answer.
+fn remember(
+    tx: &mut dyn Tx,
+    checkout: &Checkout,
+    status: StatusCode,
+    body: &str,
+    checkout_id: Option<&str>,
+    at: Timestamp,
+) -> Result<(), ApiError> {
+    let Some(key) = &checkout.key else {
+        return Ok(());
+    };
+    tx.lock_key(key)?;
+    if tx.key_record(key)?.is_some() {
+        eprintln!("an idempotency key was taken meanwhile; the answer is not stored under it");
         return Ok(());
     }
-    Ok(tx.insert_key_record(&record)?)
+    Ok(tx.insert_key_record(&KeyRecord {
+        key: key.clone(),
+        fingerprint: checkout.fingerprint.clone(),
+        status: status.as_u16(),
+        response: body.to_string(),
+        checkout_id: checkout_id.map(str::to_string),
+        created_at: at.millis(),
+    })?)
 }
 
 /// Everything before the money moves: the key's stored answer, or the cart repriced by the server
@@ -1005,19 +1026,7 @@ fn record_order(
             created_at: at.millis(),
         })?;
     }
-    if let Some(key) = &checkout.key {
-        remember(
-            tx,
-            KeyRecord {
-                key: key.clone(),
-                fingerprint: checkout.fingerprint.clone(),
-                status: 200,
-                response: body.clone(),
-                checkout_id: Some(order_id.clone()),
-                created_at: at.millis(),
-            },
-        )?;
-    }
+    remember(tx, checkout, StatusCode::OK, &body, Some(&order_id), at)?;
     Ok(Answer {
         status: StatusCode::OK,
         body: body.into_bytes(),
@@ -1116,8 +1125,7 @@ fn record_unknown(
     error: ApiError,
     at: Timestamp,
 ) -> Result<Answer, ApiError> {
-    let body = ErrorBody::new(error.code(), error.message(), error.details().cloned());
-    let body = serde_json::to_string(&body).map_err(ApiError::internal)?;
+    let body = error_body(&error)?;
     tx.upsert_relay_unknown(&RelayUnknownRow {
         cart_id: &checkout.cart_id,
         idempotency_key: checkout.key.as_deref(),
@@ -1126,7 +1134,7 @@ fn record_unknown(
         created_at: at.millis(),
         secret_hash: &checkout.secret_hash,
     })?;
-    remember_refusal(tx, checkout, error, at)
+    answer_refusal(tx, checkout, error.status(), body, at)
 }
 
 /// How a relay failure is answered. A definite refusal is not stored (the platform placed nothing);
