@@ -60,10 +60,13 @@ lint:
 test-native:
 	cargo test --no-default-features --features relay
 
-# Pricing (time per operation, then instructions per price() under callgrind), then checkout
-# throughput of the release server: SQLite (synchronous FULL and NORMAL) and PostgreSQL with one and
+# change → view in Node, in Chromium with localStorage and through a release cart-server, cold open
+# and the package's size (benches/browser/run.mjs); pricing (time per operation, then instructions per
+# price() under callgrind); then checkout throughput of the release server: SQLite (synchronous FULL and NORMAL) and PostgreSQL with one and
 # two instances, on a throwaway cluster with fsync on.
-bench: | setup-npm
+bench: pkg | setup-npm
+	cargo build --release -p cart-server
+	CART_SERVER_BIN=$(CURDIR)/target/release/cart-server node benches/browser/run.mjs pkg
 	cargo bench --no-default-features --bench pricing
 	cargo build --release --no-default-features --example price_count
 	scripts/count-instructions.sh target/release/examples/price_count
@@ -109,7 +112,7 @@ demo-commercetools:
 # The npm package (pkg/, issue 3): wasm-pack --target web, wasm-opt -Oz from npm's binaryen (never
 # Debian's, see ../shared/TOOLCHAIN.md), then scripts/finish-pkg.mjs (name wasm-cart, types,
 # sideEffects: false, no `any` in the .d.ts). Rebuilt only when a source changed.
-.PHONY: pkg test-wasm test-node test-types bench-views
+.PHONY: pkg test-wasm test-node test-types
 PKG_INPUTS := Cargo.toml Cargo.lock README.md scripts/finish-pkg.mjs scripts/pkg-guards.js ts/wasm_cart.types.d.ts $(shell find src -type f)
 pkg: pkg/.built
 pkg/.built: $(PKG_INPUTS) | setup
@@ -133,11 +136,6 @@ test-node: pkg server
 # tests/types/usage.ts against pkg/wasm_cart.d.ts.
 test-types: pkg
 	tsc --noEmit --strict -p tests/types
-
-# How the view crosses into JavaScript: serde-wasm-bindgen vs JSON.parse (docs/web-views.md).
-bench-views: | setup-npm
-	wasm-pack build --release --target web --out-dir target/pkg-bench --mode no-install -- --features bench
-	node scripts/bench-views.mjs target/pkg-bench
 
 # The demo storefront (www/) in headless Chromium (playwright-core, Debian's /usr/bin/chromium) against
 # a real cart-server on an ephemeral port with a temporary database. Screenshots of failures go to

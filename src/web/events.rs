@@ -112,18 +112,11 @@ fn notify(rc: &Shared, event: Event) {
         },
         Event::Error(Reported::Cart(e)) => (EventKind::Error, e.into()),
         Event::Error(Reported::Checkout(e)) => (EventKind::Error, e.into()),
-        Event::Expired(view) => (
-            EventKind::Expired,
-            view::encode(&*view, view::ENCODING).unwrap_or(JsValue::NULL),
-        ),
+        Event::Expired(view) => (EventKind::Expired, view::detached(*view).unwrap_or(JsValue::NULL)),
         Event::Ordered { order, cart } => {
             let payload = js_sys::Object::new();
             js::set(&payload, "order", &order.as_ref().map_or(JsValue::NULL, js::from_value));
-            js::set(
-                &payload,
-                "cart",
-                &view::encode(&*cart, view::ENCODING).unwrap_or(JsValue::NULL),
-            );
+            js::set(&payload, "cart", &view::detached(*cart).unwrap_or(JsValue::NULL));
             (EventKind::Ordered, payload.into())
         }
     };

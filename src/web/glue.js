@@ -1,7 +1,8 @@
 // The few browser APIs the cart uses that are clearer in JavaScript than through web-sys: an
 // IndexedDB read-write transaction around a synchronous decision, a BroadcastChannel, one fetch with
-// a timeout, a byte-exact copy of a storage value, and listing storage keys. No decision is taken
-// here (src/session/ takes them); every function only carries one out. No top-level side effects.
+// a timeout, a byte-exact copy of a storage value, listing storage keys, and assembling a view from the
+// lines that changed. No decision is taken here (src/session/ takes them); every function only carries
+// one out. No top-level side effects.
 
 const DB_NAME = "wasm-cart";
 const STORE = "records";
@@ -113,4 +114,25 @@ export function keysWithPrefix(storage, prefix) {
     if (typeof key === "string" && key.startsWith(prefix)) out.push(key);
   }
   return out;
+}
+
+/**
+ * The view object from `text` (`{view, lines, custom}`, src/web/view.rs): a number in `lines` or
+ * `custom` is the index of an unchanged line in `previous` (the last view built, or null), whose object
+ * is kept; everything new is deeply frozen (the reused objects are frozen already).
+ */
+export function assembleView(text, previous) {
+  const { view, lines, custom } = JSON.parse(text);
+  const fill = (slots, old) => slots.map((slot) => (typeof slot === "number" ? old[slot] : slot));
+  view.lineItems = fill(lines, previous?.lineItems);
+  view.customLineItems = fill(custom, previous?.customLineItems);
+  return freeze(view);
+}
+
+function freeze(value) {
+  if (typeof value === "object" && value !== null && !Object.isFrozen(value)) {
+    for (const key of Object.keys(value)) freeze(value[key]);
+    Object.freeze(value);
+  }
+  return value;
 }

@@ -17,6 +17,9 @@ extern "C" {
     #[wasm_bindgen(js_name = copyRaw, catch)]
     pub fn copy_raw(storage: &JsValue, from: &str, to: &str) -> Result<(), JsValue>;
 
+    #[wasm_bindgen(js_name = assembleView, catch)]
+    pub fn assemble_view(text: &str, previous: &JsValue) -> Result<JsValue, JsValue>;
+
     #[wasm_bindgen(js_name = keysWithPrefix, catch)]
     fn keys_with_prefix_js(storage: &JsValue, prefix: &str) -> Result<Vec<String>, JsValue>;
 }

@@ -8,8 +8,6 @@
 //! storage), listeners run after the call that raised their event (never recursively), and no panic
 //! is reachable: every fallible step is a `Result`.
 
-#[cfg(feature = "bench")]
-mod bench;
 mod checkout;
 mod events;
 mod glue;

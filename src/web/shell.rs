@@ -8,7 +8,7 @@ use super::js;
 use super::requests::{self, Deferred};
 use super::storage::Store;
 use super::tabs;
-use super::view::{self, ViewCache};
+use super::view::ViewCache;
 use crate::error::CartError;
 use crate::session::{Effect, Entropy, Event, NoStorage, Session, Storage};
 use crate::time::Timestamp;
@@ -152,7 +152,7 @@ pub(crate) fn view_at(rc: &Shared, now: Timestamp) -> Result<JsValue, JsValue> {
         return Ok(v);
     }
     let view = inner.session.view(now).map_err(JsValue::from)?;
-    inner.views.build(view, view::ENCODING).map_err(JsValue::from)
+    inner.views.build(view).map_err(JsValue::from)
 }
 
 // ---------------------------------------------------------------------------- effects

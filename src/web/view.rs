@@ -1,60 +1,65 @@
-//! Turning the priced cart into the JavaScript view object, and keeping identities stable:
-//! `cart.view()` returns the same object until the cart changes (`useSyncExternalStore` needs that),
-//! and a line whose data did not change keeps its object from one view to the next, so a UI can skip
-//! re-rendering its row.
+//! Turning the priced cart into the JavaScript view object, incrementally: only the lines that changed
+//! since the previous view cross the boundary, with the rest of the view (totals, codes, shipping,
+//! issues). `glue.js` (`assembleView`) parses that and puts the previous view's objects back in the
+//! slots of unchanged lines, so:
 //!
-//! The view is produced with `serde_json::to_string` + `JSON.parse`; `docs/web-views.md` has the
-//! measurements against `serde-wasm-bindgen` that chose it.
+//! - a change that touches one line encodes and parses one line, not the whole cart
+//!   (`JSON.parse` of a whole 50-line view alone took longer than the target for the whole change);
+//! - `cart.view()` returns the same object until the cart changes (`useSyncExternalStore` needs that),
+//!   and an unchanged line keeps its object from one view to the next (`React.memo` rows skip
+//!   re-rendering);
+//! - every view is deeply frozen: the objects are shared by every caller and every later view.
+//!
+//! Measurements and the designs tried before are in `docs/web-views.md` and `docs/performance.md`.
 
-use super::js;
+use super::glue;
 use crate::error::CartError;
 use crate::pricing::{CartView, CustomLineView, LineView};
-use js_sys::{Reflect, JSON};
-use serde::Serialize;
+use serde::{Serialize, Serializer};
 use wasm_bindgen::JsValue;
 
-/// How a view crosses into JavaScript.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Encoding {
-    /// `serde_json::to_string` in wasm, `JSON.parse` in JavaScript (the default: faster, see docs).
-    Json,
-    /// `serde-wasm-bindgen` building the objects property by property through the boundary.
-    #[cfg_attr(not(feature = "bench"), allow(dead_code))]
-    SerdeWasmBindgen,
+/// What crosses the boundary: the view without its lines, and one slot per line.
+#[derive(Serialize)]
+struct Delta<'a> {
+    view: &'a CartView,
+    lines: Vec<Slot<'a, LineView>>,
+    custom: Vec<Slot<'a, CustomLineView>>,
 }
 
-pub(crate) const ENCODING: Encoding = Encoding::Json;
+/// A line of the new view: the index of the equal line in the previous view, or the line itself.
+enum Slot<'a, T> {
+    Same(usize),
+    New(&'a T),
+}
 
-pub(crate) fn encode<T: Serialize>(value: &T, encoding: Encoding) -> Result<JsValue, CartError> {
-    let fail = |e: String| CartError::invalid_request(format!("the view cannot be built: {e}"));
-    match encoding {
-        Encoding::Json => {
-            let text = serde_json::to_string(value).map_err(|e| fail(e.to_string()))?;
-            JSON::parse(&text).map_err(|e| fail(js::describe(&e)))
+impl<T: Serialize> Serialize for Slot<'_, T> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Slot::Same(index) => serializer.serialize_u64(*index as u64),
+            Slot::New(line) => line.serialize(serializer),
         }
-        Encoding::SerdeWasmBindgen => value
-            .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
-            .map_err(|e| fail(e.to_string())),
     }
 }
 
-/// The current view object and the line objects it was built with.
+/// The current view object, the last one built (whose line objects the next view reuses), and the
+/// line data it was built from.
 #[derive(Default)]
 pub(crate) struct ViewCache {
-    view: Option<JsValue>,
-    lines: Vec<(LineView, JsValue)>,
-    custom: Vec<(CustomLineView, JsValue)>,
+    current: Option<JsValue>,
+    last: Option<JsValue>,
+    lines: Vec<LineView>,
+    custom: Vec<CustomLineView>,
 }
 
 impl ViewCache {
     /// The cached view, if the cart has not changed since it was built.
     pub(crate) fn current(&self) -> Option<JsValue> {
-        self.view.clone()
+        self.current.clone()
     }
 
     /// Forgets the view object (the next `view()` builds a new one) but keeps the line objects.
     pub(crate) fn invalidate(&mut self) {
-        self.view = None;
+        self.current = None;
     }
 
     /// Forgets everything (another cart altogether).
@@ -63,47 +68,52 @@ impl ViewCache {
     }
 
     /// Builds the JavaScript view of `view`, reusing the line objects of the previous view for lines
-    /// that are equal to what they were, and caches it.
-    pub(crate) fn build(&mut self, view: CartView, encoding: Encoding) -> Result<JsValue, CartError> {
-        let js_view = encode(&view, encoding)?;
-        self.lines = reuse(&js_view, "lineItems", view.line_items, &self.lines, |l| &l.id);
-        self.custom = reuse(&js_view, "customLineItems", view.custom_line_items, &self.custom, |l| {
-            &l.id
-        });
-        self.view = Some(js_view.clone());
-        Ok(js_view)
+    /// equal to what they were, and caches it.
+    pub(crate) fn build(&mut self, mut view: CartView) -> Result<JsValue, CartError> {
+        let lines = std::mem::take(&mut view.line_items);
+        let custom = std::mem::take(&mut view.custom_line_items);
+        let delta = Delta {
+            view: &view,
+            lines: slots(&lines, &self.lines, |l| &l.id),
+            custom: slots(&custom, &self.custom, |l| &l.id),
+        };
+        let fail = |e: String| CartError::invalid_request(format!("the view cannot be built: {e}"));
+        let text = serde_json::to_string(&delta).map_err(|e| fail(e.to_string()))?;
+        let previous = self.last.clone().unwrap_or(JsValue::NULL);
+        let object = glue::assemble_view(&text, &previous).map_err(|e| fail(super::js::describe(&e)))?;
+        *self = ViewCache {
+            current: Some(object.clone()),
+            last: Some(object.clone()),
+            lines,
+            custom,
+        };
+        Ok(object)
     }
 }
 
-/// Puts back the previous object of every unchanged line into `view[field]` and returns the new
-/// (data, object) list. Lines are looked up by id: first at the same position, then one off (a line
-/// removed or added before it), then anywhere.
-fn reuse<T: PartialEq>(
-    js_view: &JsValue,
-    field: &str,
-    lines: Vec<T>,
-    previous: &[(T, JsValue)],
-    id: impl Fn(&T) -> &String,
-) -> Vec<(T, JsValue)> {
-    let array = js::get(js_view, field);
-    let mut next = Vec::with_capacity(lines.len());
-    for (index, line) in lines.into_iter().enumerate() {
-        let same_id = |(old, _): &&(T, JsValue)| id(old) == id(&line);
-        let old = previous
-            .get(index)
-            .filter(same_id)
-            .or_else(|| previous.get(index.wrapping_add(1)).filter(same_id))
-            .or_else(|| index.checked_sub(1).and_then(|i| previous.get(i)).filter(same_id))
-            .or_else(|| previous.iter().find(same_id));
-        let position = u32::try_from(index).unwrap_or(u32::MAX);
-        let object = match old {
-            Some((old, object)) if *old == line => {
-                let _ = Reflect::set_u32(&array, position, object);
-                object.clone()
+/// The view of a cart this one no longer shows (the `expired` and `ordered` events): built on its own.
+pub(crate) fn detached(view: CartView) -> Result<JsValue, CartError> {
+    ViewCache::default().build(view)
+}
+
+/// One slot per line of `lines`: `Same(i)` when `previous[i]` has the same id and equal data. The
+/// previous line is looked up at the same position first, then one off (a line removed or added
+/// before it), then anywhere, so the usual change costs O(lines) comparisons of ids.
+fn slots<'a, T: PartialEq>(lines: &'a [T], previous: &[T], id: impl Fn(&T) -> &String) -> Vec<Slot<'a, T>> {
+    lines
+        .iter()
+        .enumerate()
+        .map(|(index, line)| {
+            let same_id = |i: &usize| previous.get(*i).is_some_and(|old| id(old) == id(line));
+            let found = [Some(index), index.checked_add(1), index.checked_sub(1)]
+                .into_iter()
+                .flatten()
+                .find(same_id)
+                .or_else(|| previous.iter().position(|old| id(old) == id(line)));
+            match found {
+                Some(i) if previous.get(i) == Some(line) => Slot::Same(i),
+                _ => Slot::New(line),
             }
-            _ => Reflect::get_u32(&array, position).unwrap_or(JsValue::UNDEFINED),
-        };
-        next.push((line, object));
-    }
-    next
+        })
+        .collect()
 }

@@ -1,7 +1,7 @@
 // End-to-end harness: a real cart-server on an ephemeral 127.0.0.1 port with a temporary database and
 // its own copy of the demo catalog, and Debian's Chromium driven by playwright-core.
 import { spawn } from "node:child_process";
-import { mkdtempSync, mkdirSync, copyFileSync, rmSync, existsSync } from "node:fs";
+import { mkdtempSync, mkdirSync, copyFileSync, rmSync, existsSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -18,11 +18,13 @@ function serverBinary() {
 }
 
 /** Starts cart-server (serving `staticDir` at /, the package at /pkg/); resolves once it prints the
- * address it listens on. `args`: more flags (`--connect-src` for pages that call other origins). */
-export async function startServer({ staticDir = path.join(ROOT, "www"), pkgDir = path.join(ROOT, "pkg"), args: extra = [] } = {}) {
+ * address it listens on. `args`: more flags (`--connect-src` for pages that call other origins);
+ * `catalogJson`: the catalog it serves and prices with (default: the demo catalog). */
+export async function startServer({ staticDir = path.join(ROOT, "www"), pkgDir = path.join(ROOT, "pkg"), args: extra = [], catalogJson } = {}) {
   const dir = mkdtempSync(path.join(tmpdir(), "wasm-cart-e2e-"));
   const catalog = path.join(dir, "catalog.json");
-  copyFileSync(path.join(ROOT, "server/catalog/demo.json"), catalog);
+  if (catalogJson === undefined) copyFileSync(path.join(ROOT, "server/catalog/demo.json"), catalog);
+  else writeFileSync(catalog, catalogJson);
   const args = ["--addr", "127.0.0.1:0", "--db", path.join(dir, "cart.db"), "--catalog", catalog,
     "--static", staticDir, "--pkg", pkgDir, ...extra];
   const child = spawn(serverBinary(), args, { stdio: ["ignore", "pipe", "pipe"] });

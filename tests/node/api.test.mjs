@@ -63,6 +63,35 @@ test("view and subscribe work unbound; views are stable until a change", () => {
   assert.equal(cart.view, view, "the same bound function every time");
 });
 
+test("a change rebuilds only the lines it touched; the rest keep their objects; views are frozen", () => {
+  const storage = memoryStorage();
+  const cart = Cart.open({ catalog, storage, storageKey: "inc", currency: "EUR", country: "DE" });
+  cart.addItem({ productId: "mug" });
+  const before = cart.addItem({ productId: "tee", quantity: 2 });
+  const [mug, tee] = before.lineItems;
+  const after = cart.changeQuantity(tee.id, 3);
+  assert.notEqual(after, before);
+  assert.equal(after.lineItems[0], mug, "the untouched line is the same object");
+  assert.notEqual(after.lineItems[1], tee);
+  assert.equal(after.lineItems[1].quantity, 3);
+  assert.equal(tee.quantity, 2, "the previous view is left as it was");
+  // Removing the first line shifts the second: it still keeps its object.
+  const shifted = cart.removeItem(mug.id);
+  assert.equal(shifted.lineItems.length, 1);
+  assert.equal(shifted.lineItems[0], after.lineItems[1]);
+  // What the slots assemble equals a view built from nothing (another cart on the same storage).
+  const fresh = Cart.open({ storage, storageKey: "inc" });
+  assert.deepEqual(JSON.parse(JSON.stringify(fresh.view())), JSON.parse(JSON.stringify(shifted)));
+  // Frozen all the way down: the view cannot be edited behind the cart's back.
+  for (const object of [shifted, shifted.totals, shifted.lineItems, shifted.lineItems[0], shifted.totals.taxes[0]]) {
+    assert.ok(Object.isFrozen(object));
+  }
+  assert.throws(() => { "use strict"; shifted.totals.total = 1; }, TypeError);
+  assert.equal(cart.view().totals.total, shifted.totals.total);
+  fresh.free();
+  cart.free();
+});
+
 test("listeners may call back into the cart, and one that throws does not break the others", () => {
   const cart = Cart.open({ catalog, storage: "memory", currency: "EUR" });
   const reported = [];

@@ -1,0 +1,39 @@
+// Driven by benches/browser/run.mjs in headless Chromium. On load: opens (or restores) the cart under
+// localStorage["bench"], renders its view and records the time from navigation to that first render
+// (`window.coldOpen`). `window.changeToView(lines, samples, storage)` then times one quantity change that
+// returns the new view, with real localStorage (or "memory") and a turn of the event loop between
+// changes (so the tab protocol's asynchronous commit runs as it would between a shopper's clicks).
+import init, { Cart } from "/pkg/wasm_cart.js";
+import { catalog, fill, measure } from "./catalog.mjs";
+
+const render = (view) => {
+  document.querySelector("#lines").replaceChildren(...view.lineItems.map((line) => {
+    const row = document.createElement("tr");
+    row.textContent = `${line.quantity} × ${line.name}: ${line.total}`;
+    return row;
+  }));
+  document.querySelector("#total").textContent = String(view.totals.total);
+};
+
+await init();
+const lines = Number(new URLSearchParams(location.search).get("lines") ?? 0);
+const cart = Cart.open({ catalog, storageKey: "bench", currency: "EUR", country: "DE" });
+if (cart.view().lineItems.length !== lines) {
+  cart.clear();
+  if (lines > 0) cart.apply(fill(lines));
+}
+render(cart.view());
+window.coldOpen = performance.now();
+cart.free();
+
+const turn = () => new Promise((resolve) => setTimeout(resolve, 0));
+
+window.changeToView = async (n, samples, storage = "local") => {
+  localStorage.clear();
+  const bench = Cart.open({ catalog, storage, storageKey: `bench-${n}`, currency: "EUR", country: "DE" });
+  bench.apply(fill(n));
+  const id = bench.view().lineItems[0].id;
+  const result = await measure((i) => bench.changeQuantity(id, 1 + (i % 2)), { samples, clock: () => performance.now(), between: turn });
+  bench.free();
+  return result;
+};
