@@ -39,6 +39,11 @@ pub(crate) struct CommitState {
     failures: u32,
     in_flight: Option<InFlight>,
     adopt_timer: bool,
+    /// The last record texts this session encoded or decoded, with their records, newest last. The
+    /// commit point and the cart key usually hold exactly what this tab committed last (the key, before
+    /// a commit lands, the one before): those texts then need no decoding, which was the larger part of
+    /// a commit (docs/performance.md).
+    known: Vec<(String, Record)>,
 }
 
 #[derive(Debug)]
@@ -64,6 +69,24 @@ impl CommitState {
         }
     }
 
+    /// How many record texts [`CommitState::known`] keeps.
+    const KNOWN: usize = 2;
+
+    fn known(&self, text: &str) -> Option<&Record> {
+        self.known
+            .iter()
+            .rev()
+            .find(|(known, _)| known == text)
+            .map(|(_, record)| record)
+    }
+
+    fn remember(&mut self, text: String, record: Record) {
+        if self.known.len() >= Self::KNOWN {
+            self.known.remove(0);
+        }
+        self.known.push((text, record));
+    }
+
     pub fn mark_running(&mut self) {
         self.running = true;
     }
@@ -74,13 +97,16 @@ impl Session {
     /// yet). Returns the record to store, or `None` when nothing changes. Call [`Session::committed`]
     /// once the transaction is over.
     pub fn commit(&mut self, stored: Option<&str>, storage: &dyn Storage, now: Timestamp) -> Option<String> {
-        let (current, unreadable) = match stored.map(snapshot::decode) {
+        let (current, unreadable) = match stored.map(|text| self.record_of(text)) {
             None => (None, None),
-            Some(Ok(r)) => (Some(Record::from_restored(r)), None),
+            Some(Ok(r)) => (Some(r), None),
             Some(Err(e)) => (None, Some(e)),
         };
         let (record, changed, forget) = self.decide(current.clone(), storage, now);
         let text = if changed { record.encode(now).ok() } else { None };
+        if let Some(text) = &text {
+            self.commit.remember(text.clone(), record.clone());
+        }
         let record = if text.is_some() {
             record
         } else {
@@ -93,6 +119,17 @@ impl Session {
             unreadable,
         });
         text
+    }
+
+    /// The record `text` holds: the one this session encoded or decoded last if it is that text (a
+    /// record's text decodes to the record it was encoded from: every tab relies on that), else decoded.
+    fn record_of(&mut self, text: &str) -> Result<Record, CartError> {
+        if let Some(record) = self.commit.known(text) {
+            return Ok(record.clone());
+        }
+        let record = Record::from_restored(snapshot::decode(text)?);
+        self.commit.remember(text.to_string(), record.clone());
+        Ok(record)
     }
 
     /// The commit transaction is over: `ok` if it completed (what `commit` returned is stored).
@@ -331,7 +368,10 @@ impl Session {
             return std::cmp::Ordering::Equal;
         }
         let stored = match storage.get(self.keys.cart()) {
-            Ok(Stored::Text(text)) => snapshot::decode(&text).ok().and_then(|r| r.sync).map(|s| s.commit),
+            Ok(Stored::Text(text)) => match self.commit.known(&text) {
+                Some(record) => Some(record.sync.commit),
+                None => snapshot::decode(&text).ok().and_then(|r| r.sync).map(|s| s.commit),
+            },
             _ => None,
         };
         stored.map_or(std::cmp::Ordering::Less, |c| c.cmp(&commit))

@@ -6,6 +6,8 @@ use super::{glue, js};
 use crate::error::CartError;
 use crate::session::{Coordination, Persistence, Storage, StorageFailure, Stored};
 use js_sys::JsString;
+use std::cell::RefCell;
+use std::rc::Rc;
 use wasm_bindgen::{JsCast, JsValue};
 
 /// A storage object (Web Storage or the caller's), used through its methods.
@@ -13,6 +15,35 @@ use wasm_bindgen::{JsCast, JsValue};
 pub(crate) struct Store {
     object: JsValue,
     web: bool,
+    written: Rc<RefCell<Written>>,
+}
+
+/// The last value this store wrote under each key, as the JavaScript string passed to `setItem` and as
+/// text: reading a key back that still holds it (the tab protocol checks the cart key after each
+/// commit) compares two JavaScript strings instead of copying the value into wasm and decoding it.
+#[derive(Debug, Default)]
+struct Written(Vec<(String, JsValue, String)>);
+
+impl Written {
+    /// Values larger than this (a big catalog) are not kept twice.
+    const MAX_BYTES: usize = 1 << 20;
+
+    fn keep(&mut self, key: &str, js: JsValue, text: &str) {
+        self.forget(key);
+        if text.len() <= Self::MAX_BYTES {
+            self.0.push((key.to_string(), js, text.to_string()));
+        }
+    }
+
+    fn forget(&mut self, key: &str) {
+        self.0.retain(|(k, _, _)| k != key);
+    }
+
+    /// The text of `value` read under `key`, if it is the string this store last wrote there.
+    fn text_of(&self, key: &str, value: &JsValue) -> Option<String> {
+        let (_, js, text) = self.0.iter().find(|(k, _, _)| k == key)?;
+        js_sys::Object::is(js, value).then(|| text.clone())
+    }
 }
 
 /// The result of resolving the `storage` option.
@@ -64,10 +95,7 @@ pub(crate) fn resolve(option: &JsValue) -> Result<Resolved, CartError> {
             let has = |m: &str| js::get(option, m).is_function();
             if option.is_object() && has("getItem") && has("setItem") {
                 Ok(Resolved {
-                    store: Some(Store {
-                        object: option.clone(),
-                        web: false,
-                    }),
+                    store: Some(Store::new(option.clone(), false)),
                     persistence: Persistence::Custom,
                     coordination: Coordination::Direct,
                     unreachable: None,
@@ -88,7 +116,7 @@ fn web_storage(name: &str, persistence: Persistence, coordination: Coordination)
     match js::try_get(&js::global(), name) {
         Err(e) => Resolved::memory(Some(js::describe(&e))),
         Ok(v) if v.is_object() => Resolved {
-            store: Some(Store { object: v, web: true }),
+            store: Some(Store::new(v, true)),
             persistence,
             coordination,
             unreachable: None,
@@ -99,21 +127,32 @@ fn web_storage(name: &str, persistence: Persistence, coordination: Coordination)
 }
 
 impl Store {
+    fn new(object: JsValue, web: bool) -> Store {
+        Store {
+            object,
+            web,
+            written: Rc::default(),
+        }
+    }
+
     pub(crate) fn object(&self) -> &JsValue {
         &self.object
     }
 
     pub(crate) fn set(&self, key: &str, value: &str) -> Result<(), JsValue> {
-        js::call_method(
-            &self.object,
-            "setItem",
-            &[&JsValue::from_str(key), &JsValue::from_str(value)],
-        )
-        .map(|_| ())
+        let js = JsValue::from_str(value);
+        let written = js::call_method(&self.object, "setItem", &[&JsValue::from_str(key), &js]);
+        let mut cache = self.written.borrow_mut();
+        match written {
+            Ok(_) => cache.keep(key, js, value),
+            Err(_) => cache.forget(key),
+        }
+        written.map(|_| ())
     }
 
     /// `removeItem` (a custom storage without it gets an empty string, which readers take as absent).
     pub(crate) fn remove(&self, key: &str) -> Result<(), JsValue> {
+        self.written.borrow_mut().forget(key);
         if js::get(&self.object, "removeItem").is_function() {
             js::call_method(&self.object, "removeItem", &[&JsValue::from_str(key)]).map(|_| ())
         } else {
@@ -123,6 +162,7 @@ impl Store {
 
     /// Copies `from` to `to` byte for byte.
     pub(crate) fn copy(&self, from: &str, to: &str) -> Result<(), JsValue> {
+        self.written.borrow_mut().forget(to);
         glue::copy_raw(&self.object, from, to)
     }
 
@@ -146,9 +186,12 @@ pub(crate) fn classify(value: &JsValue) -> Stored {
 
 impl Storage for Store {
     fn get(&self, key: &str) -> Result<Stored, StorageFailure> {
-        js::call_method(&self.object, "getItem", &[&JsValue::from_str(key)])
-            .map(|v| classify(&v))
-            .map_err(|e| StorageFailure(js::describe(&e)))
+        let value = js::call_method(&self.object, "getItem", &[&JsValue::from_str(key)])
+            .map_err(|e| StorageFailure(js::describe(&e)))?;
+        match self.written.borrow().text_of(key, &value) {
+            Some(text) => Ok(Stored::Text(text)),
+            None => Ok(classify(&value)),
+        }
     }
 
     fn keys_with_prefix(&self, prefix: &str) -> Vec<String> {
