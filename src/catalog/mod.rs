@@ -9,10 +9,11 @@ use crate::error::{CartError, ErrorCode, Result};
 use crate::money;
 use crate::time::Timestamp;
 use rust_decimal::Decimal;
+use rustc_hash::FxHashMap;
 use serde::de::{self, Deserializer, Visitor};
 use serde::{Deserialize, Serialize, Serializer};
 use serde_json::{json, Map, Value};
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashSet};
 use std::fmt;
 
 mod pricing;
@@ -401,11 +402,11 @@ pub struct Catalog {
     data: CatalogData,
     /// `data.pricing` resolved against its profile.
     pricing: PricingSettings,
-    products_by_id: HashMap<String, usize>,
+    products_by_id: FxHashMap<String, usize>,
     /// sku -> (product index, variant id)
-    by_sku: HashMap<String, (usize, Option<u32>)>,
+    by_sku: FxHashMap<String, (usize, Option<u32>)>,
     /// upper-cased code -> promotion index
-    codes: HashMap<String, usize>,
+    codes: FxHashMap<String, usize>,
 }
 
 impl Catalog {

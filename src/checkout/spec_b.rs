@@ -500,7 +500,7 @@ impl SpecCartItem {
             quantity: line.quantity,
             unit_price: MajorAmount::from_minor(line.unit_price, digits),
             total_price: MajorAmount::from_minor(line.total, digits),
-            attributes: line.attributes.clone(),
+            attributes: line.attributes.clone().into_iter().collect(),
             metadata,
         }
     }

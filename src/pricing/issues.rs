@@ -10,8 +10,8 @@ use crate::catalog::{Catalog, Rule, ShippingTax};
 use crate::error::Result;
 use crate::money::{self, RoundingMode};
 use crate::time::Timestamp;
+use rustc_hash::FxHashMap;
 use serde_json::json;
-use std::collections::HashMap;
 
 pub(crate) struct Inputs<'a, 'c> {
     pub cart: &'a CartState,
@@ -50,8 +50,8 @@ pub(crate) fn collect(inp: &Inputs) -> Result<Vec<Issue>> {
 type ItemKey<'a> = (&'a str, Option<u32>);
 
 /// Total quantity asked of each product variant over all lines (lines differ by attributes).
-fn demand_by_item<'a>(lines: &'a [LineCalc]) -> HashMap<ItemKey<'a>, u64> {
-    let mut demand: HashMap<ItemKey, u64> = HashMap::new();
+fn demand_by_item<'a>(lines: &'a [LineCalc]) -> FxHashMap<ItemKey<'a>, u64> {
+    let mut demand: FxHashMap<ItemKey, u64> = FxHashMap::default();
     for l in lines.iter().filter(|l| l.gift_of.is_none()) {
         let entry = demand
             .entry((l.line.product_id.as_str(), l.line.variant_id))
@@ -101,7 +101,7 @@ fn no_tax_rate(cart: &CartState) -> Issue {
 fn line_issues(
     inp: &Inputs,
     l: &LineCalc,
-    demand: &HashMap<ItemKey, u64>,
+    demand: &FxHashMap<ItemKey, u64>,
     providers: &[Option<Providers>],
     out: &mut Vec<Issue>,
 ) -> Result<()> {

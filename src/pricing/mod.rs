@@ -299,8 +299,9 @@ pub fn price(cart: &CartState, catalog: &Catalog, now: Timestamp) -> Result<Cart
         summary: taxes,
     } = taxer.tax_cart(&lines, &custom_totals, shipping)?;
     let mut line_views = Vec::with_capacity(lines.len());
+    let mut rate_texts = tax::RateTexts::default();
     for (l, t) in lines.iter().zip(&line_taxes) {
-        line_views.push(line_view(l, t, digits, mode)?);
+        line_views.push(line_view(l, t, rate_texts.of(t), digits, mode)?);
     }
     let custom_views = cart
         .custom_line_items
@@ -426,7 +427,13 @@ fn shipping_view(s: &ShippingCalc, total: i64, t: &tax::LineTax, now: Timestamp)
     }
 }
 
-fn line_view(l: &LineCalc, t: &tax::LineTax, digits: u32, mode: RoundingMode) -> Result<LineView> {
+fn line_view(
+    l: &LineCalc,
+    t: &tax::LineTax,
+    tax_rate: Option<String>,
+    digits: u32,
+    mode: RoundingMode,
+) -> Result<LineView> {
     let line = l.line;
     let unit_price = match l.unit_price {
         Some(unit) => money::to_minor(unit, digits, mode)?,
@@ -443,7 +450,7 @@ fn line_view(l: &LineCalc, t: &tax::LineTax, digits: u32, mode: RoundingMode) ->
         kind: l.product.map_or_else(|| "product".to_string(), |p| p.kind.clone()),
         vendor: l.product.and_then(|p| p.vendor.clone()),
         quantity: line.quantity,
-        attributes: line.attributes.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+        attributes: line.attributes.clone(),
         unit_price,
         base_total: l.base,
         discounts: l
@@ -459,7 +466,7 @@ fn line_view(l: &LineCalc, t: &tax::LineTax, digits: u32, mode: RoundingMode) ->
         total: l.current(),
         shippable: l.product.is_some_and(|p| p.shippable),
         gift: l.gift_of.is_some(),
-        tax_rate: t.rate_string(),
+        tax_rate,
         net: t.net,
         tax: t.tax,
         gross: t.gross,
@@ -468,11 +475,7 @@ fn line_view(l: &LineCalc, t: &tax::LineTax, digits: u32, mode: RoundingMode) ->
 
 /// The cart's codes in the order they were added, each with its state. A code the catalog no longer
 /// knows stays visible (as `notApplicable`) so the shopper can see and remove it.
-fn code_views(
-    cart: &CartState,
-    catalog: &Catalog,
-    states: &std::collections::HashMap<&str, CodeState>,
-) -> Vec<CodeView> {
+fn code_views(cart: &CartState, catalog: &Catalog, states: &rustc_hash::FxHashMap<&str, CodeState>) -> Vec<CodeView> {
     cart.discount_codes
         .iter()
         .map(|code| match catalog.promotion_by_code(code) {

@@ -34,18 +34,18 @@ pub(crate) struct DiscountPart<'a> {
 }
 
 /// Every tax of the cart: per line, per custom line, the shipping's, and the summary.
-pub(crate) struct CartTaxes {
-    pub lines: Vec<LineTax>,
-    pub custom: Vec<LineTax>,
-    pub shipping: Option<LineTax>,
+pub(crate) struct CartTaxes<'c> {
+    pub lines: Vec<LineTax<'c>>,
+    pub custom: Vec<LineTax<'c>>,
+    pub shipping: Option<LineTax<'c>>,
     pub summary: Summary,
 }
 
-/// The tax of one taxable amount.
+/// The tax of one taxable amount, at a rate of the catalog.
 #[derive(Clone)]
-pub(crate) struct LineTax {
+pub(crate) struct LineTax<'c> {
     /// `None`: no rate for the tax country (issue `NO_TAX_RATE`; taxed at zero).
-    pub rate: Option<TaxRate>,
+    pub rate: Option<&'c TaxRate>,
     /// Whether the amount was gross (the rate is included in it).
     pub included: bool,
     pub net: i64,
@@ -53,13 +53,29 @@ pub(crate) struct LineTax {
     pub gross: i64,
 }
 
-impl LineTax {
+/// Each tax rate's text (`"0.19"`) for the views, formatted once per price rather than once per line.
+#[derive(Default)]
+pub(crate) struct RateTexts<'c>(Vec<(&'c TaxRate, String)>);
+
+impl<'c> RateTexts<'c> {
+    pub fn of(&mut self, t: &LineTax<'c>) -> Option<String> {
+        let rate = t.rate?;
+        if let Some((_, text)) = self.0.iter().find(|(r, _)| std::ptr::eq(*r, rate)) {
+            return Some(text.clone());
+        }
+        let text = rate.rate.0.to_string();
+        self.0.push((rate, text.clone()));
+        Some(text)
+    }
+}
+
+impl<'c> LineTax<'c> {
     pub fn rate_string(&self) -> Option<String> {
         self.rate.as_ref().map(|r| r.rate.0.to_string())
     }
 
     /// The tax of `amount` at `rate`, with net and gross derived from it.
-    fn at(rate: TaxRate, included: bool, amount: i64, tax: i64) -> Result<LineTax> {
+    fn at(rate: &'c TaxRate, included: bool, amount: i64, tax: i64) -> Result<LineTax<'c>> {
         let mut line = LineTax {
             rate: Some(rate),
             included,
@@ -89,9 +105,9 @@ pub(crate) struct Taxer<'a> {
     pub settings: PricingSettings,
 }
 
-impl Taxer<'_> {
+impl<'a> Taxer<'a> {
     /// The rate of a tax category for the cart's tax country; a rate without country is the fallback.
-    pub fn rate(&self, category: Option<&str>) -> Option<&TaxRate> {
+    pub fn rate(&self, category: Option<&str>) -> Option<&'a TaxRate> {
         let rates = &self.catalog.tax_category(category?)?.rates;
         let country = self.cart.tax_country();
         rates
@@ -107,7 +123,7 @@ impl Taxer<'_> {
         lines: &[LineCalc],
         custom_totals: &[i64],
         shipping: Option<(&ShippingMethod, i64)>,
-    ) -> Result<CartTaxes> {
+    ) -> Result<CartTaxes<'a>> {
         // Shopware's rate shares: lines are taxed before promotions, each discount on its own.
         let rate_shares = self.settings.discount_tax == DiscountTax::RateShares
             && self.settings.tax_calculation != TaxCalculation::PerRate;
@@ -187,8 +203,8 @@ impl Taxer<'_> {
         method: &ShippingMethod,
         total: i64,
         lines: &[LineCalc],
-        line_taxes: &[LineTax],
-    ) -> Result<Vec<LineTax>> {
+        line_taxes: &[LineTax<'a>],
+    ) -> Result<Vec<LineTax<'a>>> {
         let mut groups = rate_groups(lines.iter().map(LineCalc::current).zip(line_taxes))
             .into_iter()
             .map(|(rate, included, amounts)| Ok((rate, included, money::sum(amounts)?)))
@@ -210,7 +226,7 @@ impl Taxer<'_> {
         if let [(rate, included, _)] = groups.as_slice() {
             // One rate (`highest`, or every line at one rate): a whole amount, taxed as any other.
             let tax = self.tax_of(total, rate.rate.0, *included)?;
-            return Ok(vec![LineTax::at(rate.clone(), *included, total, tax)?]);
+            return Ok(vec![LineTax::at(rate, *included, total, tax)?]);
         }
         let weights: Vec<i64> = groups.iter().map(|g| g.2).collect();
         let amounts = money::allocate(total, &weights)?;
@@ -227,7 +243,7 @@ impl Taxer<'_> {
     }
 
     /// Taxes every amount; in `perRate` mode the amounts at one rate are taxed together.
-    pub fn tax_all(&self, items: &[Taxable]) -> Result<Vec<LineTax>> {
+    pub fn tax_all(&self, items: &[Taxable]) -> Result<Vec<LineTax<'a>>> {
         let mut taxes = items.iter().map(|t| self.tax(t)).collect::<Result<Vec<_>>>()?;
         if self.settings.tax_calculation == TaxCalculation::PerRate {
             self.round_per_rate(items, &mut taxes)?;
@@ -236,7 +252,7 @@ impl Taxer<'_> {
     }
 
     /// Taxes one amount (catalog price terms) of `quantity` units.
-    fn tax(&self, item: &Taxable) -> Result<LineTax> {
+    fn tax(&self, item: &Taxable) -> Result<LineTax<'a>> {
         let Some(rate) = self.rate(item.category) else {
             return Ok(LineTax {
                 rate: None,
@@ -247,16 +263,16 @@ impl Taxer<'_> {
             });
         };
         let included = self.included(rate);
-        let parts: Vec<(i64, i64)> = match self.settings.tax_calculation {
-            TaxCalculation::LineItem | TaxCalculation::PerRate => vec![(item.amount, 1)],
+        let parts = match self.settings.tax_calculation {
+            TaxCalculation::LineItem | TaxCalculation::PerRate => [(item.amount, 1), (0, 0)],
             TaxCalculation::UnitPrice => unit_groups(item.amount, item.quantity)?,
         };
         let mut tax = 0i64;
-        for (unit_amount, count) in parts {
+        for (unit_amount, count) in parts.into_iter().filter(|&(_, count)| count > 0) {
             let unit_tax = self.tax_of(unit_amount, rate.rate.0, included)?;
             tax = money::add(tax, money::mul(unit_tax, count)?)?;
         }
-        LineTax::at(rate.clone(), included, item.amount, tax)
+        LineTax::at(rate, included, item.amount, tax)
     }
 
     /// The rounded tax of one amount at `rate`. A gross amount rounds its net or its tax, as
@@ -351,13 +367,15 @@ impl Taxer<'_> {
 
 /// `items` grouped by the (rate, included) of their tax, in first-seen order; items whose tax has no
 /// rate are left out. Groups are few (one per rate), so a linear search beats a map here.
-fn rate_groups<'t, T>(items: impl IntoIterator<Item = (T, &'t LineTax)>) -> Vec<(TaxRate, bool, Vec<T>)> {
-    let mut groups: Vec<(TaxRate, bool, Vec<T>)> = Vec::new();
+fn rate_groups<'t, 'c: 't, T>(
+    items: impl IntoIterator<Item = (T, &'t LineTax<'c>)>,
+) -> Vec<(&'c TaxRate, bool, Vec<T>)> {
+    let mut groups: Vec<(&'c TaxRate, bool, Vec<T>)> = Vec::new();
     for (item, t) in items {
-        let Some(rate) = &t.rate else { continue };
+        let Some(rate) = t.rate else { continue };
         match groups.iter_mut().find(|g| g.0.rate == rate.rate && g.1 == t.included) {
             Some(g) => g.2.push(item),
-            None => groups.push((rate.clone(), t.included, vec![item])),
+            None => groups.push((rate, t.included, vec![item])),
         }
     }
     groups
@@ -372,11 +390,11 @@ fn exact_share(amount: i64, part: i64, whole: i64) -> Result<Decimal> {
 }
 
 /// One tax for the view out of several parts: their sums, and their rate when there is only one.
-fn merge(parts: &[LineTax]) -> Result<LineTax> {
+fn merge<'c>(parts: &[LineTax<'c>]) -> Result<LineTax<'c>> {
     let first = parts.first();
     Ok(LineTax {
         rate: if parts.len() == 1 {
-            first.and_then(|p| p.rate.clone())
+            first.and_then(|p| p.rate)
         } else {
             None
         },
@@ -387,18 +405,14 @@ fn merge(parts: &[LineTax]) -> Result<LineTax> {
     })
 }
 
-/// An even split of `amount` over `quantity` units, as (unit amount, how many units) pairs: at most two.
-fn unit_groups(amount: i64, quantity: u32) -> Result<Vec<(i64, i64)>> {
+/// An even split of `amount` over `quantity` units, as two (unit amount, how many units) pairs (a count
+/// may be zero), without a vector of units.
+fn unit_groups(amount: i64, quantity: u32) -> Result<[(i64, i64); 2]> {
+    // As `money::split_even`: the first `|amount| mod q` units take one more minor unit.
     let q = i64::from(quantity.max(1));
-    let shares = money::split_even(amount, usize::try_from(q).map_err(|_| CartError::overflow())?)?;
-    let mut groups: Vec<(i64, i64)> = Vec::new();
-    for s in shares {
-        match groups.iter_mut().find(|(a, _)| *a == s) {
-            Some(g) => g.1 = money::add(g.1, 1)?,
-            None => groups.push((s, 1)),
-        }
-    }
-    Ok(groups)
+    let (base, extra) = (amount / q, (amount % q).abs());
+    let one_more = money::add(base, amount.signum())?;
+    Ok([(one_more, extra), (base, money::sub(q, extra)?)])
 }
 
 /// Totals of net and tax, and the per-rate summary (one entry per sub-rate where a rate has them).
@@ -414,23 +428,26 @@ impl Summary {
     pub fn add(&mut self, t: &LineTax) -> Result<()> {
         self.net = money::add(self.net, t.net)?;
         self.tax = money::add(self.tax, t.tax)?;
-        let Some(rate) = &t.rate else { return Ok(()) };
+        let Some(rate) = t.rate else { return Ok(()) };
         if rate.sub_rates.is_empty() {
-            return self.add_entry(rate.rate.0, rate.display_name(), t.net, t.tax);
+            return match &rate.name {
+                Some(name) => self.add_entry(rate.rate.0, name, t.net, t.tax),
+                None => self.add_entry(rate.rate.0, &rate.display_name(), t.net, t.tax),
+            };
         }
         for (sub, share) in rate.sub_rates.iter().zip(sub_rate_shares(rate, t.tax)?) {
-            self.add_entry(sub.rate.0, sub.name.clone(), t.net, share)?;
+            self.add_entry(sub.rate.0, &sub.name, t.net, share)?;
         }
         Ok(())
     }
 
-    fn add_entry(&mut self, rate: Decimal, name: String, net: i64, tax: i64) -> Result<()> {
+    fn add_entry(&mut self, rate: Decimal, name: &str, net: i64, tax: i64) -> Result<()> {
         match self.by_rate.iter_mut().find(|e| e.0 == rate && e.2 == name) {
             Some(entry) => {
                 entry.3 = money::add(entry.3, net)?;
                 entry.4 = money::add(entry.4, tax)?;
             }
-            None => self.by_rate.push((rate, rate.to_string(), name, net, tax)),
+            None => self.by_rate.push((rate, rate.to_string(), name.to_string(), net, tax)),
         }
         Ok(())
     }
@@ -460,4 +477,25 @@ fn sub_rate_shares(rate: &TaxRate, tax: i64) -> Result<Vec<i64>> {
         })
         .collect::<Result<Vec<i64>>>()?;
     money::allocate(tax, &weights)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::unit_groups;
+    use crate::money::split_even;
+
+    #[test]
+    fn unit_groups_are_split_even_counted() {
+        for amount in [-452, -7, -1, 0, 1, 2, 10, 999, 1_000_001] {
+            for quantity in [1u32, 2, 3, 7, 9_999] {
+                let shares = split_even(amount, quantity as usize).unwrap();
+                let groups = unit_groups(amount, quantity).unwrap();
+                let expanded: Vec<i64> = groups
+                    .iter()
+                    .flat_map(|&(unit, count)| std::iter::repeat_n(unit, count as usize))
+                    .collect();
+                assert_eq!(expanded, shares, "{amount} over {quantity}");
+            }
+        }
+    }
 }

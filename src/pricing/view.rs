@@ -4,7 +4,8 @@
 use crate::cart::{Address, CartStatus, Customer};
 use crate::time::Timestamp;
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
+use serde_json::Value;
+use std::collections::BTreeMap;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -106,7 +107,9 @@ pub struct LineView {
     pub kind: String,
     pub vendor: Option<String>,
     pub quantity: u32,
-    pub attributes: Map<String, Value>,
+    /// The cart line's attributes, keys in sorted order (as the cart keeps them: copying the map is
+    /// cheaper than building a JSON object per line per price).
+    pub attributes: BTreeMap<String, Value>,
     /// The selected unit price, rounded to the currency (catalog price terms).
     pub unit_price: i64,
     /// round(unit price × quantity).

@@ -17,12 +17,12 @@ use crate::error::Result;
 use crate::money::{self, RoundingMode};
 use crate::time::Timestamp;
 use rust_decimal::Decimal;
-use std::collections::{HashMap, HashSet};
+use rustc_hash::{FxHashMap, FxHashSet};
 
 /// What the promotion pass decided, for the view.
 pub(crate) struct PromotionPass<'c> {
     /// State of every promotion that ran or was considered, by promotion id.
-    pub states: HashMap<&'c str, CodeState>,
+    pub states: FxHashMap<&'c str, CodeState>,
     /// Shipping and total promotions waiting for the shipping price, in order.
     shipping_queue: Vec<&'c Promotion>,
 }
@@ -114,12 +114,12 @@ pub(super) fn matching(lines: &[LineCalc], matcher: &Match) -> Vec<usize> {
 /// Runs every item promotion; shipping and total promotions are queued for [`apply_shipping`].
 pub(crate) fn apply_items<'c>(lines: &mut Vec<LineCalc<'c>>, ctx: &PromoContext<'c>) -> Result<PromotionPass<'c>> {
     let mut pass = PromotionPass {
-        states: HashMap::new(),
+        states: FxHashMap::default(),
         shipping_queue: Vec::new(),
     };
     let promos = participating(ctx.cart, ctx.catalog);
     let exclusive = first_exclusive(&promos, lines, ctx)?;
-    let mut done_groups: HashSet<&str> = HashSet::new();
+    let mut done_groups: FxHashSet<&str> = FxHashSet::default();
     let mut stopped = false;
     for &promo in &promos {
         let grouped = promo.group.as_deref().filter(|_| exclusive.is_none());

@@ -6,7 +6,7 @@ use crate::catalog::{Promotion, Selection};
 use crate::error::Result;
 use crate::money;
 use crate::pricing::LineCalc;
-use std::collections::{HashMap, HashSet};
+use rustc_hash::{FxHashMap, FxHashSet};
 
 type Unit = (i64, usize, usize);
 
@@ -38,7 +38,7 @@ fn discount_chosen<'c>(
     promo: &'c Promotion,
     ctx: &PromoContext,
 ) -> Result<i64> {
-    let mut per_line: HashMap<usize, Vec<i64>> = HashMap::new();
+    let mut per_line: FxHashMap<usize, Vec<i64>> = FxHashMap::default();
     let mut order: Vec<usize> = Vec::new();
     for &(amount, i, k) in chosen {
         let d = ctx.discount_on(amount, &promo.value)?;
@@ -112,7 +112,7 @@ pub(super) fn buy_x_get_y<'c>(
     let need_buy = usize::try_from(offer.buy_quantity).unwrap_or(usize::MAX);
     let need_get = usize::try_from(offer.get_quantity).unwrap_or(usize::MAX);
     let max = cap(usize::MAX, offer.max);
-    let mut used: HashSet<(usize, usize)> = HashSet::new();
+    let mut used: FxHashSet<(usize, usize)> = FxHashSet::default();
     for &i in offer.buy.iter().chain(&offer.get) {
         if let Some(line) = lines.get(i) {
             used.extend((0..line.units.len()).filter(|&k| line.is_consumed(k)).map(|k| (i, k)));
