@@ -35,6 +35,7 @@ pub mod pricing;
 pub mod session;
 pub mod snapshot;
 pub mod time;
+pub mod tracked;
 #[cfg(feature = "web")]
 pub mod web;
 

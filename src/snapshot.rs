@@ -295,7 +295,7 @@ pub fn decode(text: &str) -> Result<Restored> {
         (commit, writers, refused) => {
             let value = json!({ "commit": commit, "writers": writers.unwrap_or_else(|| json!({})),
                                 "refused": refused.unwrap_or_else(|| json!([])) });
-            Some(serde_json::from_value::<Sync>(value).map_err(|e| {
+            Some(crate::tracked::from_value::<Sync>(&value).map_err(|e| {
                 Corruption::NotASnapshot.error(format!("the stored cart's commit members are malformed: {e}"))
             })?)
         }
@@ -305,7 +305,7 @@ pub fn decode(text: &str) -> Result<Restored> {
         _ => None,
     };
     let cart = if schema == SCHEMA {
-        serde_json::from_str::<CartState>(raw.get())
+        crate::tracked::from_str::<CartState>(raw.get())
             .map_err(|e| Corruption::BadCart.error(format!("the stored cart is malformed: {e}")))?
     } else {
         let value = serde_json::from_str::<Value>(raw.get())
@@ -327,7 +327,8 @@ pub fn decode(text: &str) -> Result<Restored> {
 
 fn cart_from(value: std::result::Result<Value, impl std::fmt::Display>) -> Result<CartState> {
     let value = value.map_err(|e| Corruption::BadCart.error(format!("the stored cart cannot be read: {e}")))?;
-    serde_json::from_value(value).map_err(|e| Corruption::BadCart.error(format!("the stored cart is malformed: {e}")))
+    crate::tracked::from_value(&value)
+        .map_err(|e| Corruption::BadCart.error(format!("the stored cart is malformed: {e}")))
 }
 
 /// Lifts a cart of schema `from` to [`SCHEMA`], one step at a time. A schema newer than this build's

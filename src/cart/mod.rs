@@ -360,11 +360,14 @@ fn present<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<Option<Option
 impl Action {
     /// Reads one action from JSON; anything malformed is `INVALID_REQUEST` naming the field.
     pub fn from_value(value: Value) -> Result<Action> {
-        serde_path_to_error::deserialize(value).map_err(|e| {
-            let path = e.path().to_string();
-            let inner = e.into_inner().to_string();
-            let message = if path == "." { inner } else { format!("{path}: {inner}") };
-            CartError::invalid_request(message).with_details(json!({ "field": path }))
+        crate::tracked::from_value(&value).map_err(|e| {
+            let inner = e.error.to_string();
+            let message = if e.path == "." {
+                inner
+            } else {
+                format!("{}: {inner}", e.path)
+            };
+            CartError::invalid_request(message).with_details(json!({ "field": e.path }))
         })
     }
 

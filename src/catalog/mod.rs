@@ -421,10 +421,9 @@ impl Catalog {
         if !value.is_object() {
             return Err(invalid("", "expected a JSON object"));
         }
-        let data: CatalogData = serde_path_to_error::deserialize(value).map_err(|e| {
-            let path = e.path().to_string();
-            let path = if path == "." { String::new() } else { path };
-            invalid(&path, &e.into_inner().to_string())
+        let data: CatalogData = crate::tracked::from_value(&value).map_err(|e| {
+            let path = if e.path == "." { String::new() } else { e.path };
+            invalid(&path, &e.error.to_string())
         })?;
         let problems = validate(&data);
         if let Some(first) = problems.first() {

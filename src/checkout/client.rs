@@ -92,7 +92,7 @@ impl CheckoutRecord {
     /// Reads a stored record; anything unreadable (or from another schema) is `None`: a record is a
     /// cache of an intent, and a broken one must not block checkout.
     pub fn decode(text: &str) -> Option<CheckoutRecord> {
-        serde_json::from_str::<CheckoutRecord>(text)
+        crate::tracked::from_str::<CheckoutRecord>(text)
             .ok()
             .filter(|r| r.schema == RECORD_SCHEMA)
     }
@@ -507,7 +507,7 @@ impl PriceQuote {
             .get("view")
             .ok_or_else(|| bad("details: no server view (expected the details of a SPEC-B PRICE_CHANGED)"))?;
         let server: CartView =
-            serde_json::from_value(view.clone()).map_err(|e| bad(&format!("details.view: not a cart view ({e})")))?;
+            crate::tracked::from_value(view).map_err(|e| bad(&format!("details.view: not a cart view ({e})")))?;
         if server.id != cart.id() || server.currency != cart.currency() {
             return Err(bad("details.view: the server priced another cart"));
         }

@@ -67,7 +67,7 @@ impl Protocol {
     }
 
     pub fn parse(name: &str) -> Result<Protocol> {
-        serde_json::from_value(Value::String(name.to_string())).map_err(|_| {
+        crate::tracked::from_value(&Value::String(name.to_string())).map_err(|_| {
             CartError::invalid_request(format!(
                 "unknown protocol {name}; expected spec-b, commercetools, shopware, sylius-shop, sylius or distributor-v3"
             ))

@@ -342,7 +342,7 @@ impl Session {
     /// The archived order of cart `cart_id`, if the archive holds one.
     pub(crate) fn archived_in(&self, storage: &dyn Storage, cart_id: &str) -> Option<ArchivedOrder> {
         let text = self.side_read(storage, &self.keys.orders())?;
-        client::archived_order(&text, cart_id).and_then(|v| serde_json::from_value(v).ok())
+        client::archived_order(&text, cart_id).and_then(|v| crate::tracked::from_value(&v).ok())
     }
 
     /// Appends to the archive. An unreadable archive is kept aside and a new one started.

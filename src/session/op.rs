@@ -76,7 +76,7 @@ impl Outbox {
 
     /// An unreadable outbox is `None`: it holds changes of a tab that is gone, and cannot be replayed.
     pub fn decode(text: &str) -> Option<Outbox> {
-        serde_json::from_str(text).ok()
+        crate::tracked::from_str(text).ok()
     }
 }
 
