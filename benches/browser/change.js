@@ -15,14 +15,18 @@ const render = (view) => {
   document.querySelector("#total").textContent = String(view.totals.total);
 };
 
+const started = performance.now(); // this module, its imports and the package's glue are loaded
 await init();
+const initialised = performance.now(); // the wasm fetched, compiled and instantiated
 const lines = Number(new URLSearchParams(location.search).get("lines") ?? 0);
 const cart = Cart.open({ catalog, storageKey: "bench", currency: "EUR", country: "DE" });
+const opened = performance.now();
 if (cart.view().lineItems.length !== lines) {
   cart.clear();
   if (lines > 0) cart.apply(fill(lines));
 }
 render(cart.view());
+window.coldPhases = { modules: started, init: initialised - started, open: opened - initialised, view: performance.now() - opened };
 window.coldOpen = performance.now();
 cart.free();
 
