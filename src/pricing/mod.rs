@@ -6,6 +6,7 @@
 
 mod issues;
 mod promotions;
+mod runs;
 mod shipping;
 mod tax;
 pub mod view;
@@ -64,15 +65,12 @@ pub(crate) struct LineCalc<'c> {
     /// `None`: no product, not available, or no price: the line is priced at zero.
     pub unit_price: Option<Decimal>,
     pub base: i64,
-    /// Current amount of every unit (base split evenly, minus discounts so far).
-    pub units: Vec<i64>,
-    /// Discount so far on every unit (positive magnitude).
-    pub unit_discount: Vec<i64>,
+    /// Every unit's current amount (base split evenly, minus discounts so far), the discount so far,
+    /// and whether a buy-X-get-Y promotion used it (bought or rewarded: no later one uses it again),
+    /// as runs of alike units.
+    pub units: runs::Units,
     /// The lowest amount a unit may be discounted to (the price's `minimumPrice`; 0 without one).
     pub floor: i64,
-    /// Units a buy-X-get-Y promotion used (bought or rewarded): no later one uses them again. Empty
-    /// until a buy-X-get-Y promotion applies (most carts never need it).
-    pub consumed: Vec<bool>,
     /// The gift promotion this line exists for (not a cart line; only that promotion targets it).
     pub gift_of: Option<&'c Promotion>,
     /// (promotion, positive amount, the line's amount just before it) in the order they applied.
@@ -93,13 +91,8 @@ impl<'c> LineCalc<'c> {
         each + if k < extra.abs() { extra.signum() } else { 0 }
     }
 
-    /// Whether a buy-X-get-Y promotion already used unit `k`.
-    pub fn is_consumed(&self, k: usize) -> bool {
-        self.consumed.get(k).copied().unwrap_or(false)
-    }
-
     pub fn discount_total(&self) -> i64 {
-        self.unit_discount.iter().sum()
+        self.units.discount_total()
     }
 
     pub fn current(&self) -> i64 {
@@ -114,55 +107,53 @@ impl<'c> LineCalc<'c> {
     /// How much the units in `mask` (all units: `None`) can still be discounted.
     pub fn room_of(&self, mask: Option<&[usize]>) -> i64 {
         match mask {
-            None => self.units.iter().map(|&u| self.room(u)).sum(),
-            Some(m) => m.iter().filter_map(|&k| self.units.get(k)).map(|&u| self.room(u)).sum(),
+            None => self.units.room(self.floor),
+            Some(m) => {
+                let amounts = self.units.amounts();
+                m.iter().filter_map(|&k| amounts.get(k)).map(|&u| self.room(u)).sum()
+            }
         }
     }
 
     /// Spreads a discount over the units of `mask` (all units: `None`) by what each can still give
     /// (largest remainder), so no unit goes below its floor.
     pub fn discount_line(&mut self, promo: &'c Promotion, amount: i64, mask: Option<&[usize]>) -> Result<i64> {
+        let Some(indexes) = mask else {
+            let before = self.current();
+            let total = self.units.discount_spread(self.floor, amount)?;
+            return Ok(self.record(promo, total, before));
+        };
         let amount = amount.clamp(0, self.room_of(mask));
         if amount == 0 {
             return Ok(0);
         }
-        let per_unit = match mask {
-            None => {
-                let rooms: Vec<i64> = self.units.iter().map(|&u| self.room(u)).collect();
-                money::allocate(amount, &rooms)?
+        let amounts = self.units.amounts();
+        let rooms: Vec<i64> = indexes
+            .iter()
+            .map(|&k| amounts.get(k).map_or(0, |&u| self.room(u)))
+            .collect();
+        let mut per_unit = vec![0; amounts.len()];
+        for (&k, share) in indexes.iter().zip(money::allocate(amount, &rooms)?) {
+            if let Some(slot) = per_unit.get_mut(k) {
+                *slot = share;
             }
-            Some(indexes) => {
-                let rooms: Vec<i64> = indexes
-                    .iter()
-                    .map(|&k| self.units.get(k).map_or(0, |&u| self.room(u)))
-                    .collect();
-                let mut per_unit = vec![0; self.units.len()];
-                for (&k, share) in indexes.iter().zip(money::allocate(amount, &rooms)?) {
-                    if let Some(slot) = per_unit.get_mut(k) {
-                        *slot = share;
-                    }
-                }
-                per_unit
-            }
-        };
+        }
         self.discount_units(promo, &per_unit)
     }
 
     /// Takes a discount off each unit (each capped at what the unit can give above its floor).
     pub fn discount_units(&mut self, promo: &'c Promotion, per_unit: &[i64]) -> Result<i64> {
-        let floor = self.floor;
         let before = self.current();
-        let mut total = 0i64;
-        for ((unit, acc), &d) in self.units.iter_mut().zip(self.unit_discount.iter_mut()).zip(per_unit) {
-            let d = d.clamp(0, unit.saturating_sub(floor).max(0));
-            *unit = money::sub(*unit, d)?;
-            *acc = money::add(*acc, d)?;
-            total = money::add(total, d)?;
-        }
+        let total = self.units.discount_each(self.floor, per_unit)?;
+        Ok(self.record(promo, total, before))
+    }
+
+    /// Keeps a promotion's discount on this line (none when it took nothing).
+    fn record(&mut self, promo: &'c Promotion, total: i64, before: i64) -> i64 {
         if total > 0 {
             self.discounts.push((promo, total, before));
         }
-        Ok(total)
+        total
     }
 }
 
@@ -221,17 +212,13 @@ fn price_line<'c>(
         }
         None => 0,
     };
-    let quantity = usize::try_from(line.quantity).map_err(|_| CartError::overflow())?;
-    let units = money::split_even(base, quantity)?;
     Ok(LineCalc {
         line,
         product,
         unit_price,
         base,
-        units,
-        unit_discount: vec![0; quantity],
+        units: runs::Units::even(base, line.quantity)?,
         floor,
-        consumed: Vec::new(),
         gift_of: None,
         discounts: Vec::new(),
     })
@@ -462,7 +449,12 @@ fn line_view(
                 amount: -d,
             })
             .collect(),
-        unit_discounts: view::unit_runs(&l.unit_discount),
+        unit_discounts: l
+            .units
+            .discount_runs()
+            .into_iter()
+            .map(|(quantity, d)| UnitDiscount { quantity, amount: -d })
+            .collect(),
         total: l.current(),
         shippable: l.product.is_some_and(|p| p.shippable),
         gift: l.gift_of.is_some(),

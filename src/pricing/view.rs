@@ -355,21 +355,3 @@ impl Issue {
         self
     }
 }
-
-/// Run-length encodes per-unit discounts (given as positive magnitudes) into the view form.
-pub(crate) fn unit_runs(per_unit: &[i64]) -> Vec<UnitDiscount> {
-    let mut runs: Vec<UnitDiscount> = Vec::new();
-    if per_unit.iter().all(|&d| d == 0) {
-        return runs;
-    }
-    for &d in per_unit {
-        match runs.last_mut() {
-            Some(run) if run.amount == -d => run.quantity = run.quantity.saturating_add(1),
-            _ => runs.push(UnitDiscount {
-                quantity: 1,
-                amount: -d,
-            }),
-        }
-    }
-    runs
-}

@@ -12,8 +12,9 @@ use crate::pricing::LineCalc;
 /// The units of a line a promotion may discount: all, or the `max` most expensive (ties: earlier).
 fn unit_mask(line: &LineCalc, max: Option<u32>) -> Option<Vec<usize>> {
     let max = usize::try_from(max?).unwrap_or(usize::MAX);
-    let mut order: Vec<usize> = (0..line.units.len()).collect();
-    order.sort_by_key(|&k| std::cmp::Reverse(line.units.get(k).copied().unwrap_or(0)));
+    let amounts = line.units.amounts();
+    let mut order: Vec<usize> = (0..amounts.len()).collect();
+    order.sort_by_key(|&k| std::cmp::Reverse(amounts.get(k).copied().unwrap_or(0)));
     order.truncate(max);
     order.sort_unstable();
     Some(order)
@@ -22,7 +23,10 @@ fn unit_mask(line: &LineCalc, max: Option<u32>) -> Option<Vec<usize>> {
 fn masked_current(line: &LineCalc, mask: Option<&[usize]>) -> i64 {
     match mask {
         None => line.current(),
-        Some(m) => m.iter().filter_map(|&k| line.units.get(k)).sum(),
+        Some(m) => {
+            let amounts = line.units.amounts();
+            m.iter().filter_map(|&k| amounts.get(k)).sum()
+        }
     }
 }
 
@@ -132,8 +136,9 @@ fn apply_value<'c>(
         | PromotionValue::FixedPrice { .. }) => {
             for (&i, mask) in targets.iter().zip(masks) {
                 if let Some(line) = lines.get_mut(i) {
+                    let amounts = line.units.amounts();
                     let per_unit = per_unit(line, mask.as_deref(), |k| {
-                        ctx.discount_on(line.units.get(k).copied().unwrap_or(0), value)
+                        ctx.discount_on(amounts.get(k).copied().unwrap_or(0), value)
                     })?;
                     total = money::add(total, line.discount_units(promo, &per_unit)?)?;
                 }

@@ -14,7 +14,7 @@ fn units_of(lines: &[LineCalc], targets: &[usize]) -> Vec<Unit> {
     let mut units = Vec::new();
     for &i in targets {
         if let Some(line) = lines.get(i) {
-            units.extend(line.units.iter().enumerate().map(|(k, &u)| (u, i, k)));
+            units.extend(line.units.amounts().into_iter().enumerate().map(|(k, u)| (u, i, k)));
         }
     }
     units
@@ -115,7 +115,7 @@ pub(super) fn buy_x_get_y<'c>(
     let mut used: FxHashSet<(usize, usize)> = FxHashSet::default();
     for &i in offer.buy.iter().chain(&offer.get) {
         if let Some(line) = lines.get(i) {
-            used.extend((0..line.units.len()).filter(|&k| line.is_consumed(k)).map(|k| (i, k)));
+            used.extend(line.units.used().into_iter().map(|k| (i, k)));
         }
     }
     let mut rewards: Vec<Unit> = Vec::new();
@@ -147,14 +147,13 @@ pub(super) fn buy_x_get_y<'c>(
     }
     let discounted = discount_chosen(lines, &rewards, promo, ctx)?;
     if discounted > 0 {
+        let mut by_line: FxHashMap<usize, Vec<usize>> = FxHashMap::default();
         for (i, k) in consumed {
+            by_line.entry(i).or_default().push(k);
+        }
+        for (i, ks) in by_line {
             if let Some(line) = lines.get_mut(i) {
-                if line.consumed.is_empty() {
-                    line.consumed = vec![false; line.units.len()];
-                }
-                if let Some(flag) = line.consumed.get_mut(k) {
-                    *flag = true;
-                }
+                line.units.mark_used(&ks);
             }
         }
     }
