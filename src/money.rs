@@ -374,6 +374,16 @@ pub fn split_even(total: i64, parts: usize) -> Result<Vec<i64>> {
         .collect()
 }
 
+/// [`split_even`] as two runs of equal shares, `(share, how many)`, without a vector of parts (a count
+/// may be zero): `split_even_runs(-452, 3)` is `[(-151, 2), (-150, 1)]`. Zero parts count as one.
+pub fn split_even_runs(total: i64, parts: u32) -> Result<[(i64, u32); 2]> {
+    let parts = parts.max(1);
+    let q = i64::from(parts);
+    let (base, extra) = (total / q, (total % q).abs());
+    let extra = u32::try_from(extra).map_err(|_| CartError::overflow())?;
+    Ok([(add(base, total.signum())?, extra), (base, parts.saturating_sub(extra))])
+}
+
 /// Gives a share of `|total|` the sign of `total`.
 fn signed_share(total: i64, share: i128) -> Result<i64> {
     let signed = if total < 0 { -share } else { share };
@@ -520,6 +530,24 @@ impl fmt::Display for Money {
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 mod tests {
+    #[test]
+    fn split_even_runs_are_split_even_counted() {
+        for total in [-452, -7, -1, 0, 1, 2, 10, 999, 1_000_001, i64::MIN + 1] {
+            for parts in [1u32, 2, 3, 7, 9_999] {
+                let runs = super::split_even_runs(total, parts).unwrap();
+                let expanded: Vec<i64> = runs
+                    .iter()
+                    .flat_map(|&(share, count)| std::iter::repeat_n(share, count as usize))
+                    .collect();
+                assert_eq!(
+                    expanded,
+                    super::split_even(total, parts as usize).unwrap(),
+                    "{total} over {parts}"
+                );
+            }
+        }
+    }
+
     use super::*;
     use crate::error::ErrorCode;
     use proptest::prelude::*;

@@ -32,12 +32,10 @@ impl Units {
         if quantity == 0 {
             return money::split_even(base, 0).map(|_| Units::default());
         }
-        let q = i64::from(quantity);
-        let (each, extra) = (base / q, (base % q).abs());
-        let extra = u32::try_from(extra).map_err(|_| CartError::overflow())?;
         let mut units = Units::default();
-        units.push(money::add(each, base.signum())?, 0, false, extra);
-        units.push(each, 0, false, quantity.saturating_sub(extra));
+        for (each, count) in money::split_even_runs(base, quantity)? {
+            units.push(each, 0, false, count);
+        }
         Ok(units)
     }
 

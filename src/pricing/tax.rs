@@ -406,13 +406,9 @@ fn merge<'c>(parts: &[LineTax<'c>]) -> Result<LineTax<'c>> {
 }
 
 /// An even split of `amount` over `quantity` units, as two (unit amount, how many units) pairs (a count
-/// may be zero), without a vector of units.
+/// may be zero).
 fn unit_groups(amount: i64, quantity: u32) -> Result<[(i64, i64); 2]> {
-    // As `money::split_even`: the first `|amount| mod q` units take one more minor unit.
-    let q = i64::from(quantity.max(1));
-    let (base, extra) = (amount / q, (amount % q).abs());
-    let one_more = money::add(base, amount.signum())?;
-    Ok([(one_more, extra), (base, money::sub(q, extra)?)])
+    Ok(money::split_even_runs(amount, quantity)?.map(|(share, count)| (share, i64::from(count))))
 }
 
 /// Totals of net and tax, and the per-rate summary (one entry per sub-rate where a rate has them).
@@ -477,25 +473,4 @@ fn sub_rate_shares(rate: &TaxRate, tax: i64) -> Result<Vec<i64>> {
         })
         .collect::<Result<Vec<i64>>>()?;
     money::allocate(tax, &weights)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::unit_groups;
-    use crate::money::split_even;
-
-    #[test]
-    fn unit_groups_are_split_even_counted() {
-        for amount in [-452, -7, -1, 0, 1, 2, 10, 999, 1_000_001] {
-            for quantity in [1u32, 2, 3, 7, 9_999] {
-                let shares = split_even(amount, quantity as usize).unwrap();
-                let groups = unit_groups(amount, quantity).unwrap();
-                let expanded: Vec<i64> = groups
-                    .iter()
-                    .flat_map(|&(unit, count)| std::iter::repeat_n(unit, count as usize))
-                    .collect();
-                assert_eq!(expanded, shares, "{amount} over {quantity}");
-            }
-        }
-    }
 }
