@@ -200,7 +200,11 @@ async function main() {
   cart.on("error", (e) => notice(e.message || String(e)));
   render(cart.view());
   globalThis.demoCart = cart; // for the end-to-end tests and curious developers
-  if ("serviceWorker" in navigator) navigator.serviceWorker.register("sw.js").catch(() => {});
+  // The worker caches the files of the version this page came from (www/sw.js).
+  const assets = new URL("./", import.meta.url).pathname;
+  if ("serviceWorker" in navigator) {
+    navigator.serviceWorker.register("sw.js?assets=" + encodeURIComponent(assets)).catch(() => {});
+  }
 }
 
 main().catch((e) => notice("The store could not start: " + (e.message || e)));

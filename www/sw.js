@@ -1,9 +1,20 @@
-// Service worker: the shell, the wasm package and the catalog stay available offline.
-// Shell and package: cache first (versioned by CACHE). Catalog: network first, cache as fallback.
-// Orders (POST) are never cached: the page queues them itself while offline.
-const CACHE = "wasm-cart-demo-v1";
-const SHELL = ["./", "index.html", "style.css", "app.js", "format.js", "products.js", "cart-view.js",
-  "manifest.webmanifest", "../pkg/wasm_cart.js", "../pkg/wasm_cart_bg.wasm"];
+// Service worker: the page, its files, the wasm package and the catalog stay available offline.
+//
+// cart-server serves the page's files under a content version (`/v/<version>/www/…`, immutable, see
+// docs/server.md "Caching"); the page registers this worker with the folder its own files came from
+// (`sw.js?assets=…`), so a deploy installs a new worker with a new cache and the old cache goes when it
+// activates. A shopper never runs an engine older than the page the server sends.
+// - navigations: network first (a deploy shows at the next load), the cached page when offline;
+// - versioned files: cache first (what is under a version never changes);
+// - other files and the catalog: network first, the cached copy when offline;
+// - orders (POST) are never cached: the page queues them itself while offline.
+const asked = new URL(new URL(location.href).searchParams.get("assets") || "./", location.href);
+const ASSETS = asked.origin === location.origin ? asked : new URL("./", location.href);
+const CACHE = "wasm-cart-demo:" + ASSETS.pathname;
+const FILES = ["style.css", "app.js", "format.js", "products.js", "cart-view.js", "manifest.webmanifest",
+  "../pkg/wasm_cart.js", "../pkg/wasm_cart_bg.wasm"];
+const PAGE = new URL("./", location.href).href;
+const SHELL = [PAGE, ...FILES.map((file) => new URL(file, ASSETS).href)];
 
 self.addEventListener("install", (event) => {
   event.waitUntil(caches.open(CACHE).then((cache) => cache.addAll(SHELL)).then(() => self.skipWaiting()));
@@ -20,22 +31,32 @@ self.addEventListener("fetch", (event) => {
   if (request.method !== "GET") return;
   const url = new URL(request.url);
   if (url.origin !== location.origin) return;
-  if (url.pathname.startsWith("/api/v1/catalog")) {
-    event.respondWith(fetch(request).then((response) => {
-      if (response.ok) {
-        const copy = response.clone();
-        caches.open(CACHE).then((cache) => cache.put(request, copy));
-      }
-      return response;
-    }).catch(() => caches.match(request).then((hit) => hit || Response.error())));
-    return;
+  if (request.mode === "navigate") {
+    event.respondWith(networkFirst(request, PAGE));
+  } else if (url.pathname.startsWith("/v/")) {
+    event.respondWith(cacheFirst(request));
+  } else if (url.pathname.startsWith("/api/v1/catalog") || !url.pathname.startsWith("/api/")) {
+    event.respondWith(networkFirst(request));
   }
-  if (url.pathname.startsWith("/api/")) return;
-  event.respondWith(caches.match(request, { ignoreSearch: true }).then((hit) => hit || fetch(request).then((response) => {
-    if (response.ok) {
-      const copy = response.clone();
-      caches.open(CACHE).then((cache) => cache.put(request, copy));
-    }
-    return response;
-  })));
 });
+
+/** The network's answer (kept for later), else the cached one (or `fallback`'s) when offline. */
+function networkFirst(request, fallback) {
+  return fetch(request).then((response) => {
+    if (response.ok) keep(request, response.clone());
+    return response;
+  }).catch(() => caches.match(request, { ignoreSearch: true })
+    .then((hit) => hit || (fallback && caches.match(fallback)))
+    .then((hit) => hit || Response.error()));
+}
+
+function cacheFirst(request) {
+  return caches.match(request).then((hit) => hit || fetch(request).then((response) => {
+    if (response.ok) keep(request, response.clone());
+    return response;
+  }));
+}
+
+function keep(request, response) {
+  caches.open(CACHE).then((cache) => cache.put(request, response));
+}

@@ -3,7 +3,7 @@
 // (`window.coldOpen`). `window.changeToView(lines, samples, storage)` then times one quantity change that
 // returns the new view, with real localStorage (or "memory") and a turn of the event loop between
 // changes (so the tab protocol's asynchronous commit runs as it would between a shopper's clicks).
-import init, { Cart } from "/pkg/wasm_cart.js";
+import init, { Cart } from "../pkg/wasm_cart.js";
 import { catalog, fill, measure } from "./catalog.mjs";
 
 const render = (view) => {

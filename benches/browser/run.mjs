@@ -12,7 +12,9 @@
 //   between (the first localStorage write of a task costs Chromium ~75 µs here, later ones ~5 µs);
 // - server: the same change (one more unit of the first line) as `POST /api/v1/carts/:id/items` to a
 //   release cart-server on loopback (SQLite), from Node over a kept-alive connection;
-// - cold open: navigation → first rendered 50-line cart restored from localStorage, HTTP cache cleared.
+// - cold open: navigation → first rendered 50-line cart restored from localStorage, HTTP cache cleared;
+//   returning visit: the same with the HTTP cache of an earlier visit, the page under cart-server's
+//   content-versioned URL (`/v/<version>/www/…`: its files and the package are immutable, not asked for).
 import fs from "node:fs";
 import path from "node:path";
 import { randomBytes } from "node:crypto";
@@ -64,7 +66,8 @@ async function throughServer(url) {
   return out;
 }
 
-async function inChromium(url) {
+async function inChromium(server) {
+  const url = server.url;
   const browser = await launchBrowser();
   try {
     const context = await browser.newContext();
@@ -76,7 +79,7 @@ async function inChromium(url) {
       const headers = { ...response.headers(), "cross-origin-opener-policy": "same-origin", "cross-origin-embedder-policy": "require-corp" };
       await route.fulfill({ response, headers });
     });
-    const page = await context.newPage();
+    let page = await context.newPage();
     page.on("pageerror", (e) => console.error("page error:", e.message));
     await page.goto(`${url}/change.html?lines=0&isolated`);
     await page.waitForFunction(() => window.coldOpen !== undefined);
@@ -86,8 +89,13 @@ async function inChromium(url) {
       change[n] = await page.evaluate(([n, s]) => window.changeToView(n, s, "local"), [n, SAMPLES]);
       memory[n] = await page.evaluate(([n, s]) => window.changeToView(n, s, "memory"), [n, SAMPLES]);
     }
+    if (!(await page.evaluate(() => crossOriginIsolated))) console.warn("the bench page is not cross-origin isolated: 100 µs clock steps");
+    await context.close();
     // Cold open: the first visit stores a 50-line cart; each later one starts with an empty HTTP cache.
-    const cdp = await context.newCDPSession(page);
+    // A context of its own: Playwright's routes (above) turn the HTTP cache off.
+    const visits = await browser.newContext();
+    page = await visits.newPage();
+    const cdp = await visits.newCDPSession(page);
     await page.goto(`${url}/change.html?lines=50`);
     await page.waitForFunction(() => window.coldOpen !== undefined);
     const cold = [];
@@ -98,8 +106,16 @@ async function inChromium(url) {
       cold.push(await page.evaluate(() => ({ total: window.coldOpen, ...window.coldPhases })));
     }
     cold.sort((a, b) => a.total - b.total);
-    if (!(await page.evaluate(() => crossOriginIsolated))) console.warn("the bench page is not cross-origin isolated: 100 µs clock steps");
-    return { change, memory, cold: cold[3], version: browser.version() };
+    // Returning visits: one visit fills the HTTP cache, the next seven are timed.
+    const version = server.log.join("").match(/assets ([0-9a-f]{16})/)[1];
+    const returning = [];
+    for (let i = 0; i < 8; i++) {
+      await page.goto(`${url}/v/${version}/www/change.html?lines=50`);
+      await page.waitForFunction(() => window.coldOpen);
+      if (i > 0) returning.push(await page.evaluate(() => ({ total: window.coldOpen, ...window.coldPhases })));
+    }
+    returning.sort((a, b) => a.total - b.total);
+    return { change, memory, cold: cold[3], returning: returning[3], version: browser.version() };
   } finally {
     await browser.close();
   }
@@ -112,7 +128,7 @@ async function measurePackage(dir) {
     args: ["--rate-limit", "1000000"],
   });
   try {
-    return { node: await inNode(dir), chromium: await inChromium(server.url) };
+    return { node: await inNode(dir), chromium: await inChromium(server) };
   } finally {
     await server.stop();
   }
@@ -124,8 +140,10 @@ const better = (a, b) => (b && b.p50 < a.p50 ? b : a);
 function merge(runs) {
   const [first, ...rest] = runs;
   const pick = (get) => Object.fromEntries(SIZES.map((n) => [n, rest.reduce((acc, r) => better(acc, get(r)[n]), get(first)[n])]));
-  const cold = runs.map((r) => r.chromium.cold).sort((a, b) => a.total - b.total)[0];
-  return { node: pick((r) => r.node), memory: pick((r) => r.chromium.memory), change: pick((r) => r.chromium.change), cold, version: first.chromium.version };
+  const best = (get) => runs.map(get).sort((a, b) => a.total - b.total)[0];
+  const cold = best((r) => r.chromium.cold);
+  const returning = best((r) => r.chromium.returning);
+  return { node: pick((r) => r.node), memory: pick((r) => r.chromium.memory), change: pick((r) => r.chromium.change), cold, returning, version: first.chromium.version };
 }
 
 // Every package twice, interleaved (A B A B), so that a comparison of builds sees the same machine.
@@ -147,8 +165,9 @@ for (const p of packages) {
   const size = (ext) => fs.statSync(path.join(p, `wasm_cart_bg.wasm${ext}`)).size;
   console.log(`\nnode ${process.version}, chromium ${r.version}, ${p}`);
   console.log(`wasm: ${size("")} bytes raw, ${size(".gz")} gzip, ${size(".br")} brotli`);
-  const c = r.cold;
-  console.log(`cold open (navigation → first 50-line view, empty HTTP cache, best of 2 × p50 of 7): ${c.total.toFixed(1)} ms = page and modules ${c.modules.toFixed(1)} + init (wasm fetch, compile) ${c.init.toFixed(1)} + Cart.open ${c.open.toFixed(1)} + first view and render ${c.view.toFixed(1)}\n`);
+  const phases = (c) => `${c.total.toFixed(1)} ms = page and modules ${c.modules.toFixed(1)} + init (wasm fetch, compile) ${c.init.toFixed(1)} + Cart.open ${c.open.toFixed(1)} + first view and render ${c.view.toFixed(1)}`;
+  console.log(`cold open (navigation → first 50-line view, empty HTTP cache, best of 2 × p50 of 7): ${phases(r.cold)}`);
+  console.log(`returning visit (the same, immutable files from the HTTP cache, best of 2 × p50 of 7): ${phases(r.returning)}\n`);
   console.log("change → view, µs p50 / p95 (the better of two rounds)");
   console.log("| lines | node (memory) | chromium (memory) | chromium + localStorage | cart-server on loopback | server / chromium + localStorage |");
   console.log("|---:|---:|---:|---:|---:|---:|");

@@ -7,6 +7,7 @@
 )]
 
 mod api;
+pub mod assets;
 pub mod cli;
 pub mod error;
 mod headers;
@@ -143,6 +144,8 @@ pub struct AppState {
     pub relay: Option<Arc<relay::Relay>>,
     /// Where cart ids, order ids and confirmation numbers come from.
     pub ids: ids::Ids,
+    /// The version of the storefront's files and the package (content-hashed URLs).
+    pub assets: Arc<assets::Assets>,
 }
 
 impl AppState {
@@ -174,13 +177,14 @@ impl AppState {
         })??;
         Ok(Arc::new(AppState {
             limiter: ratelimit::RateLimiter::new(config.rate_limit),
-            config,
             store,
             catalog: RwLock::new(Arc::new(loaded)),
             catalog_stamp: Mutex::new(stamp),
             inflight: Mutex::new(HashMap::new()),
             relay,
             ids,
+            assets: Arc::new(assets::Assets::new(&config.static_dir, &config.pkg_dir)),
+            config,
         }))
     }
 
@@ -298,10 +302,20 @@ pub fn router(state: Arc<AppState>) -> Router {
     let pkg_files = ServeDir::new(&state.config.pkg_dir)
         .precompressed_br()
         .precompressed_gzip();
-    let files = Router::new()
-        .nest_service("/pkg", headers::guarded(&state.config.pkg_dir, pkg_files))
-        .fallback_service(headers::guarded(&state.config.static_dir, static_files))
-        .layer(CompressionLayer::new());
+    let (www, pkg) = (&state.config.static_dir, &state.config.pkg_dir);
+    // The same files under the current version (src/assets.rs): immutable.
+    let versioned = Router::new()
+        .nest_service("/v/{version}/pkg", headers::guarded(pkg, pkg_files.clone()))
+        .nest_service("/v/{version}/www", headers::guarded(www, static_files.clone()))
+        .layer(middleware::from_fn_with_state(state.assets.clone(), assets::immutable));
+    let page = get(assets::page).with_state(state.assets.clone());
+    let plain = Router::new()
+        .route("/", page.clone())
+        .route("/index.html", page)
+        .nest_service("/pkg", headers::guarded(pkg, pkg_files))
+        .fallback_service(headers::guarded(www, static_files))
+        .layer(middleware::from_fn(assets::revalidate));
+    let files = versioned.merge(plain).layer(CompressionLayer::new());
     let policy = headers::SecurityHeaders::new(&state.config.connect_src);
     Router::new()
         .nest("/api/v1", api)
@@ -320,9 +334,10 @@ pub async fn serve(config: Config) -> Result<(), String> {
     let local = listener.local_addr().map_err(|e| e.to_string())?;
     // One write, so that a process reading stderr never sees half an address.
     let line = format!(
-        "cart-server listening on http://{local} (db {:?}, catalog {})\n",
+        "cart-server listening on http://{local} (db {:?}, catalog {}, assets {})\n",
         state.config.db,
-        state.catalog().catalog.version().unwrap_or("unversioned")
+        state.catalog().catalog.version().unwrap_or("unversioned"),
+        state.assets.version()
     );
     let _ = std::io::Write::write_all(&mut std::io::stderr().lock(), line.as_bytes());
     let limits = serve::Limits {

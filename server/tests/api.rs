@@ -356,6 +356,87 @@ async fn files_are_served_gzip_or_brotli_when_accepted() {
     assert!(headers.contains_key("etag"));
 }
 
+/// The page names the current version of its files; under that version they are immutable, under any
+/// other a 404; a changed file gives a new version (src/assets.rs).
+#[tokio::test]
+async fn files_under_the_current_version_are_immutable() {
+    let s = server();
+    let (www, pkg) = (s.state.config.static_dir.clone(), s.state.config.pkg_dir.clone());
+    std::fs::create_dir_all(&pkg).unwrap();
+    std::fs::write(
+        www.join("index.html"),
+        r##"<link href="style.css" rel="stylesheet"><script type="module" src="app.js"></script><a href="#cart">"##,
+    )
+    .unwrap();
+    std::fs::write(www.join("style.css"), "body{}").unwrap();
+    std::fs::write(www.join("app.js"), "import '../pkg/wasm_cart.js';").unwrap();
+    std::fs::write(www.join(".env"), "SECRET=1").unwrap();
+    std::fs::write(pkg.join("wasm_cart.js"), "export {}").unwrap();
+    std::fs::write(pkg.join("wasm_cart_bg.wasm"), b"\0asm").unwrap();
+    std::fs::write(pkg.join("wasm_cart_bg.wasm.br"), b"stored brotli").unwrap();
+
+    let page = s.get("/").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert_eq!(page.headers["cache-control"], "no-cache");
+    assert_eq!(page.headers["content-type"], "text/html; charset=utf-8");
+    let version = s.state.assets.version();
+    assert_eq!(page.headers["etag"], format!("\"{version}\"").as_str());
+    let expected = format!(
+        r##"<link href="/v/{version}/www/style.css" rel="stylesheet"><script type="module" src="/v/{version}/www/app.js"></script><a href="#cart">"##
+    );
+    assert_eq!(page.text, expected);
+    assert_eq!(s.get("/index.html").await.text, expected);
+    let etag = page.headers["etag"].to_str().unwrap().to_string();
+    let again = s.call("GET", "/", None, &[("if-none-match", &etag)]).await;
+    assert_eq!(again.status, StatusCode::NOT_MODIFIED);
+
+    let app = s.get(&format!("/v/{version}/www/app.js")).await;
+    assert_eq!(app.status, StatusCode::OK);
+    assert_eq!(app.text, "import '../pkg/wasm_cart.js';");
+    assert_eq!(app.headers["cache-control"], cart_server::assets::IMMUTABLE);
+    let wasm = s
+        .call(
+            "GET",
+            &format!("/v/{version}/pkg/wasm_cart_bg.wasm"),
+            None,
+            &[("accept-encoding", "br")],
+        )
+        .await;
+    assert_eq!(wasm.headers["content-encoding"], "br");
+    assert_eq!(wasm.headers["cache-control"], cart_server::assets::IMMUTABLE);
+    assert_eq!(wasm.text, "stored brotli");
+    assert_eq!(
+        s.get(&format!("/v/{version}/www/.env")).await.status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        s.get(&format!("/v/{version}/www/none.js")).await.status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        s.get("/v/0123456789abcdef/www/app.js").await.status,
+        StatusCode::NOT_FOUND
+    );
+
+    // Under their plain names the files are revalidated at every use; the API stays no-store.
+    assert_eq!(s.get("/app.js").await.headers["cache-control"], "no-cache");
+    assert_eq!(s.get("/pkg/wasm_cart.js").await.headers["cache-control"], "no-cache");
+    assert_eq!(s.get("/api/v1/carts/nope").await.headers["cache-control"], "no-store");
+
+    // A deploy: the old version is gone, the page names the new one.
+    std::fs::write(pkg.join("wasm_cart_bg.wasm"), b"\0asm2").unwrap();
+    let next = s.state.assets.version();
+    assert_ne!(next, version);
+    assert_eq!(
+        s.get(&format!("/v/{version}/www/app.js")).await.status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(s.get(&format!("/v/{next}/www/app.js")).await.status, StatusCode::OK);
+    let page = s.call("GET", "/", None, &[("if-none-match", &etag)]).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.text.contains(&format!("/v/{next}/www/app.js")), "{}", page.text);
+}
+
 #[tokio::test]
 async fn rate_limit_answers_429_when_the_bucket_is_spent() {
     let s = server_with(|c| c.rate_limit = 3);

@@ -1,7 +1,7 @@
 // The demo storefront in real Chromium against a real cart-server: every promise of the project.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { readFileSync, writeFileSync } from "node:fs";
+import { cpSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { mkdirSync } from "node:fs";
 import { startServer, launchBrowser, withContext, screenshots, ROOT, SHOTS } from "./harness.mjs";
@@ -277,6 +277,43 @@ test("offline: a reload still shows the cart and a queued order is sent once bac
     await page.waitForFunction(() => globalThis.demoCart);
     assert.equal(await stockOf(product.id), before - 1, "sent exactly once");
   });
+});
+
+test("after a deploy a returning visitor runs the new files, with the service worker in place", async () => {
+  // A server of its own over a copy of the storefront, so that the test can deploy a change to it.
+  const www = path.join(server.dir, "www-deploy");
+  cpSync(path.join(ROOT, "www"), www, { recursive: true });
+  const own = await startServer({ staticDir: www });
+  try {
+    await withContext(browser, "deploy", async (context) => {
+      const page = await context.newPage();
+      await page.goto(own.url + "/");
+      await page.waitForFunction(() => globalThis.demoCart);
+      await page.evaluate(() => navigator.serviceWorker.ready);
+      await page.reload();
+      await page.waitForFunction(() => navigator.serviceWorker.controller && globalThis.demoCart);
+      const first = await page.evaluate(() => document.querySelector("script[type=module]").src);
+      assert.match(first, /\/v\/[0-9a-f]{16}\/www\/app\.js$/);
+      const cached = await page.evaluate(async () => (await caches.keys()).join(" "));
+      assert.ok(cached.includes(new URL(first).pathname.replace("app.js", "")), cached);
+
+      writeFileSync(path.join(www, "app.js"), readFileSync(path.join(www, "app.js"), "utf8") + "\nglobalThis.deployed = 2;\n");
+      await page.reload();
+      await page.waitForFunction(() => globalThis.demoCart);
+      const second = await page.evaluate(() => document.querySelector("script[type=module]").src);
+      assert.notEqual(second, first, "the page names the new version");
+      assert.equal(await page.evaluate(() => globalThis.deployed), 2, "the new app.js runs");
+      assert.equal((await fetch(first)).status, 404, "the old version is gone from the server");
+      // The new worker takes over and drops the old version's cache.
+      const folder = new URL(second).pathname.replace("app.js", "");
+      await page.waitForFunction(async (f) => {
+        const keys = await caches.keys();
+        return keys.length === 1 && keys[0].endsWith(f);
+      }, folder, { polling: 100 });
+    });
+  } finally {
+    await own.stop();
+  }
 });
 
 test("EUR/CHF switch on an empty cart, with Swiss tax, shipping and cash rounding", async () => {
