@@ -34,6 +34,7 @@ pub mod money;
 pub mod pricing;
 pub mod session;
 pub mod snapshot;
+pub mod text;
 pub mod time;
 pub mod tracked;
 #[cfg(feature = "web")]

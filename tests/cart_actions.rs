@@ -576,7 +576,7 @@ fn merge_takes_the_guest_cart_over() {
     let quantities: Vec<(String, u32)> = max_target
         .line_items()
         .iter()
-        .map(|l| (l.product_id.clone(), l.quantity))
+        .map(|l| (l.product_id.to_string(), l.quantity))
         .collect();
     assert_eq!(
         quantities,

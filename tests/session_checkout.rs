@@ -291,7 +291,7 @@ fn what_another_tab_adds_while_the_order_is_on_its_way_moves_to_the_new_cart() {
             .cart()
             .line_items()
             .iter()
-            .map(|l| (l.product_id.clone(), l.quantity))
+            .map(|l| (l.product_id.to_string(), l.quantity))
             .collect();
         assert_eq!(lines, vec![("mug".to_string(), 1), ("tea".to_string(), 1)], "tab {i}");
     }

@@ -459,7 +459,7 @@ pub async fn add_item(
             let short = view.issues.iter().find(|i| {
                 i.code == IssueCode::InventoryUnavailable
                     && view.line_items.iter().any(|l| {
-                        Some(&l.id) == i.line_item_id.as_ref()
+                        i.line_item_id.as_deref() == Some(l.id.as_str())
                             && l.product_id == request.product_id
                             && l.variant_id == request.variant_id
                     })
@@ -703,7 +703,9 @@ fn charge(
     }
     let mut demand: BTreeMap<(String, Option<u32>), u32> = BTreeMap::new();
     for line in priced.cart.line_items() {
-        let entry = demand.entry((line.product_id.clone(), line.variant_id)).or_default();
+        let entry = demand
+            .entry((line.product_id.to_string(), line.variant_id))
+            .or_default();
         *entry = entry.saturating_add(line.quantity);
     }
     for ((product_id, variant_id), quantity) in &demand {

@@ -8,6 +8,7 @@ use crate::catalog::{Amount, Catalog, Product, Rule};
 use crate::error::{CartError, ErrorCode, Result};
 use crate::money;
 use crate::pricing::select_price;
+use crate::text::Text;
 use crate::time::Timestamp;
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{json, Value};
@@ -121,15 +122,15 @@ pub struct PriceChange {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct LineItem {
-    pub id: String,
-    pub product_id: String,
+    pub id: Text,
+    pub product_id: Text,
     pub variant_id: Option<u32>,
     /// Kept so the line can still be shown if the product leaves the catalog.
-    pub sku: String,
-    pub name: String,
+    pub sku: Text,
+    pub name: Text,
     pub quantity: u32,
     #[serde(default)]
-    pub attributes: BTreeMap<String, Value>,
+    pub attributes: Attributes,
     pub added_at: Timestamp,
     /// The unit price the shopper last saw; a new catalog is compared against it.
     #[serde(default)]
@@ -137,6 +138,10 @@ pub struct LineItem {
     #[serde(default)]
     pub price_change: Option<PriceChange>,
 }
+
+/// A line's attributes, keys in sorted order. Shared: every price copies them into the line's view, and
+/// every change copies the cart; a shared map makes both a reference count.
+pub type Attributes = std::sync::Arc<BTreeMap<String, Value>>;
 
 impl LineItem {
     /// Same product, variant and attributes: such lines stack into one.
@@ -146,7 +151,7 @@ impl LineItem {
         variant_id: Option<u32>,
         attributes: &BTreeMap<String, Value>,
     ) -> bool {
-        self.product_id == product_id && self.variant_id == variant_id && &self.attributes == attributes
+        self.product_id == product_id && self.variant_id == variant_id && *self.attributes == *attributes
     }
 }
 
@@ -854,13 +859,13 @@ impl CartState {
         let id = format!("li_{}", self.next_line_id);
         let variant = variant_id.and_then(|v| product.variant(v));
         let line = LineItem {
-            id: id.clone(),
+            id: id.clone().into(),
             product_id: product.id.clone(),
             variant_id,
-            sku: variant.map_or_else(|| product.sku().to_string(), |v| v.sku.clone()),
+            sku: variant.map_or_else(|| product.sku(), |v| &v.sku).clone(),
             name: line_name(product, variant_id),
             quantity: q,
-            attributes,
+            attributes: Attributes::new(attributes),
             added_at: now,
             seen_price: None,
             price_change: None,
@@ -917,7 +922,7 @@ impl CartState {
     ) -> Result<()> {
         let attributes = clean_attributes(attributes)?;
         let line = self.line_mut(id)?;
-        line.attributes = attributes;
+        line.attributes = Attributes::new(attributes);
         let changed = line.clone();
         // Two lines with the same product, variant and attributes are one line: fold this one into its twin.
         let twin = self
@@ -1161,7 +1166,7 @@ impl CartState {
         for line in &other.line_items {
             if let Err(e) = next.merge_line(catalog, line, mode, now) {
                 report.skipped.push(SkippedLine {
-                    line_item_id: line.id.clone(),
+                    line_item_id: line.id.to_string(),
                     code: e.code,
                     message: e.message,
                 });
@@ -1218,16 +1223,16 @@ impl CartState {
                     MergeMode::Sum => twin.quantity.saturating_add(line.quantity).min(max),
                 };
                 Action::ChangeLineItemQuantity {
-                    line_item_id: twin.id.clone(),
+                    line_item_id: twin.id.to_string(),
                     quantity: i64::from(wanted),
                 }
             }
             None => Action::AddLineItem {
-                product_id: Some(line.product_id.clone()),
+                product_id: Some(line.product_id.to_string()),
                 sku: None,
                 variant_id: line.variant_id,
                 quantity: i64::from(line.quantity),
-                attributes: line.attributes.clone(),
+                attributes: (*line.attributes).clone(),
             },
         };
         self.try_action(catalog, &action, now)
@@ -1274,7 +1279,7 @@ fn check_address(field: &str, address: &Option<Address>) -> Result<Option<Addres
 }
 
 /// The display name of a line: the variant's name when it has one.
-pub(crate) fn line_name(product: &Product, variant_id: Option<u32>) -> String {
+pub(crate) fn line_name(product: &Product, variant_id: Option<u32>) -> Text {
     variant_id
         .and_then(|v| product.variant(v))
         .and_then(|v| v.name.clone())

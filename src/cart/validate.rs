@@ -87,7 +87,7 @@ impl CartState {
             check_text(&at("sku"), &line.sku)?;
             check_text(&at("name"), &line.name)?;
             check_quantity(i64::from(line.quantity)).map_err(|e| e.with_details(json!({ "field": at("quantity") })))?;
-            if clean_attributes(&line.attributes)? != line.attributes {
+            if clean_attributes(&line.attributes)? != *line.attributes {
                 return Err(CartError::invalid_field(
                     &at("attributes"),
                     "attributes: null values are not stored",

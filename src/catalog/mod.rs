@@ -7,6 +7,7 @@
 
 use crate::error::{CartError, ErrorCode, Result};
 use crate::money;
+use crate::text::Text;
 use crate::time::Timestamp;
 use rust_decimal::Decimal;
 use rustc_hash::FxHashMap;
@@ -136,8 +137,8 @@ pub struct Price {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Variant {
     pub id: u32,
-    pub sku: String,
-    pub name: Option<String>,
+    pub sku: Text,
+    pub name: Option<Text>,
     /// Own prices; when absent the product's prices apply.
     pub prices: Option<Vec<Price>>,
     pub stock: Option<u32>,
@@ -156,21 +157,21 @@ fn yes() -> bool {
     true
 }
 
-fn default_kind() -> String {
-    "product".to_string()
+fn default_kind() -> Text {
+    Text::from("product")
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Product {
-    pub id: String,
+    pub id: Text,
     /// Defaults to the product id.
-    pub sku: Option<String>,
-    pub name: String,
+    pub sku: Option<Text>,
+    pub name: Text,
     /// Free text: the seeds use `product`, `device`, `plan`, `addon`, `service`.
     #[serde(default = "default_kind")]
-    pub kind: String,
-    pub vendor: Option<String>,
+    pub kind: Text,
+    pub vendor: Option<Text>,
     pub tax_category: String,
     #[serde(default = "yes")]
     pub shippable: bool,
@@ -199,8 +200,8 @@ pub struct Product {
 }
 
 impl Product {
-    pub fn sku(&self) -> &str {
-        self.sku.as_deref().unwrap_or(&self.id)
+    pub fn sku(&self) -> &Text {
+        self.sku.as_ref().unwrap_or(&self.id)
     }
 
     pub fn variant(&self, id: u32) -> Option<&Variant> {
@@ -440,10 +441,10 @@ impl Catalog {
             ..Catalog::default()
         };
         for (i, p) in catalog.data.products.iter().enumerate() {
-            catalog.products_by_id.insert(p.id.clone(), i);
+            catalog.products_by_id.insert(p.id.to_string(), i);
             catalog.by_sku.insert(p.sku().to_string(), (i, None));
             for v in &p.variants {
-                catalog.by_sku.insert(v.sku.clone(), (i, Some(v.id)));
+                catalog.by_sku.insert(v.sku.to_string(), (i, Some(v.id)));
             }
         }
         for (i, promo) in catalog.data.promotions.iter().enumerate() {

@@ -313,7 +313,7 @@ pub fn ordered_cart(sent: &CartState, order: &Value) -> CartState {
     let mut cart = sent.clone();
     let mut left: Vec<&Value> = items.iter().collect();
     cart.line_items.retain_mut(|line| {
-        let attributes = Value::Object(line.attributes.clone().into_iter().collect());
+        let attributes = Value::Object(line.attributes.iter().map(|(k, v)| (k.clone(), v.clone())).collect());
         let found = left.iter().position(|item| {
             item.get("productId").and_then(Value::as_str) == Some(line.product_id.as_str())
                 && item.get("variantId").and_then(Value::as_u64) == line.variant_id.map(u64::from)
@@ -520,9 +520,9 @@ impl PriceQuote {
             };
             if local.unit_price != theirs.unit_price || local.total != theirs.total {
                 differences.push(PriceDifference {
-                    line_item_id: local.id.clone(),
-                    product_id: local.product_id.clone(),
-                    name: local.name.clone(),
+                    line_item_id: local.id.to_string(),
+                    product_id: local.product_id.to_string(),
+                    name: local.name.to_string(),
                     quantity: local.quantity,
                     old_unit_price: local.unit_price,
                     new_unit_price: theirs.unit_price,
@@ -806,7 +806,7 @@ mod tests {
         let mut server = price(&cart, &new, now()).unwrap();
         server.line_items.reverse();
         for (i, l) in server.line_items.iter_mut().enumerate() {
-            l.id = format!("li_s{i}");
+            l.id = format!("li_s{i}").into();
         }
         let details = json!({"expected": {}, "actual": {}, "differences": ["total"], "view": server});
         let (quote, review) = PriceQuote::accept(&cart, &shown, &details).unwrap();

@@ -197,7 +197,7 @@ impl RemoteRefs {
                         json!({ "productId": line.product_id, "variantId": line.variant_id }),
                     ))
                 }
-                None => line.sku.clone(),
+                None => line.sku.to_string(),
             });
         }
         let shipping_method = match &view.shipping {

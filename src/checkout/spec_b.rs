@@ -194,11 +194,11 @@ impl CheckoutRequest {
             .line_items()
             .iter()
             .map(|l| CheckoutItem {
-                product_id: l.product_id.clone(),
+                product_id: l.product_id.to_string(),
                 variant_id: l.variant_id,
-                sku: Some(l.sku.clone()).filter(|s| !s.is_empty()),
+                sku: Some(l.sku.clone()).filter(|s| !s.is_empty()).map(String::from),
                 quantity: i64::from(l.quantity),
-                attributes: l.attributes.clone(),
+                attributes: (*l.attributes).clone(),
             })
             .collect();
         let custom_line_items = cart
@@ -486,21 +486,21 @@ impl SpecCartItem {
             .product(&line.product_id)
             .map(|p| p.metadata.clone())
             .unwrap_or_default();
-        for (key, value) in &line.attributes {
+        for (key, value) in line.attributes.iter() {
             metadata.entry(key.clone()).or_insert_with(|| value.clone());
         }
         SpecCartItem {
-            id: line.id.clone(),
-            product_id: line.product_id.clone(),
+            id: line.id.to_string(),
+            product_id: line.product_id.to_string(),
             variant_id: line.variant_id,
-            sku: line.sku.clone(),
-            product_name: line.name.clone(),
-            product_type: line.kind.clone(),
-            vendor: line.vendor.clone(),
+            sku: line.sku.to_string(),
+            product_name: line.name.to_string(),
+            product_type: line.kind.to_string(),
+            vendor: line.vendor.clone().map(String::from),
             quantity: line.quantity,
             unit_price: MajorAmount::from_minor(line.unit_price, digits),
             total_price: MajorAmount::from_minor(line.total, digits),
-            attributes: line.attributes.clone().into_iter().collect(),
+            attributes: line.attributes.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
             metadata,
         }
     }
@@ -564,10 +564,10 @@ pub struct VendorOrder {
 pub fn lines_by_vendor(view: &CartView) -> Vec<(String, Vec<&LineView>)> {
     let mut groups: Vec<(String, Vec<&LineView>)> = Vec::new();
     for line in &view.line_items {
-        let vendor = line.vendor.clone().unwrap_or_else(|| DEFAULT_VENDOR.to_string());
-        match groups.iter_mut().find(|(v, _)| *v == vendor) {
+        let vendor = line.vendor.as_deref().unwrap_or(DEFAULT_VENDOR);
+        match groups.iter_mut().find(|(v, _)| v == vendor) {
             Some((_, lines)) => lines.push(line),
-            None => groups.push((vendor, vec![line])),
+            None => groups.push((vendor.to_string(), vec![line])),
         }
     }
     groups

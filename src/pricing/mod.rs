@@ -15,6 +15,7 @@ use crate::cart::{CartState, CustomLineKind, LineItem, PriceContext};
 use crate::catalog::{in_window, Catalog, Price, Product, Promotion, ShippingMethod};
 use crate::error::{CartError, Result};
 use crate::money::{self, RoundingMode};
+use crate::text::Text;
 use crate::time::Timestamp;
 use rust_decimal::Decimal;
 pub use view::{
@@ -434,7 +435,7 @@ fn line_view(
         name: l
             .product
             .map_or_else(|| line.name.clone(), |p| crate::cart::line_name(p, line.variant_id)),
-        kind: l.product.map_or_else(|| "product".to_string(), |p| p.kind.clone()),
+        kind: l.product.map_or_else(|| Text::from("product"), |p| p.kind.clone()),
         vendor: l.product.and_then(|p| p.vendor.clone()),
         quantity: line.quantity,
         attributes: line.attributes.clone(),

@@ -2,10 +2,10 @@
 //! integer count of minor units of `currency`. It is derived from the state on demand, never stored.
 
 use crate::cart::{Address, CartStatus, Customer};
+use crate::text::Text;
 use crate::time::Timestamp;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use std::collections::BTreeMap;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -99,17 +99,17 @@ impl CartView {
 #[serde(rename_all = "camelCase")]
 pub struct LineView {
     /// `gift_<promotion id>` for a gift line.
-    pub id: String,
-    pub product_id: String,
+    pub id: Text,
+    pub product_id: Text,
     pub variant_id: Option<u32>,
-    pub sku: String,
-    pub name: String,
-    pub kind: String,
-    pub vendor: Option<String>,
+    pub sku: Text,
+    pub name: Text,
+    pub kind: Text,
+    pub vendor: Option<Text>,
     pub quantity: u32,
     /// The cart line's attributes, keys in sorted order (as the cart keeps them: copying the map is
     /// cheaper than building a JSON object per line per price).
-    pub attributes: BTreeMap<String, Value>,
+    pub attributes: crate::cart::Attributes,
     /// The selected unit price, rounded to the currency (catalog price terms).
     pub unit_price: i64,
     /// round(unit price × quantity).

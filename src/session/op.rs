@@ -195,11 +195,11 @@ pub(crate) fn carry_over(
             continue;
         }
         let add = Action::AddLineItem {
-            product_id: Some(line.product_id.clone()),
+            product_id: Some(line.product_id.to_string()),
             sku: None,
             variant_id: line.variant_id,
             quantity: i64::from(extra),
-            attributes: line.attributes.clone(),
+            attributes: (*line.attributes).clone(),
         };
         let mut trial = next.clone();
         if trial.apply(catalog, &[add], now).is_ok() {

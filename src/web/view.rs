@@ -74,8 +74,8 @@ impl ViewCache {
         let custom = std::mem::take(&mut view.custom_line_items);
         let delta = Delta {
             view: &view,
-            lines: slots(&lines, &self.lines, |l| &l.id),
-            custom: slots(&custom, &self.custom, |l| &l.id),
+            lines: slots(&lines, &self.lines, |l| l.id.as_str()),
+            custom: slots(&custom, &self.custom, |l| l.id.as_str()),
         };
         let fail = |e: String| CartError::invalid_request(format!("the view cannot be built: {e}"));
         let text = serde_json::to_string(&delta).map_err(|e| fail(e.to_string()))?;
@@ -99,7 +99,7 @@ pub(crate) fn detached(view: CartView) -> Result<JsValue, CartError> {
 /// One slot per line of `lines`: `Same(i)` when `previous[i]` has the same id and equal data. The
 /// previous line is looked up at the same position first, then one off (a line removed or added
 /// before it), then anywhere, so the usual change costs O(lines) comparisons of ids.
-fn slots<'a, T: PartialEq>(lines: &'a [T], previous: &[T], id: impl Fn(&T) -> &String) -> Vec<Slot<'a, T>> {
+fn slots<'a, T: PartialEq>(lines: &'a [T], previous: &[T], id: impl Fn(&T) -> &str) -> Vec<Slot<'a, T>> {
     lines
         .iter()
         .enumerate()

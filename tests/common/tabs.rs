@@ -240,7 +240,7 @@ impl Browser {
             .iter()
             .filter_map(|l| {
                 let n = l.attributes.get("n").and_then(Value::as_str)?;
-                n.starts_with(&prefix).then(|| (l.id.clone(), n.to_string()))
+                n.starts_with(&prefix).then(|| (l.id.to_string(), n.to_string()))
             })
             .collect();
         if mine.is_empty() {

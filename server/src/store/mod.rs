@@ -386,11 +386,11 @@ pub fn seed_stock(tx: &mut dyn Tx, catalog: &Catalog) -> Result<(), StoreError> 
     let mut items = Vec::new();
     for product in catalog.products() {
         if let Some(stock) = product.stock {
-            items.push((product.id.clone(), String::new(), i64::from(stock)));
+            items.push((product.id.to_string(), String::new(), i64::from(stock)));
         }
         for variant in &product.variants {
             if let Some(stock) = variant.stock {
-                items.push((product.id.clone(), variant.id.to_string(), i64::from(stock)));
+                items.push((product.id.to_string(), variant.id.to_string(), i64::from(stock)));
             }
         }
     }

@@ -369,10 +369,11 @@ pub(crate) fn gift_items<'c>(lines: &[LineCalc<'c>], ctx: &PromoContext<'c>) -> 
         }
         let sku = variant_id
             .and_then(|v| product.variant(v))
-            .map_or_else(|| product.sku().to_string(), |v| v.sku.clone());
+            .map_or_else(|| product.sku(), |v| &v.sku)
+            .clone();
         let item = LineItem {
-            id: format!("gift_{}", promo.id),
-            product_id: product_id.clone(),
+            id: format!("gift_{}", promo.id).into(),
+            product_id: product_id.clone().into(),
             variant_id: *variant_id,
             sku,
             name: crate::cart::line_name(product, *variant_id),
