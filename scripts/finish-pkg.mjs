@@ -1,10 +1,12 @@
 // Post-processes wasm-pack's output in pkg/ into the npm package `wasm-cart` (run by `make pkg`):
-//   - package.json: name `wasm-cart`, `types`, `sideEffects: false`, an `exports` map that also
-//     exposes the .wasm file (for `new URL(..., import.meta.url)`, Vite `?url`, Node `initSync`);
+//   - package.json: name `wasm-cart`, `types`, `sideEffects: false`, `engines`, an `exports` map with a
+//     `node` condition (scripts/pkg/node.js: initialised from the .wasm file as it loads) and the
+//     browser/bundler/Worker default, that also exposes the .wasm file (`new URL(..., import.meta.url)`,
+//     Vite `?url`); the licences and CHANGELOG.md beside them;
 //   - the .d.ts files: the raw wasm exports that wasm-bindgen types with `any` (the `InitOutput`
 //     interface, internal plumbing) become `unknown`, so that the package's types contain no `any`.
 // Fails loudly if wasm-pack's output changes shape.
-import { readFileSync, writeFileSync, existsSync, readdirSync, statSync } from "node:fs";
+import { copyFileSync, rmSync, readFileSync, writeFileSync, existsSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { brotliCompressSync, gzipSync, constants as zlib } from "node:zlib";
 
@@ -24,6 +26,13 @@ const main = pkg.main ?? pkg.module;
 if (main !== "wasm_cart.js") throw new Error(`unexpected entry point in ${manifestPath}: ${main}`);
 // src/web/glue.js becomes pkg/snippets/...: plain functions, no top-level statements with effects,
 // so the package stays `sideEffects: false`. Checked here so that a change there cannot slip by.
+// wasm-pack leaves the snippet folders of earlier builds in place: only the glue's own goes in the package.
+const imported = new Set([...readFileSync(join(dir, "wasm_cart.js"), "utf8").matchAll(/'\.\/snippets\/([^/']+)\//g)].map((m) => m[1]));
+if (existsSync(join(dir, "snippets"))) {
+  for (const name of readdirSync(join(dir, "snippets"))) {
+    if (!imported.has(name)) rmSync(join(dir, "snippets", name), { recursive: true, force: true });
+  }
+}
 const snippets = existsSync(join(dir, "snippets")) ? listFiles(join(dir, "snippets")) : [];
 for (const file of snippets) {
   const code = readFileSync(file, "utf8");
@@ -31,8 +40,14 @@ for (const file of snippets) {
   if (topLevel.length > 0) throw new Error(`${file} has top-level statements:\n${topLevel.join("\n")}`);
 }
 
+// The Node entry, the licences and the changelog come from the repository.
+for (const [from, to] of [["scripts/pkg/node.js", "node.js"], ["LICENSE-MIT", "LICENSE-MIT"],
+  ["LICENSE-APACHE", "LICENSE-APACHE"], ["CHANGELOG.md", "CHANGELOG.md"]]) {
+  copyFileSync(new URL(`../${from}`, import.meta.url), join(dir, to));
+}
 const files = new Set(pkg.files ?? []);
-for (const f of ["wasm_cart_bg.wasm", "wasm_cart.js", "wasm_cart.d.ts", "README.md", "snippets"]) {
+for (const f of ["wasm_cart_bg.wasm", "wasm_cart.js", "wasm_cart.d.ts", "node.js", "README.md", "snippets",
+  "LICENSE-MIT", "LICENSE-APACHE", "CHANGELOG.md"]) {
   if (existsSync(join(dir, f))) files.add(f);
 }
 
@@ -42,13 +57,14 @@ const out = {
   description: pkg.description,
   version: pkg.version,
   license: pkg.license,
-  repository: pkg.repository,
   files: [...files],
+  engines: { node: ">=18" },
   main: "wasm_cart.js",
   module: "wasm_cart.js",
   types: "wasm_cart.d.ts",
   exports: {
-    ".": { types: "./wasm_cart.d.ts", default: "./wasm_cart.js" },
+    // Node initialises itself from the file (node.js); browsers, bundlers and Workers call init().
+    ".": { types: "./wasm_cart.d.ts", node: "./node.js", default: "./wasm_cart.js" },
     "./wasm_cart_bg.wasm": "./wasm_cart_bg.wasm",
     "./package.json": "./package.json",
   },

@@ -1,0 +1,91 @@
+// The npm package as a consumer gets it: `npm pack` of pkg/, installed from the tarball into a fresh
+// folder (offline: the package has no dependencies), then imported by name from Node ESM and from a
+// Node module Worker without `init()` or `initSync` (the `node` export condition initialises the engine
+// from the package's own .wasm file). The figures are compared with the same cart priced in this
+// process through pkg/ directly.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { catalog } from "../../benches/browser/catalog.mjs";
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+const { initSync, Cart } = await import(path.join(root, "pkg/wasm_cart.js"));
+initSync({ module: fs.readFileSync(path.join(root, "pkg/wasm_cart_bg.wasm")) });
+
+let dir;
+let tarball;
+
+before(() => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), "wasm-cart-consumer-"));
+  const packed = JSON.parse(execFileSync("npm", ["pack", path.join(root, "pkg"), "--pack-destination", dir, "--json"], { encoding: "utf8" }));
+  tarball = packed[0];
+  fs.writeFileSync(path.join(dir, "package.json"), JSON.stringify({ name: "consumer", private: true, type: "module" }));
+  fs.writeFileSync(path.join(dir, "catalog.json"), JSON.stringify(catalog));
+  execFileSync("npm", ["install", "--offline", "--no-audit", "--no-fund", "--loglevel=error", `./${tarball.filename}`], { cwd: dir });
+});
+
+after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+const expected = () => {
+  const cart = Cart.open({ catalog, storage: "memory", currency: "EUR", country: "DE" });
+  const totals = cart.addItem({ productId: "p1", quantity: 2 }).totals;
+  let code;
+  try { cart.addItem({ productId: "nope", quantity: 1 }); } catch (e) { code = e.code; }
+  cart.free();
+  return { totals, code, initialised: true };
+};
+
+/** What a consumer module prints: the totals of two units of p1, and whether `init()` resolved. */
+const CONSUMER = `
+import init, { Cart, isCartError } from "wasm-cart";
+import { readFileSync } from "node:fs";
+const catalog = JSON.parse(readFileSync(new URL("./catalog.json", import.meta.url), "utf8"));
+const cart = Cart.open({ catalog, storage: "memory", currency: "EUR", country: "DE" });
+const totals = cart.addItem({ productId: "p1", quantity: 2 }).totals;
+let code;
+try { cart.addItem({ productId: "nope", quantity: 1 }); } catch (e) { code = isCartError(e) && e.code; }
+const initialised = (await init()) !== undefined;
+export const result = { totals, code, initialised };
+`;
+
+test("the tarball holds the package's files and nothing else", () => {
+  const files = tarball.files.map((f) => f.path).sort();
+  const snippets = files.filter((f) => f.startsWith("snippets/"));
+  assert.equal(snippets.length, 1, `one glue snippet: ${snippets}`);
+  assert.deepEqual(files.filter((f) => !f.startsWith("snippets/")), [
+    "CHANGELOG.md", "LICENSE-APACHE", "LICENSE-MIT", "README.md", "node.js", "package.json",
+    "wasm_cart.d.ts", "wasm_cart.js", "wasm_cart_bg.wasm",
+  ]);
+  const manifest = JSON.parse(fs.readFileSync(path.join(dir, "node_modules/wasm-cart/package.json"), "utf8"));
+  assert.equal(manifest.license, "MIT OR Apache-2.0");
+  assert.deepEqual(manifest.engines, { node: ">=18" });
+  assert.deepEqual(manifest.exports["."], { types: "./wasm_cart.d.ts", node: "./node.js", default: "./wasm_cart.js" });
+  assert.equal(manifest.repository, undefined, "no placeholder address");
+  const changelog = fs.readFileSync(path.join(dir, "node_modules/wasm-cart/CHANGELOG.md"), "utf8");
+  assert.match(changelog, new RegExp(`^## \\[${manifest.version.replace(/\./g, "\\.")}\\]`, "m"), "the version has its changelog entry");
+});
+
+test("Node ESM: import by name, no init(), no initSync", () => {
+  fs.writeFileSync(path.join(dir, "consumer.mjs"), CONSUMER);
+  fs.writeFileSync(path.join(dir, "main.mjs"), `import { result } from "./consumer.mjs"; console.log(JSON.stringify(result));`);
+  const result = JSON.parse(execFileSync(process.execPath, ["main.mjs"], { cwd: dir, encoding: "utf8" }));
+  assert.deepEqual(result, expected());
+});
+
+test("a Node module Worker imports the package the same way", () => {
+  fs.writeFileSync(path.join(dir, "worker.mjs"), `
+import { parentPort } from "node:worker_threads";
+import { result } from "./consumer.mjs";
+parentPort.postMessage(result);`);
+  fs.writeFileSync(path.join(dir, "spawn.mjs"), `
+import { Worker } from "node:worker_threads";
+const worker = new Worker(new URL("./worker.mjs", import.meta.url));
+worker.once("message", (m) => { console.log(JSON.stringify(m)); worker.terminate(); });
+worker.once("error", (e) => { console.error(e); process.exit(1); });`);
+  const result = JSON.parse(execFileSync(process.execPath, ["spawn.mjs"], { cwd: dir, encoding: "utf8" }));
+  assert.deepEqual(result, expected());
+});
