@@ -41,12 +41,14 @@ for (const file of snippets) {
 }
 
 // The Node entry, the licences and the changelog come from the repository.
-for (const [from, to] of [["scripts/pkg/node.js", "node.js"], ["LICENSE-MIT", "LICENSE-MIT"],
+// So do the React binding and the money formatter (scripts/pkg/react.js, format.js, with their types).
+const own = ["node.js", "react.js", "react.d.ts", "format.js", "format.d.ts"];
+for (const [from, to] of [...own.map((f) => [`scripts/pkg/${f}`, f]), ["LICENSE-MIT", "LICENSE-MIT"],
   ["LICENSE-APACHE", "LICENSE-APACHE"], ["CHANGELOG.md", "CHANGELOG.md"]]) {
   copyFileSync(new URL(`../${from}`, import.meta.url), join(dir, to));
 }
 const files = new Set(pkg.files ?? []);
-for (const f of ["wasm_cart_bg.wasm", "wasm_cart.js", "wasm_cart.d.ts", "node.js", "README.md", "snippets",
+for (const f of ["wasm_cart_bg.wasm", "wasm_cart.js", "wasm_cart.d.ts", ...own, "README.md", "snippets",
   "LICENSE-MIT", "LICENSE-APACHE", "CHANGELOG.md"]) {
   if (existsSync(join(dir, f))) files.add(f);
 }
@@ -65,10 +67,15 @@ const out = {
   exports: {
     // Node initialises itself from the file (node.js); browsers, bundlers and Workers call init().
     ".": { types: "./wasm_cart.d.ts", node: "./node.js", default: "./wasm_cart.js" },
+    // React ≥ 18 (an optional peer dependency): CartProvider, useCart, useCartInstance, formatMoney.
+    "./react": { types: "./react.d.ts", default: "./react.js" },
+    "./format": { types: "./format.d.ts", default: "./format.js" },
     "./wasm_cart_bg.wasm": "./wasm_cart_bg.wasm",
     "./package.json": "./package.json",
   },
   sideEffects: false,
+  peerDependencies: { react: ">=18" },
+  peerDependenciesMeta: { react: { optional: true } },
   keywords: pkg.keywords,
 };
 writeFileSync(manifestPath, JSON.stringify(out, null, 2) + "\n");

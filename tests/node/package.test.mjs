@@ -57,13 +57,15 @@ test("the tarball holds the package's files and nothing else", () => {
   const snippets = files.filter((f) => f.startsWith("snippets/"));
   assert.equal(snippets.length, 1, `one glue snippet: ${snippets}`);
   assert.deepEqual(files.filter((f) => !f.startsWith("snippets/")), [
-    "CHANGELOG.md", "LICENSE-APACHE", "LICENSE-MIT", "README.md", "node.js", "package.json",
-    "wasm_cart.d.ts", "wasm_cart.js", "wasm_cart_bg.wasm",
+    "CHANGELOG.md", "LICENSE-APACHE", "LICENSE-MIT", "README.md", "format.d.ts", "format.js", "node.js",
+    "package.json", "react.d.ts", "react.js", "wasm_cart.d.ts", "wasm_cart.js", "wasm_cart_bg.wasm",
   ]);
   const manifest = JSON.parse(fs.readFileSync(path.join(dir, "node_modules/wasm-cart/package.json"), "utf8"));
   assert.equal(manifest.license, "MIT OR Apache-2.0");
   assert.deepEqual(manifest.engines, { node: ">=18" });
   assert.deepEqual(manifest.exports["."], { types: "./wasm_cart.d.ts", node: "./node.js", default: "./wasm_cart.js" });
+  assert.deepEqual(manifest.exports["./react"], { types: "./react.d.ts", default: "./react.js" });
+  assert.deepEqual(manifest.peerDependenciesMeta, { react: { optional: true } }, "the core entry needs no React");
   assert.equal(manifest.repository, undefined, "no placeholder address");
   const changelog = fs.readFileSync(path.join(dir, "node_modules/wasm-cart/CHANGELOG.md"), "utf8");
   assert.match(changelog, new RegExp(`^## \\[${manifest.version.replace(/\./g, "\\.")}\\]`, "m"), "the version has its changelog entry");
