@@ -6,7 +6,7 @@ export { formatMoney, type FormatMoneyOptions, type MoneyContext } from "./forma
 export interface CartProviderProps {
   /** A cart you opened (and free yourself). */
   cart?: Cart | null | undefined;
-  /** Opened with `Cart.open(options)` once mounted (after `init()` in a browser), freed when unmounted. */
+  /** Opened with `Cart.open(options)` once mounted (after awaiting `init()`), freed when unmounted. */
   options?: CartOptions | undefined;
   /** What the server rendered (`serializeView` into the page): the view until the cart is open. */
   serverView?: CartView | null | undefined;

@@ -12,7 +12,7 @@
 // whose views are frozen and keep the objects of unchanged lines, so selectors and `React.memo` can
 // compare by identity. React is a peer dependency; the package's main entry never imports it.
 import { createContext, createElement, useCallback, useContext, useEffect, useRef, useState, useSyncExternalStore } from "react";
-import { Cart } from "wasm-cart";
+import init, { Cart } from "wasm-cart";
 
 export { formatMoney } from "./format.js";
 
@@ -20,21 +20,34 @@ const Context = createContext(null);
 
 /**
  * Gives its children a cart: `cart` (one you opened and free yourself), or `options` (opened here with
- * `Cart.open(options)` once mounted, freed when unmounted; `init()` must have resolved first in a
- * browser). `serverView` is what the server rendered (see `serializeView`); `null` without one.
+ * `Cart.open(options)` once mounted — after `init()`, which it awaits itself — and freed when
+ * unmounted; the options are read when the cart opens, later changes are ignored). `serverView` is
+ * what the server rendered (see `serializeView`); `null` without one. An error opening the cart
+ * (`INVALID_CATALOG`, …) is thrown from the provider's render, for an error boundary to catch.
  */
 export function CartProvider({ cart = null, options, serverView = null, children }) {
   const [opened, setOpened] = useState(null);
+  const [, setFailure] = useState(null);
   const optionsRef = useRef(options);
+  optionsRef.current = options;
+  const wanted = !cart && options !== undefined;
   useEffect(() => {
-    if (cart || !optionsRef.current) return undefined;
-    const own = Cart.open(optionsRef.current);
-    setOpened(own);
+    if (!wanted) return undefined;
+    let own = null;
+    let mounted = true;
+    init()
+      .then(() => {
+        if (!mounted) return;
+        own = Cart.open(optionsRef.current);
+        setOpened(own);
+      })
+      .catch((error) => mounted && setFailure(() => { throw error; }));
     return () => {
+      mounted = false;
       setOpened(null);
-      own.free();
+      own?.free();
     };
-  }, [cart]);
+  }, [wanted]);
   const value = { cart: cart ?? opened, serverView };
   return createElement(Context.Provider, { value }, children);
 }

@@ -1,6 +1,5 @@
 import { StrictMode } from "react";
 import { hydrateRoot } from "react-dom/client";
-import init from "wasm-cart";
 import type { CartView } from "wasm-cart";
 import { CartProvider } from "wasm-cart/react";
 import { App } from "./App";
@@ -8,7 +7,6 @@ import { cartOptions } from "./catalog";
 
 const embedded = document.getElementById("cart-view")?.textContent;
 const serverView = embedded ? (JSON.parse(embedded) as CartView) : null;
-await init();
 const root = document.getElementById("root");
 if (root) {
   hydrateRoot(
