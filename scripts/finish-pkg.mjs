@@ -43,7 +43,8 @@ for (const file of snippets) {
 // The Node entry, the licences and the changelog come from the repository.
 // So do the React binding and the money formatter (scripts/pkg/react.js, format.js, with their types).
 const own = ["node.js", "react.js", "react.d.ts", "format.js", "format.d.ts"];
-for (const [from, to] of [...own.map((f) => [`scripts/pkg/${f}`, f]), ["LICENSE-MIT", "LICENSE-MIT"],
+// The package's README is its own (scripts/pkg/README.md), not the repository's that wasm-pack copies.
+for (const [from, to] of [...[...own, "README.md"].map((f) => [`scripts/pkg/${f}`, f]), ["LICENSE-MIT", "LICENSE-MIT"],
   ["LICENSE-APACHE", "LICENSE-APACHE"], ["CHANGELOG.md", "CHANGELOG.md"]]) {
   copyFileSync(new URL(`../${from}`, import.meta.url), join(dir, to));
 }

@@ -91,3 +91,30 @@ worker.once("error", (e) => { console.error(e); process.exit(1); });`);
   const result = JSON.parse(execFileSync(process.execPath, ["spawn.mjs"], { cwd: dir, encoding: "utf8" }));
   assert.deepEqual(result, expected());
 });
+
+test("the package README's catalog example opens and prices", () => {
+  const readme = fs.readFileSync(path.join(dir, "node_modules/wasm-cart/README.md"), "utf8");
+  const example = /```json\n([\s\S]*?)```/.exec(readme)?.[1];
+  assert.ok(example, "the README has a JSON catalog");
+  fs.writeFileSync(path.join(dir, "readme-catalog.json"), example);
+  fs.writeFileSync(path.join(dir, "readme.mjs"), `
+import { Cart } from "wasm-cart";
+import { formatMoney } from "wasm-cart/format";
+import { readFileSync } from "node:fs";
+const catalog = JSON.parse(readFileSync(new URL("./readme-catalog.json", import.meta.url), "utf8"));
+const cart = Cart.open({ catalog, currency: "EUR", country: "DE", locale: "de-DE" });
+const view = cart.addItem({ productId: "mug", quantity: 2 });
+console.log(JSON.stringify({ total: view.totals.total, text: formatMoney(view.totals.total, view), persistence: cart.persistence }));`);
+  const result = JSON.parse(execFileSync(process.execPath, ["readme.mjs"], { cwd: dir, encoding: "utf8" }));
+  assert.deepEqual(result, { total: 1998, text: "19,98\u00a0€", persistence: "memory" });
+});
+
+test("the package README's error table names every error code", () => {
+  const readme = fs.readFileSync(path.join(dir, "node_modules/wasm-cart/README.md"), "utf8");
+  const source = fs.readFileSync(path.join(root, "src/error.rs"), "utf8");
+  const codes = [...source.matchAll(/ErrorCode::\w+ => "([A-Z_]+)"/g)].map((m) => m[1]);
+  assert.ok(codes.length >= 25, `${codes.length} codes read from src/error.rs`);
+  const documented = new Set([...readme.matchAll(/^\| `([A-Z_]+)` \|/gm)].map((m) => m[1]));
+  assert.deepEqual(codes.filter((c) => !documented.has(c)), [], "codes missing from the table");
+  assert.deepEqual([...documented].filter((c) => !codes.includes(c)), [], "codes in the table the engine does not have");
+});
