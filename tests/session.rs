@@ -20,6 +20,8 @@ use wasm_cart::{Action, CartState, CartStatus, ErrorCode, MergeMode, Timestamp};
 struct TestStorage {
     values: RefCell<BTreeMap<String, Stored>>,
     failing_writes: bool,
+    /// Writes of this key alone throw (a catalog larger than what is left of the quota).
+    failing_key: Option<&'static str>,
     failing_reads: bool,
     writes: RefCell<Vec<String>>,
 }
@@ -64,7 +66,7 @@ fn run(session: &mut Session, storage: &TestStorage, effects: Vec<Effect>, event
         let more = match effect {
             Effect::Write { key, value } => {
                 storage.writes.borrow_mut().push(key.clone());
-                if storage.failing_writes {
+                if storage.failing_writes || storage.failing_key == Some(key.as_str()) {
                     session.write_failed(&key, "QuotaExceededError")
                 } else {
                     storage.put(&key, &value);
@@ -276,6 +278,36 @@ fn storage_that_throws_turns_the_cart_into_memory_with_an_error_event() {
     assert!(errors(&events).is_empty());
     assert_eq!(full.writes.borrow().len(), writes, "no more attempts");
     assert_eq!(s.view(now()).unwrap().line_items[0].quantity, 3);
+}
+
+/// A catalog too big for the quota: reported as the catalog cache that could not be saved, while the
+/// cart itself is still saved (issue 14: the message said "the cart is kept in memory only").
+#[test]
+fn a_catalog_cache_that_does_not_fit_is_reported_and_the_cart_is_still_saved() {
+    let storage = TestStorage {
+        failing_key: Some("cart:catalog"),
+        ..TestStorage::default()
+    };
+    let (mut s, events) = open(&storage);
+    let errs: Vec<_> = events
+        .iter()
+        .filter_map(|e| match e {
+            Event::Error(Reported::Cart(e)) => Some(e.clone()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(errs.len(), 1, "{errs:?}");
+    assert_eq!(errs[0].code, ErrorCode::StorageUnavailable);
+    assert_eq!(errs[0].details["key"], json!("cart:catalog"));
+    assert!(
+        errs[0].message.contains("the cart itself is still saved"),
+        "{}",
+        errs[0].message
+    );
+    assert!(!errs[0].message.contains("memory"), "{}", errs[0].message);
+    assert_eq!(s.persistence(), Persistence::Custom);
+    add(&mut s, &storage, "mug", 2);
+    assert_eq!(stored_cart(&storage).line_items()[0].quantity, 2, "the cart is saved");
 }
 
 #[test]

@@ -159,6 +159,12 @@ try {
 } finally {
   await apiServer.stop();
 }
+// What freezing the views costs (glue.js deep-freezes every new part of a view): the first package in
+// Node once more, then with freezing switched off (glue.js freezes what is not frozen yet: with
+// Object.isFrozen always true, nothing), back to back. Last, because it patches Object for good.
+const frozen = await inNode(packages[0]);
+Object.isFrozen = () => true;
+const unfrozen = await inNode(packages[0]);
 const cell = (x) => `${us(x.p50)} / ${us(x.p95)}`;
 for (const p of packages) {
   const r = merge(runs.get(p));
@@ -176,3 +182,7 @@ for (const p of packages) {
     console.log(`| ${n} | ${cell(a)} | ${cell(m)} | ${cell(b)} | ${cell(s)} | ${(s.p50 / b.p50).toFixed(1)}× |`);
   }
 }
+console.log(`\nfrozen views, ${packages[0]}: change → view in Node (memory), µs p50 / p95, one round each`);
+console.log("| lines | views frozen | not frozen |");
+console.log("|---:|---:|---:|");
+for (const n of SIZES) console.log(`| ${n} | ${cell(frozen[n])} | ${cell(unfrozen[n])} |`);

@@ -669,12 +669,17 @@ impl Session {
     pub fn write_failed(&mut self, key: &str, cause: &str) -> Vec<Effect> {
         let mut fx = Effects::default();
         if key == self.keys.catalog() {
-            fx.error(storage_error(key, "write", cause));
+            fx.error(side_write_error(key, "the catalog cache (for opening offline)", cause));
             return fx.into_vec();
         }
         if key == self.keys.checkout() || key == self.keys.orders() {
             self.side_write_failed(key);
-            fx.error(storage_error(key, "write", cause));
+            let what = if key == self.keys.checkout() {
+                "the checkout record"
+            } else {
+                "the order archive"
+            };
+            fx.error(side_write_error(key, what, cause));
             return fx.into_vec();
         }
         if self.persistence == Persistence::Memory {
@@ -730,6 +735,16 @@ impl Session {
             Err(e) => fx.error(e),
         }
     }
+}
+
+/// `STORAGE_UNAVAILABLE` for a write beside the cart that failed (the catalog cache, the checkout
+/// record, the archive): the cart itself is still saved, and the message says so.
+fn side_write_error(key: &str, what: &str, cause: &str) -> CartError {
+    CartError::new(
+        ErrorCode::StorageUnavailable,
+        format!("{what} could not be saved ({cause}); the cart itself is still saved"),
+    )
+    .with_details(json!({ "key": key, "operation": "write", "cause": cause }))
 }
 
 /// `STORAGE_UNAVAILABLE`, as the `error` event reports it.
