@@ -42,3 +42,20 @@ export async function measure(change, { samples, warmup = 20, clock, between = a
   const at = (q) => times[Math.min(times.length - 1, Math.floor(q * times.length))];
   return { p50: at(0.5), p95: at(0.95) };
 }
+
+/** A catalog of `n` products shaped like a real shop's (two variants on every tenth, a description,
+ * metadata), for timing `Cart.open` on big catalogs. */
+export function bigCatalog(n) {
+  return {
+    ...catalog,
+    version: `big-${n}`,
+    products: Array.from({ length: n }, (_, i) => ({
+      id: `p${i}`, sku: `SKU-${i}`, name: `Product number ${i}`, kind: i % 3 ? "device" : "product",
+      vendor: i % 2 ? "acme" : "globex", taxCategory: i % 5 ? "std" : "reduced",
+      description: `A sturdy, well-made product number ${i}, for everyday use at home and at work.`,
+      metadata: { brand: i % 2 ? "Acme" : "Globex", colour: ["red", "blue", "green"][i % 3] },
+      prices: [{ currency: "EUR", amount: (5 + (i % 40) + 0.99).toFixed(2) }],
+      ...(i % 10 === 0 ? { variants: [{ id: 1, sku: `SKU-${i}-S`, name: "Small" }, { id: 2, sku: `SKU-${i}-L`, name: "Large" }] } : {}),
+    })),
+  };
+}

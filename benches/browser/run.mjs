@@ -19,7 +19,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { randomBytes } from "node:crypto";
 import { startServer, launchBrowser, ROOT } from "../../tests/e2e/harness.mjs";
-import { catalog, fill, measure } from "./catalog.mjs";
+import { bigCatalog, catalog, fill, measure } from "./catalog.mjs";
 
 const packages = (process.argv.length > 2 ? process.argv.slice(2) : ["pkg"]).map((p) => path.resolve(p));
 const SIZES = [1, 10, 50, 250];
@@ -37,6 +37,26 @@ async function inNode(pkg) {
     const id = cart.view().lineItems[0].id;
     out[n] = await measure((i) => cart.changeQuantity(id, 1 + (i % 2)), { samples: SAMPLES * 3, clock: hr });
     cart.free();
+  }
+  return out;
+}
+
+const BIG = [1000, 10000, 30000];
+
+/** `Cart.open` on big catalogs in Node (memory storage): the catalog as JSON text and as an object. */
+async function bigOpensInNode(pkg) {
+  const { initSync, Cart } = await import(path.join(pkg, "wasm_cart.js"));
+  initSync({ module: fs.readFileSync(path.join(pkg, "wasm_cart_bg.wasm")) });
+  const out = {};
+  for (const n of BIG) {
+    const object = bigCatalog(n);
+    const text = JSON.stringify(object);
+    const best = (catalog) => Math.min(...[0, 1, 2].map(() => {
+      const t0 = hr();
+      Cart.open({ catalog, storage: "memory", currency: "EUR", country: "DE" }).free();
+      return hr() - t0;
+    }));
+    out[n] = { bytes: text.length, text: best(text), object: best(object) };
   }
   return out;
 }
@@ -89,6 +109,8 @@ async function inChromium(server) {
       change[n] = await page.evaluate(([n, s]) => window.changeToView(n, s, "local"), [n, SAMPLES]);
       memory[n] = await page.evaluate(([n, s]) => window.changeToView(n, s, "memory"), [n, SAMPLES]);
     }
+    const big = {};
+    for (const n of BIG) big[n] = await page.evaluate((n) => window.openBig(n), n);
     if (!(await page.evaluate(() => crossOriginIsolated))) console.warn("the bench page is not cross-origin isolated: 100 µs clock steps");
     await context.close();
     // Cold open: the first visit stores a 50-line cart; each later one starts with an empty HTTP cache.
@@ -115,7 +137,7 @@ async function inChromium(server) {
       if (i > 0) returning.push(await page.evaluate(() => ({ total: window.coldOpen, ...window.coldPhases })));
     }
     returning.sort((a, b) => a.total - b.total);
-    return { change, memory, cold: cold[3], returning: returning[3], version: browser.version() };
+    return { change, memory, big, cold: cold[3], returning: returning[3], version: browser.version() };
   } finally {
     await browser.close();
   }
@@ -162,6 +184,7 @@ try {
 // What freezing the views costs (glue.js deep-freezes every new part of a view): the first package in
 // Node once more, then with freezing switched off (glue.js freezes what is not frozen yet: with
 // Object.isFrozen always true, nothing), back to back. Last, because it patches Object for good.
+const bigInNode = await bigOpensInNode(packages[0]);
 const frozen = await inNode(packages[0]);
 Object.isFrozen = () => true;
 const unfrozen = await inNode(packages[0]);
@@ -186,3 +209,11 @@ console.log(`\nfrozen views, ${packages[0]}: change → view in Node (memory), �
 console.log("| lines | views frozen | not frozen |");
 console.log("|---:|---:|---:|");
 for (const n of SIZES) console.log(`| ${n} | ${cell(frozen[n])} | ${cell(unfrozen[n])} |`);
+const bigInChromium = runs.get(packages[0])[0].chromium.big;
+console.log(`\nCart.open on big catalogs, ${packages[0]}: ms, best of 3 (Node: memory storage; Chromium: localStorage, the catalog cached beside the cart)`);
+console.log("| products | catalog JSON | node, text | node, object | chromium + localStorage, text | caching in localStorage |");
+console.log("|---:|---:|---:|---:|---:|---|");
+for (const n of BIG) {
+  const [a, b] = [bigInNode[n], bigInChromium[n]];
+  console.log(`| ${n} | ${(a.bytes / 1e6).toFixed(2)} MB | ${a.text.toFixed(0)} | ${a.object.toFixed(0)} | ${b.ms.toFixed(0)} | ${b.failed ?? "cached"} |`);
+}

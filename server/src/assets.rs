@@ -197,18 +197,6 @@ pub async fn immutable(State(assets): State<Arc<Assets>>, req: Request, next: Ne
     response
 }
 
-/// Files under their plain names (`/app.js`, `/pkg/…`) may change at any deploy: the browser asks
-/// again each time (`no-cache`; an unchanged file costs a 304 through `Last-Modified`).
-pub async fn revalidate(req: Request, next: Next) -> Response {
-    let mut response = next.run(req).await;
-    if !response.headers().contains_key(header::CACHE_CONTROL) {
-        response
-            .headers_mut()
-            .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-    }
-    response
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -48,14 +48,13 @@ pub async fn secure(State(policy): State<SecurityHeaders>, req: Request, next: N
     response
 }
 
-/// API answers carry carts, addresses and orders: never stored by a browser or a shared cache, unless
-/// the handler chose otherwise (the catalog: `no-cache` with its ETag).
-pub async fn no_store(req: Request, next: Next) -> Response {
+/// `Cache-Control: <policy>` on every answer whose handler set none. The API's is `no-store` (carts,
+/// addresses and orders are never kept by a browser or a shared cache; the catalog sets `no-cache`
+/// with its ETag itself); files under their plain names get `no-cache` (src/assets.rs).
+pub async fn cache_control(State(policy): State<HeaderValue>, req: Request, next: Next) -> Response {
     let mut response = next.run(req).await;
     if !response.headers().contains_key(header::CACHE_CONTROL) {
-        response
-            .headers_mut()
-            .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        response.headers_mut().insert(header::CACHE_CONTROL, policy);
     }
     response
 }

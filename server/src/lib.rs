@@ -287,7 +287,10 @@ pub fn router(state: Arc<AppState>) -> Router {
         .fallback(api::not_found)
         .method_not_allowed_fallback(api::method_not_allowed)
         .layer(middleware::from_fn_with_state(state.clone(), rate_limit))
-        .layer(middleware::from_fn(headers::no_store))
+        .layer(middleware::from_fn_with_state(
+            HeaderValue::from_static("no-store"),
+            headers::cache_control,
+        ))
         .layer(tower_http::timeout::RequestBodyTimeoutLayer::new(
             state.config.body_timeout,
         ))
@@ -314,7 +317,12 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/index.html", page)
         .nest_service("/pkg", headers::guarded(pkg, pkg_files))
         .fallback_service(headers::guarded(www, static_files))
-        .layer(middleware::from_fn(assets::revalidate));
+        // Files under their plain names may change at any deploy: asked for again at each use (an
+        // unchanged file costs a 304 through `Last-Modified`).
+        .layer(middleware::from_fn_with_state(
+            HeaderValue::from_static("no-cache"),
+            headers::cache_control,
+        ));
     let files = versioned.merge(plain).layer(CompressionLayer::new());
     let policy = headers::SecurityHeaders::new(&state.config.connect_src);
     Router::new()
