@@ -97,6 +97,16 @@ if (!declared.includes("export type DecimalString")) {
   writeFileSync(typesPath, declared + "\n" + readFileSync(new URL("../ts/wasm_cart.types.d.ts", import.meta.url), "utf8"));
 }
 
+// What init() resolves to keeps only the memory in its type: the raw exports are the glue's plumbing,
+// not API (issue 14: "wasm-bindgen internals appear in the exported types").
+{
+  const text = readFileSync(typesPath, "utf8");
+  const internals = /^export interface InitOutput \{\n[\s\S]*?^\}\n/m;
+  if (!internals.test(text)) throw new Error("wasm_cart.d.ts changed shape: no `export interface InitOutput`");
+  writeFileSync(typesPath, text.replace(internals,
+    "/** What `init()` resolves to: the module's memory (the raw exports are internal). */\nexport interface InitOutput {\n    readonly memory: WebAssembly.Memory;\n}\n"));
+}
+
 for (const name of ["wasm_cart.d.ts", "wasm_cart_bg.wasm.d.ts"]) {
   const path = join(dir, name);
   if (!existsSync(path)) continue;

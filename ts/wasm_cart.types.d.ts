@@ -24,95 +24,95 @@ export type PricingProfile = "default" | "commercetools" | "shopware" | "sylius"
 
 /** Every field is optional: the profile's choice applies where a field is absent (docs/PRICING.md). */
 export interface PricingSettings {
-  profile?: PricingProfile;
-  pricesIncludeTax?: boolean;
-  roundingMode?: RoundingMode;
-  taxRoundingMode?: RoundingMode;
-  taxCalculation?: "lineItem" | "unitPrice" | "perRate";
-  allocation?: "largestRemainder" | "firstTargets";
-  conditionBasis?: "beforePromotions" | "afterEarlierPromotions";
+  profile?: PricingProfile | undefined;
+  pricesIncludeTax?: boolean | undefined;
+  roundingMode?: RoundingMode | undefined;
+  taxRoundingMode?: RoundingMode | undefined;
+  taxCalculation?: "lineItem" | "unitPrice" | "perRate" | undefined;
+  allocation?: "largestRemainder" | "firstTargets" | undefined;
+  conditionBasis?: "beforePromotions" | "afterEarlierPromotions" | undefined;
 }
 
 export interface CatalogPrice {
   currency: string;
   amount: DecimalString;
-  minQuantity?: number;
-  customerGroup?: string;
-  country?: string;
-  validFrom?: Rfc3339;
-  validUntil?: Rfc3339;
+  minQuantity?: number | undefined;
+  customerGroup?: string | undefined;
+  country?: string | undefined;
+  validFrom?: Rfc3339 | undefined;
+  validUntil?: Rfc3339 | undefined;
   /** The lowest unit price promotions may bring a unit to (Sylius `minimumPrice`). */
-  minimumPrice?: DecimalString;
+  minimumPrice?: DecimalString | undefined;
 }
 
 export interface CatalogVariant {
   id: number;
   sku: string;
-  name?: string;
-  prices?: CatalogPrice[];
-  stock?: number;
-  available?: boolean;
-  attributes?: { [name: string]: JsonValue };
+  name?: string | undefined;
+  prices?: CatalogPrice[] | undefined;
+  stock?: number | undefined;
+  available?: boolean | undefined;
+  attributes?: { [name: string]: JsonValue } | undefined;
   /** Overrides the product's weight. */
-  weight?: DecimalString;
+  weight?: DecimalString | undefined;
   /** This variant's id per checkout protocol (docs/sync.md). */
-  external?: { [protocol: string]: string };
+  external?: { [protocol: string]: string } | undefined;
 }
 
 export interface CatalogProduct {
   id: string;
-  sku?: string;
+  sku?: string | undefined;
   name: string;
   /** Free text; the seeds use product, device, plan, addon, service. */
-  kind?: string;
-  vendor?: string;
+  kind?: string | undefined;
+  vendor?: string | undefined;
   taxCategory: string;
-  shippable?: boolean;
-  prices?: CatalogPrice[];
-  stock?: number;
-  minQuantity?: number;
-  maxQuantity?: number;
-  available?: boolean;
-  requiredAttributes?: string[];
-  metadata?: { [key: string]: JsonValue };
-  variants?: CatalogVariant[];
-  description?: string;
+  shippable?: boolean | undefined;
+  prices?: CatalogPrice[] | undefined;
+  stock?: number | undefined;
+  minQuantity?: number | undefined;
+  maxQuantity?: number | undefined;
+  available?: boolean | undefined;
+  requiredAttributes?: string[] | undefined;
+  metadata?: { [key: string]: JsonValue } | undefined;
+  variants?: CatalogVariant[] | undefined;
+  description?: string | undefined;
   /** The weight of one unit, for weight-based shipping. */
-  weight?: DecimalString;
+  weight?: DecimalString | undefined;
   /** This product's id per checkout protocol (docs/sync.md). */
-  external?: { [protocol: string]: string };
+  external?: { [protocol: string]: string } | undefined;
 }
 
 export interface Match {
-  productIds?: string[];
-  skus?: string[];
-  kinds?: string[];
-  vendors?: string[];
+  productIds?: string[] | undefined;
+  skus?: string[] | undefined;
+  kinds?: string[] | undefined;
+  vendors?: string[] | undefined;
   /** Promotions only: the line's unit price (before promotions) is at least this. */
-  minUnitPrice?: DecimalString;
+  minUnitPrice?: DecimalString | undefined;
   /** Promotions only: the line's unit price (before promotions) is at most this. */
-  maxUnitPrice?: DecimalString;
+  maxUnitPrice?: DecimalString | undefined;
 }
 
 export type CatalogRule =
-  | { type: "requires"; when: Match; requires: Match; message?: string }
-  | { type: "exclusive"; metadataKey: string; message?: string }
-  | { type: "maxLines"; match: Match; max: number; message?: string };
+  | { type: "requires"; when: Match; requires: Match; message?: string | undefined }
+  | { type: "exclusive"; metadataKey: string; message?: string | undefined }
+  | { type: "maxLines"; match: Match; max: number; message?: string | undefined };
 
 export interface TaxCategory {
   id: string;
-  name?: string;
+  name?: string | undefined;
   rates: TaxRate[];
 }
 
 export interface TaxRate {
-  country?: string;
+  country?: string | undefined;
   rate: DecimalString;
-  name?: string;
+  name?: string | undefined;
   /** Whether amounts at this rate include it; absent: `pricing.pricesIncludeTax`. */
-  includedInPrice?: boolean;
+  includedInPrice?: boolean | undefined;
   /** Parts of the rate, adding up to `rate`; the tax summary lists one entry per part. */
-  subRates?: { name: string; rate: DecimalString }[];
+  subRates?: { name: string; rate: DecimalString }[] | undefined;
 }
 
 export interface ShippingMethod {
@@ -120,72 +120,72 @@ export interface ShippingMethod {
   name: string;
   taxCategory: string;
   /** `category`: at taxCategory's rate; `proportional` / `highest`: by the cart's line rates. */
-  taxType?: "category" | "proportional" | "highest";
-  default?: boolean;
-  deliveryDays?: { min: number; max: number };
+  taxType?: "category" | "proportional" | "highest" | undefined;
+  default?: boolean | undefined;
+  deliveryDays?: { min: number; max: number } | undefined;
   rates: {
     currency: string;
-    countries?: string[];
+    countries?: string[] | undefined;
     price: DecimalString;
-    freeAbove?: DecimalString;
-    tiers?: { minCartValue: DecimalString; price: DecimalString }[];
-    weightTiers?: { minWeight: DecimalString; price: DecimalString }[];
-    pricePerUnit?: DecimalString;
-    maxWeight?: DecimalString;
+    freeAbove?: DecimalString | undefined;
+    tiers?: { minCartValue: DecimalString; price: DecimalString }[] | undefined;
+    weightTiers?: { minWeight: DecimalString; price: DecimalString }[] | undefined;
+    pricePerUnit?: DecimalString | undefined;
+    maxWeight?: DecimalString | undefined;
   }[];
   /** This method's id (commercetools: key) per checkout protocol. */
-  external?: { [protocol: string]: string };
+  external?: { [protocol: string]: string } | undefined;
 }
 
 export type PromotionTarget =
-  | { type: "items"; match?: Match; maxUnitsPerLine?: number }
+  | { type: "items"; match?: Match | undefined; maxUnitsPerLine?: number | undefined }
   | { type: "shipping" }
   | { type: "total" }
-  | { type: "gift"; productId: string; variantId?: number; quantity?: number }
+  | { type: "gift"; productId: string; variantId?: number | undefined; quantity?: number | undefined }
   | {
       type: "buyXGetY";
       buy: Match;
       buyQuantity: number;
       get: Match;
       getQuantity: number;
-      maxOccurrence?: number;
-      selection?: "cheapest" | "mostExpensive";
+      maxOccurrence?: number | undefined;
+      selection?: "cheapest" | "mostExpensive" | undefined;
     }
   | {
       type: "multiBuy";
-      match?: Match;
+      match?: Match | undefined;
       trigger: number;
       discounted: number;
-      maxOccurrence?: number;
-      selection?: "cheapest" | "mostExpensive";
+      maxOccurrence?: number | undefined;
+      selection?: "cheapest" | "mostExpensive" | undefined;
     };
 
 export type PromotionValue =
-  | { type: "percentage"; percent: DecimalString; per?: "line" | "unit" | "targets"; maxAmount?: DecimalString }
-  | { type: "absolute"; amount: DecimalString; distribution?: "proportionate" | "even" | "each" }
+  | { type: "percentage"; percent: DecimalString; per?: "line" | "unit" | "targets" | undefined; maxAmount?: DecimalString | undefined }
+  | { type: "absolute"; amount: DecimalString; distribution?: "proportionate" | "even" | "each" | undefined }
   | { type: "fixedPrice"; amount: DecimalString };
 
 export interface Promotion {
   id: string;
-  label?: string;
+  label?: string | undefined;
   /** No code: automatic. */
-  code?: string;
-  priority?: number;
-  stacking?: "stack" | "stopAfter";
+  code?: string | undefined;
+  priority?: number | undefined;
+  stacking?: "stack" | "stopAfter" | undefined;
   /** If it applies, it alone applies. */
-  exclusive?: boolean;
+  exclusive?: boolean | undefined;
   /** Of a group, only the member giving the largest discount applies. */
-  group?: string;
-  validFrom?: Rfc3339;
-  validUntil?: Rfc3339;
-  currency?: string;
+  group?: string | undefined;
+  validFrom?: Rfc3339 | undefined;
+  validUntil?: Rfc3339 | undefined;
+  currency?: string | undefined;
   conditions?: {
-    minSubtotal?: DecimalString;
-    minQuantity?: number;
-    customerGroups?: string[];
-    countries?: string[];
-    when?: Predicate;
-  };
+    minSubtotal?: DecimalString | undefined;
+    minQuantity?: number | undefined;
+    customerGroups?: string[] | undefined;
+    countries?: string[] | undefined;
+    when?: Predicate | undefined;
+  } | undefined;
   target: PromotionTarget;
   value: PromotionValue;
 }
@@ -195,22 +195,22 @@ export type Predicate =
   | { all: Predicate[] }
   | { any: Predicate[] }
   | { not: Predicate }
-  | { contains: { match?: Match; minQuantity?: number } }
-  | { subtotalOf: { match?: Match; atLeast: DecimalString } }
+  | { contains: { match?: Match | undefined; minQuantity?: number | undefined } }
+  | { subtotalOf: { match?: Match | undefined; atLeast: DecimalString } }
   | { customerGroup: string[] }
   | { emailDomain: string[] }
   | { country: string[] };
 
 /** The catalog JSON of DESIGN §4 and docs/PRICING.md. */
 export interface Catalog {
-  version?: string;
-  pricing?: PricingSettings;
-  currencies?: { [currency: string]: { cashRounding?: DecimalString } };
-  taxCategories?: TaxCategory[];
-  products?: CatalogProduct[];
-  rules?: CatalogRule[];
-  shippingMethods?: ShippingMethod[];
-  promotions?: Promotion[];
+  version?: string | undefined;
+  pricing?: PricingSettings | undefined;
+  currencies?: { [currency: string]: { cashRounding?: DecimalString | undefined } } | undefined;
+  taxCategories?: TaxCategory[] | undefined;
+  products?: CatalogProduct[] | undefined;
+  rules?: CatalogRule[] | undefined;
+  shippingMethods?: ShippingMethod[] | undefined;
+  promotions?: Promotion[] | undefined;
 }
 
 // ---------------------------------------------------------------- options
@@ -229,33 +229,33 @@ export type Persistence = "local" | "session" | "custom" | "memory";
 
 export interface CartOptions {
   /** The catalog (object or JSON text). Optional when one is cached under `<storageKey>:catalog`. */
-  catalog?: Catalog | string;
+  catalog?: Catalog | string | undefined;
   /** localStorage key of the cart. Default `"cart"`. */
-  storageKey?: string;
+  storageKey?: string | undefined;
   /** Default `"local"`; without localStorage (Node, workers) the cart lives in memory. */
-  storage?: StorageOption;
+  storage?: StorageOption | undefined;
   /** ISO 4217 code. Needed to start a new cart; a stored cart keeps its own. */
-  currency?: string;
+  currency?: string | undefined;
   /** ISO 3166-1 alpha-2. */
-  country?: string;
+  country?: string | undefined;
   /** BCP 47, e.g. "de-DE". */
-  locale?: string;
-  customerId?: string;
-  customerGroup?: string;
+  locale?: string | undefined;
+  customerId?: string | undefined;
+  customerGroup?: string | undefined;
   /** Time to live after the last change. Default 30 days. */
-  ttlSeconds?: number;
+  ttlSeconds?: number | undefined;
   /** The clock, in epoch milliseconds (tests). Default `Date.now`. */
-  now?: () => number;
+  now?: (() => number | undefined) | undefined;
 }
 
 export interface ApplyOptions {
   /** Refuse with `CONCURRENT_MODIFICATION` unless the cart is at this version. */
-  expectedVersion?: number;
+  expectedVersion?: number | undefined;
 }
 
 export interface MergeOptions {
   /** A line both carts hold gets the larger (`"max"`, default) or the summed quantity. */
-  quantities?: "max" | "sum";
+  quantities?: "max" | "sum" | undefined;
 }
 
 // ---------------------------------------------------------------- actions (DESIGN §6)
@@ -263,33 +263,33 @@ export interface MergeOptions {
 export interface Address {
   /** ISO 3166-1 alpha-2; drives tax and shipping. */
   country: string;
-  firstName?: string;
-  lastName?: string;
-  company?: string;
-  streetName?: string;
-  streetNumber?: string;
-  additionalStreetInfo?: string;
-  postalCode?: string;
-  city?: string;
-  region?: string;
-  state?: string;
-  phone?: string;
-  email?: string;
+  firstName?: string | undefined;
+  lastName?: string | undefined;
+  company?: string | undefined;
+  streetName?: string | undefined;
+  streetNumber?: string | undefined;
+  additionalStreetInfo?: string | undefined;
+  postalCode?: string | undefined;
+  city?: string | undefined;
+  region?: string | undefined;
+  state?: string | undefined;
+  phone?: string | undefined;
+  email?: string | undefined;
 }
 
 export type AddItem =
-  | { productId: string; sku?: string; variantId?: number | null; quantity?: number; attributes?: Attributes }
-  | { productId?: string; sku: string; variantId?: number | null; quantity?: number; attributes?: Attributes };
+  | { productId: string; sku?: string | undefined; variantId?: number | null | undefined; quantity?: number | undefined; attributes?: Attributes | undefined }
+  | { productId?: string | undefined; sku: string; variantId?: number | null | undefined; quantity?: number | undefined; attributes?: Attributes | undefined };
 
 export interface CustomerUpdate {
-  customerId?: string | null;
-  email?: string | null;
-  customerGroup?: string | null;
+  customerId?: string | null | undefined;
+  email?: string | null | undefined;
+  customerGroup?: string | null | undefined;
 }
 
 export type CartAction =
   | ({ action: "addLineItem" } & AddItem)
-  | { action: "removeLineItem"; lineItemId: string; quantity?: number }
+  | { action: "removeLineItem"; lineItemId: string; quantity?: number | undefined }
   | { action: "changeLineItemQuantity"; lineItemId: string; quantity: number }
   | { action: "setLineItemAttributes"; lineItemId: string; attributes: Attributes }
   | {
@@ -297,19 +297,19 @@ export type CartAction =
       name: string;
       amount: DecimalString;
       taxCategory: string;
-      quantity?: number;
-      kind?: "custom" | "credit";
+      quantity?: number | undefined;
+      kind?: "custom" | "credit" | undefined;
     }
   | { action: "removeCustomLineItem"; id: string }
   | { action: "addDiscountCode"; code: string }
   | { action: "removeDiscountCode"; code: string }
-  | { action: "setShippingAddress"; address?: Address | null }
-  | { action: "setBillingAddress"; address?: Address | null }
-  | { action: "setShippingMethod"; shippingMethodId?: string | null }
-  | { action: "setPaymentMethod"; paymentMethodId?: string | null }
+  | { action: "setShippingAddress"; address?: Address | null | undefined }
+  | { action: "setBillingAddress"; address?: Address | null | undefined }
+  | { action: "setShippingMethod"; shippingMethodId?: string | null | undefined }
+  | { action: "setPaymentMethod"; paymentMethodId?: string | null | undefined }
   | ({ action: "setCustomer" } & CustomerUpdate)
-  | { action: "setCountry"; country?: string | null }
-  | { action: "setLocale"; locale?: string | null }
+  | { action: "setCountry"; country?: string | null | undefined }
+  | { action: "setLocale"; locale?: string | null | undefined }
   | { action: "setCurrency"; currency: string }
   | { action: "acknowledgePriceChanges" }
   | { action: "clear" };
@@ -447,9 +447,9 @@ export type IssueCode =
 export interface Issue {
   readonly code: IssueCode;
   readonly severity: "error" | "warning";
-  readonly lineItemId?: string;
+  readonly lineItemId?: string | undefined;
   readonly message: string;
-  readonly details?: { readonly [key: string]: JsonValue };
+  readonly details?: { readonly [key: string]: JsonValue } | undefined;
 }
 
 export interface CartView {
@@ -534,18 +534,18 @@ export type RelayProtocol = "sylius" | "distributor-v3";
 /** How checkout requests are sent. Also the options of `resumeCheckout()`. */
 export interface SendOptions {
   /** Per attempt, enforced with an AbortController. Default 15000. */
-  timeoutMs?: number;
+  timeoutMs?: number | undefined;
   /** Retries after the first attempt (network errors, timeouts, 408, 429, 5xx). Default 4. */
-  retries?: number;
+  retries?: number | undefined;
   /** The first backoff step in ms; it doubles per retry, half of it random (jitter). Default 500. */
-  retryBaseMs?: number;
+  retryBaseMs?: number | undefined;
   /** The longest single wait; a server asking for more (`Retry-After`) ends the retries. Default 30000. */
-  retryMaxMs?: number;
+  retryMaxMs?: number | undefined;
   /**
    * Replaces `setTimeout` for the waits between attempts; receives the chosen delay in ms (which
    * honours `Retry-After` / `X-RateLimit-Reset`). For tests: record `ms`, resolve at once.
    */
-  sleep?: (ms: number) => Promise<void> | void;
+  sleep?: ((ms: number) => Promise<void> | void | undefined) | undefined;
 }
 
 export interface CheckoutOptions extends SendOptions {
@@ -555,36 +555,36 @@ export interface CheckoutOptions extends SendOptions {
    * Required unless the cart has one (`setPaymentMethod`). `pm_card_visa`, `pm_card_declined` on cart-server;
    * with `sylius-shop`, the Sylius payment method's code (e.g. `"bank_transfer"`).
    */
-  paymentMethodId?: string;
+  paymentMethodId?: string | undefined;
   /** Default: the cart's customer id. */
-  customerId?: string;
+  customerId?: string | undefined;
   /** Purchase order number, copied onto every order. */
-  poNumber?: string;
+  poNumber?: string | undefined;
   /** One more discount code for this order. */
-  promoCode?: string;
+  promoCode?: string | undefined;
   /**
    * Default `"spec-b"` (one request, idempotency key, resumable; to cart-server, which may relay it to a
    * platform). The others run the core's request plans against the platform directly (docs/sync.md).
    */
-  protocol?: CheckoutProtocol;
+  protocol?: CheckoutProtocol | undefined;
   /**
    * commercetools: the `/me` bearer token (a customer's, or an anonymous session's). Shopware: the context
    * token of a logged-in customer; without one a guest is registered from the cart's e-mail and address.
    */
-  token?: string;
+  token?: string | undefined;
   /** Shopware's `sw-access-key` (the sales channel's public key). Required with `"shopware"`. */
-  accessKey?: string;
+  accessKey?: string | undefined;
   /**
    * Shopware: the `storefrontUrl` of the guest registration, one of the sales channel's domains.
    * Default: the page's `location.origin`.
    */
-  storefrontUrl?: string;
+  storefrontUrl?: string | undefined;
   /**
    * `"fail"` (default): offline rejects with `OFFLINE`. `"queue"` (spec-b only): offline (`navigator.onLine
    * === false`, or network errors after every retry) persists the order and resolves `{status: "queued"}`;
    * it is sent on the `online` event or at the next `Cart.open`, and `ordered` (or `error`) fires then.
    */
-  whenOffline?: "fail" | "queue";
+  whenOffline?: "fail" | "queue" | undefined;
 }
 
 /** Integer minor units, as in the view. */
@@ -604,7 +604,7 @@ export interface SpecBCartItem {
   readonly sku: string;
   readonly productName: string;
   readonly productType: string;
-  readonly vendor?: string;
+  readonly vendor?: string | undefined;
   readonly quantity: number;
   readonly unitPrice: number;
   readonly totalPrice: number;
@@ -625,8 +625,8 @@ export interface SpecBCart {
   readonly total: number;
   readonly createdAt: Rfc3339;
   readonly expiresAt: Rfc3339;
-  readonly customerId?: string;
-  readonly metadata?: JsonValue;
+  readonly customerId?: string | undefined;
+  readonly metadata?: JsonValue | undefined;
 }
 
 /** One order per vendor (major units). */
@@ -648,9 +648,9 @@ export interface SpecBOrder {
   readonly status: "confirmed" | "pending";
   readonly confirmationNumber: string;
   readonly paymentMethodId: string;
-  readonly estimatedDelivery?: Rfc3339;
-  readonly customerId?: string;
-  readonly poNumber?: string;
+  readonly estimatedDelivery?: Rfc3339 | undefined;
+  readonly customerId?: string | undefined;
+  readonly poNumber?: string | undefined;
   readonly currency: string;
   /** What was charged, major units. `view.totals.total` has it in minor units. */
   readonly total: number;
@@ -660,9 +660,9 @@ export interface SpecBOrder {
   /** The server's priced cart the order was charged from (minor units). */
   readonly view: CartView;
   /** Set when an earlier attempt placed the order, its answer was lost, and the order was fetched. */
-  readonly recovered?: true;
+  readonly recovered?: true | undefined;
   /** The platform's order, when cart-server relayed the checkout (`--relay`, docs/sync.md). */
-  readonly upstream?: UpstreamOrder;
+  readonly upstream?: UpstreamOrder | undefined;
 }
 
 /** The order a relaying cart-server placed upstream. */

@@ -273,3 +273,9 @@ void badPrice;
 void sylius;
 void badProfile;
 void badPredicate;
+
+// exactOptionalPropertyTypes: an optional field takes `undefined` as the runtime does (JSON drops it).
+declare const user: { id?: string; email?: string } | undefined;
+Cart.open({ catalog, currency: "EUR", customerId: user?.id, locale: undefined });
+const setCustomer: CartAction = { action: "setCustomer", customerId: user?.id, email: user?.email };
+void setCustomer;
