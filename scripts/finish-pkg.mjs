@@ -1,5 +1,6 @@
 // Post-processes wasm-pack's output in pkg/ into the npm package `wasm-cart` (run by `make pkg`):
-//   - package.json: name `wasm-cart`, `types`, `sideEffects: false`, `engines`, an `exports` map with a
+//   - package.json: name `wasm-cart`, `types`, `sideEffects` (only node.js has one: it initialises the
+//     engine as it loads, which a bundler must not drop), `engines`, an `exports` map with a
 //     `node` condition (scripts/pkg/node.js: initialised from the .wasm file as it loads) and the
 //     browser/bundler/Worker default, that also exposes the .wasm file (`new URL(..., import.meta.url)`,
 //     Vite `?url`); the licences and CHANGELOG.md beside them;
@@ -25,10 +26,12 @@ const pkg = JSON.parse(readFileSync(manifestPath, "utf8"));
 const main = pkg.main ?? pkg.module;
 if (main !== "wasm_cart.js") throw new Error(`unexpected entry point in ${manifestPath}: ${main}`);
 // src/web/glue.js becomes pkg/snippets/...: plain functions, no top-level statements with effects,
-// so the package stays `sideEffects: false`. Checked here so that a change there cannot slip by.
+// so that node.js stays the package's only module with a side effect. Checked here so that a change
+// there cannot slip by.
 // wasm-pack leaves the snippet folders of earlier builds in place: only the glue's own goes in the package.
 const imported = new Set([...readFileSync(join(dir, "wasm_cart.js"), "utf8").matchAll(/'\.\/snippets\/([^/']+)\//g)].map((m) => m[1]));
 if (existsSync(join(dir, "snippets"))) {
+  if (imported.size === 0) throw new Error("wasm_cart.js imports no snippet: the import's shape changed");
   for (const name of readdirSync(join(dir, "snippets"))) {
     if (!imported.has(name)) rmSync(join(dir, "snippets", name), { recursive: true, force: true });
   }
@@ -74,7 +77,9 @@ const out = {
     "./wasm_cart_bg.wasm": "./wasm_cart_bg.wasm",
     "./package.json": "./package.json",
   },
-  sideEffects: false,
+  // node.js initialises the engine as it loads: a bundler building for Node must keep it even when
+  // only re-exports are used (webpack's sideEffects optimisation would skip it). Nothing else has one.
+  sideEffects: ["./node.js"],
   peerDependencies: { react: ">=18" },
   peerDependenciesMeta: { react: { optional: true } },
   keywords: pkg.keywords,
@@ -128,4 +133,4 @@ for (const name of ["wasm_cart_bg.wasm", "wasm_cart.js"]) {
   }));
   writeFileSync(join(dir, name + ".gz"), gzipSync(bytes, { level: 9 }));
 }
-console.log(`${manifestPath}: wasm-cart ${out.version}, types ${out.types}, sideEffects false`);
+console.log(`${manifestPath}: wasm-cart ${out.version}, types ${out.types}, sideEffects ${out.sideEffects}`);

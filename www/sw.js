@@ -10,7 +10,8 @@
 // - orders (POST) are never cached: the page queues them itself while offline.
 const asked = new URL(new URL(location.href).searchParams.get("assets") || "./", location.href);
 const ASSETS = asked.origin === location.origin ? asked : new URL("./", location.href);
-const CACHE = "wasm-cart-demo:" + ASSETS.pathname;
+const PREFIX = "wasm-cart-demo:";
+const CACHE = PREFIX + ASSETS.pathname;
 const FILES = ["style.css", "app.js", "format.js", "products.js", "cart-view.js", "manifest.webmanifest",
   "../pkg/wasm_cart.js", "../pkg/wasm_cart_bg.wasm"];
 const PAGE = new URL("./", location.href).href;
@@ -22,7 +23,7 @@ self.addEventListener("install", (event) => {
 
 self.addEventListener("activate", (event) => {
   event.waitUntil(caches.keys()
-    .then((keys) => Promise.all(keys.filter((k) => k !== CACHE).map((k) => caches.delete(k))))
+    .then((keys) => Promise.all(keys.filter((k) => k.startsWith(PREFIX) && k !== CACHE).map((k) => caches.delete(k))))
     .then(() => self.clients.claim()));
 });
 
@@ -31,32 +32,30 @@ self.addEventListener("fetch", (event) => {
   if (request.method !== "GET") return;
   const url = new URL(request.url);
   if (url.origin !== location.origin) return;
+  // What is kept for later is written inside waitUntil, so the worker is not stopped halfway.
+  const keep = (response) => event.waitUntil(caches.open(CACHE).then((cache) => cache.put(request, response)));
   if (request.mode === "navigate") {
-    event.respondWith(networkFirst(request, PAGE));
+    event.respondWith(networkFirst(request, keep, PAGE));
   } else if (url.pathname.startsWith("/v/")) {
-    event.respondWith(cacheFirst(request));
+    event.respondWith(cacheFirst(request, keep));
   } else if (url.pathname.startsWith("/api/v1/catalog") || !url.pathname.startsWith("/api/")) {
-    event.respondWith(networkFirst(request));
+    event.respondWith(networkFirst(request, keep));
   }
 });
 
 /** The network's answer (kept for later), else the cached one (or `fallback`'s) when offline. */
-function networkFirst(request, fallback) {
+function networkFirst(request, keep, fallback) {
   return fetch(request).then((response) => {
-    if (response.ok) keep(request, response.clone());
+    if (response.ok) keep(response.clone());
     return response;
   }).catch(() => caches.match(request, { ignoreSearch: true })
     .then((hit) => hit || (fallback && caches.match(fallback)))
     .then((hit) => hit || Response.error()));
 }
 
-function cacheFirst(request) {
+function cacheFirst(request, keep) {
   return caches.match(request).then((hit) => hit || fetch(request).then((response) => {
-    if (response.ok) keep(request, response.clone());
+    if (response.ok) keep(response.clone());
     return response;
   }));
-}
-
-function keep(request, response) {
-  caches.open(CACHE).then((cache) => cache.put(request, response));
 }

@@ -24,4 +24,4 @@ export function useCart<T>(selector: (view: CartView | null) => T): T;
 export function useCartInstance(): Cart | null;
 
 /** The view as JSON safe to embed in a `<script type="application/json">` element. */
-export function serializeView(view: CartView): string;
+export function serializeView(view: CartView | null): string;

@@ -87,7 +87,7 @@ export function useCartInstance() {
 }
 
 /**
- * The view as JSON for the page the server sends (a `<script type="application/json">` element, or your
+ * The view (or `null`) as JSON for the page the server sends (a `<script type="application/json">` element, or your
  * framework's props): `<` is escaped so that the text cannot close the element.
  */
 export function serializeView(view) {

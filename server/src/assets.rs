@@ -166,10 +166,11 @@ pub async fn page(State(assets): State<Arc<Assets>>, headers: HeaderMap) -> Resp
         (header::CACHE_CONTROL, "no-cache".to_string()),
         (header::ETAG, etag.clone()),
     ];
+    // Weak comparison (RFC 9110 13.1.2): a proxy that compresses the page makes the tag weak.
     let matches = headers
         .get(header::IF_NONE_MATCH)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.split(',').any(|t| t.trim() == etag));
+        .is_some_and(|v| v.split(',').any(|t| t.trim().trim_start_matches("W/") == etag));
     if matches {
         return (StatusCode::NOT_MODIFIED, cache).into_response();
     }
@@ -178,21 +179,53 @@ pub async fn page(State(assets): State<Arc<Assets>>, headers: HeaderMap) -> Resp
 }
 
 /// In front of `/v/<version>/…`: a 404 unless `<version>` is the current one; what is served is
-/// marked immutable.
+/// marked immutable — unless the folders changed while it was being served (a deploy that copies
+/// files in place), in which case it is `no-store`: immutable bytes must be the version's bytes.
 pub async fn immutable(State(assets): State<Arc<Assets>>, req: Request, next: Next) -> Response {
     let asked = req
         .extensions()
         .get::<OriginalUri>()
         .and_then(|uri| uri.path().split('/').nth(2).map(str::to_owned));
-    let current = tokio::task::spawn_blocking(move || assets.version()).await.ok();
+    let current = current_version(&assets).await;
     if asked.is_none() || asked != current {
-        return (StatusCode::NOT_FOUND, Body::empty()).into_response();
+        // Another version (an old page during a deploy): not cached anywhere, so that no proxy keeps it.
+        return (
+            StatusCode::NOT_FOUND,
+            [(header::CACHE_CONTROL, "no-store")],
+            Body::empty(),
+        )
+            .into_response();
     }
     let mut response = next.run(req).await;
-    if response.status().is_success() || response.status() == StatusCode::NOT_MODIFIED {
+    let served = response.status().is_success() || response.status() == StatusCode::NOT_MODIFIED;
+    let policy = match served && current_version(&assets).await == current {
+        true => IMMUTABLE,
+        false => "no-store",
+    };
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static(policy));
+    response
+}
+
+async fn current_version(assets: &Arc<Assets>) -> Option<String> {
+    let assets = assets.clone();
+    tokio::task::spawn_blocking(move || assets.version()).await.ok()
+}
+
+/// Files may go out compressed (the package's precompressed copies, or compressed on the way out):
+/// a shared cache must keep one copy per `Accept-Encoding`. tower-http adds `Vary` only where it
+/// compresses itself, not to the precompressed copies `ServeDir` sends.
+pub async fn vary_encoding(req: Request, next: Next) -> Response {
+    let mut response = next.run(req).await;
+    let varies = response.headers().get_all(header::VARY).iter().any(|v| {
+        v.to_str()
+            .is_ok_and(|v| v.to_ascii_lowercase().contains("accept-encoding"))
+    });
+    if !varies {
         response
             .headers_mut()
-            .insert(header::CACHE_CONTROL, HeaderValue::from_static(IMMUTABLE));
+            .append(header::VARY, HeaderValue::from_static("accept-encoding"));
     }
     response
 }

@@ -323,7 +323,10 @@ pub fn router(state: Arc<AppState>) -> Router {
             HeaderValue::from_static("no-cache"),
             headers::cache_control,
         ));
-    let files = versioned.merge(plain).layer(CompressionLayer::new());
+    let files = versioned
+        .merge(plain)
+        .layer(CompressionLayer::new())
+        .layer(middleware::from_fn(assets::vary_encoding));
     let policy = headers::SecurityHeaders::new(&state.config.connect_src);
     Router::new()
         .nest("/api/v1", api)

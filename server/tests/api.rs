@@ -389,6 +389,9 @@ async fn files_under_the_current_version_are_immutable() {
     let etag = page.headers["etag"].to_str().unwrap().to_string();
     let again = s.call("GET", "/", None, &[("if-none-match", &etag)]).await;
     assert_eq!(again.status, StatusCode::NOT_MODIFIED);
+    let weak = format!("W/{etag}");
+    let again = s.call("GET", "/", None, &[("if-none-match", &weak)]).await;
+    assert_eq!(again.status, StatusCode::NOT_MODIFIED, "weak comparison");
 
     let app = s.get(&format!("/v/{version}/www/app.js")).await;
     assert_eq!(app.status, StatusCode::OK);
@@ -404,6 +407,10 @@ async fn files_under_the_current_version_are_immutable() {
         .await;
     assert_eq!(wasm.headers["content-encoding"], "br");
     assert_eq!(wasm.headers["cache-control"], cart_server::assets::IMMUTABLE);
+    assert_eq!(
+        wasm.headers["vary"], "accept-encoding",
+        "a shared cache keeps one copy per encoding"
+    );
     assert_eq!(wasm.text, "stored brotli");
     assert_eq!(
         s.get(&format!("/v/{version}/www/.env")).await.status,
@@ -413,9 +420,11 @@ async fn files_under_the_current_version_are_immutable() {
         s.get(&format!("/v/{version}/www/none.js")).await.status,
         StatusCode::NOT_FOUND
     );
+    let other = s.get("/v/0123456789abcdef/www/app.js").await;
+    assert_eq!(other.status, StatusCode::NOT_FOUND);
     assert_eq!(
-        s.get("/v/0123456789abcdef/www/app.js").await.status,
-        StatusCode::NOT_FOUND
+        other.headers["cache-control"], "no-store",
+        "no proxy keeps the 404 of another version"
     );
 
     // Under their plain names the files are revalidated at every use; the API stays no-store.

@@ -66,6 +66,7 @@ test("the tarball holds the package's files and nothing else", () => {
   assert.deepEqual(manifest.exports["."], { types: "./wasm_cart.d.ts", node: "./node.js", default: "./wasm_cart.js" });
   assert.deepEqual(manifest.exports["./react"], { types: "./react.d.ts", default: "./react.js" });
   assert.deepEqual(manifest.peerDependenciesMeta, { react: { optional: true } }, "the core entry needs no React");
+  assert.deepEqual(manifest.sideEffects, ["./node.js"], "a bundler must keep the Node entry's initialisation");
   assert.equal(manifest.repository, undefined, "no placeholder address");
   const changelog = fs.readFileSync(path.join(dir, "node_modules/wasm-cart/CHANGELOG.md"), "utf8");
   assert.match(changelog, new RegExp(`^## \\[${manifest.version.replace(/\./g, "\\.")}\\]`, "m"), "the version has its changelog entry");
