@@ -752,3 +752,49 @@ fn totals_beyond_two_to_the_53_are_refused_not_rounded() {
     assert_eq!(refused_at, Some(90));
     assert_eq!(view(&cart, &c).line_items.len(), 90);
 }
+
+/// One `details` shape per code (the package README's error table): refusals name what they refused.
+#[test]
+fn refusals_name_what_they_refused() {
+    let c = catalog();
+    let mut cart = cart(&c);
+    let e = apply(&mut cart, &c, json!({"action": "addLineItem", "productId": "nope"})).unwrap_err();
+    assert_eq!(
+        (e.code, e.details.clone()),
+        (ErrorCode::InvalidItem, json!({"productId": "nope", "actionIndex": 0}))
+    );
+    let e = apply(&mut cart, &c, json!({"action": "addLineItem", "sku": "NOPE"})).unwrap_err();
+    assert_eq!(
+        (e.code, e.details.clone()),
+        (ErrorCode::InvalidItem, json!({"sku": "NOPE", "actionIndex": 0}))
+    );
+    let e = apply(
+        &mut cart,
+        &c,
+        json!({"action": "addLineItem", "productId": "shirt", "sku": "MUG-L"}),
+    )
+    .unwrap_err();
+    assert_eq!(e.code, ErrorCode::InvalidItem);
+    assert_eq!(e.details["sku"], "MUG-L");
+    assert_eq!(e.details["productId"], "shirt");
+    let e = apply(&mut cart, &c, json!({"action": "removeCustomLineItem", "id": "cl_9"})).unwrap_err();
+    assert_eq!(
+        (e.code, e.details.clone()),
+        (ErrorCode::ItemNotFound, json!({"lineItemId": "cl_9", "actionIndex": 0}))
+    );
+
+    let new = NewCart {
+        id: "cart_guest".into(),
+        currency: "EUR".into(),
+        ..NewCart::default()
+    };
+    let mut other = CartState::new(new, &c, now()).unwrap();
+    apply(&mut other, &c, json!({"action": "addLineItem", "productId": "mug"})).unwrap();
+    cart.merge(&mut other, MergeMode::Sum, &c, now()).unwrap();
+    assert_eq!(other.status(), CartStatus::Merged);
+    let e = cart.merge(&mut other, MergeMode::Sum, &c, now()).unwrap_err();
+    assert_eq!(
+        (e.code, e.details.clone()),
+        (ErrorCode::CartNotActive, json!({"status": "merged"}))
+    );
+}

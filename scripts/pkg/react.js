@@ -11,7 +11,7 @@
 // localStorage) takes over. `useCart` is `useSyncExternalStore` over `cart.subscribe` / `cart.view()`,
 // whose views are frozen and keep the objects of unchanged lines, so selectors and `React.memo` can
 // compare by identity. React is a peer dependency; the package's main entry never imports it.
-import { createContext, createElement, useCallback, useContext, useEffect, useRef, useState, useSyncExternalStore } from "react";
+import { createContext, createElement, useCallback, useContext, useEffect, useMemo, useRef, useState, useSyncExternalStore } from "react";
 import init, { Cart } from "wasm-cart";
 
 export { formatMoney } from "./format.js";
@@ -48,7 +48,9 @@ export function CartProvider({ cart = null, options, serverView = null, children
       own?.free();
     };
   }, [wanted]);
-  const value = { cart: cart ?? opened, serverView };
+  // The same object while nothing changed, so that memoised consumers are not re-rendered by it.
+  const live = cart ?? opened;
+  const value = useMemo(() => ({ cart: live, serverView }), [live, serverView]);
   return createElement(Context.Provider, { value }, children);
 }
 

@@ -743,7 +743,7 @@ impl CartState {
                 self.custom_line_items.retain(|c| &c.id != id);
                 if self.custom_line_items.len() == before {
                     return Err(err(ErrorCode::ItemNotFound, format!("no custom line item {id}"))
-                        .with_details(json!({ "id": id })));
+                        .with_details(json!({ "lineItemId": id })));
                 }
                 Ok(())
             }
@@ -884,7 +884,7 @@ impl CartState {
                 ErrorCode::ProductUnavailable,
                 format!("{} is no longer sold", line.name),
             )
-            .with_details(json!({ "lineItemId": line.id, "productId": line.product_id }))
+            .with_details(json!({ "lineItemId": line.id, "productId": line.product_id, "variantId": line.variant_id }))
         })?;
         let (min, max) = product_limits(product);
         if q > MAX_QUANTITY || q < min || q > max {
@@ -1156,7 +1156,8 @@ impl CartState {
             return Err(err(
                 ErrorCode::CartNotActive,
                 format!("the other cart is {}", other.status.as_str()),
-            ));
+            )
+            .with_details(json!({ "status": other.status.as_str() })));
         }
         if other.id == self.id {
             return Err(CartError::invalid_request("a cart cannot be merged into itself"));
@@ -1312,17 +1313,18 @@ fn resolve_item<'c>(
         (Some(id), None) => {
             let p = catalog
                 .product(id)
-                .ok_or_else(|| unknown(format!("unknown product {id}")))?;
+                .ok_or_else(|| unknown(format!("unknown product {id}")).with_details(json!({ "productId": id })))?;
             (p, variant_id)
         }
         (id, Some(sku)) => {
             let (p, v) = catalog
                 .find_sku(sku)
-                .ok_or_else(|| unknown(format!("unknown sku {sku}")))?;
+                .ok_or_else(|| unknown(format!("unknown sku {sku}")).with_details(json!({ "sku": sku })))?;
             if id.is_some_and(|id| id != p.id) || (variant_id.is_some() && variant_id != v) {
-                return Err(unknown(format!(
-                    "sku {sku} does not belong to the product or variant given"
-                )));
+                return Err(
+                    unknown(format!("sku {sku} does not belong to the product or variant given"))
+                        .with_details(json!({ "sku": sku, "productId": id, "variantId": variant_id })),
+                );
             }
             (p, v)
         }

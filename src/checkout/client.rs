@@ -496,7 +496,8 @@ impl PriceQuote {
             return Err(CartError::new(
                 ErrorCode::CartNotActive,
                 format!("the cart is {}", cart.status().as_str()),
-            ));
+            )
+            .with_details(json!({ "status": cart.status().as_str() })));
         }
         // The caller may pass the CheckoutError itself instead of its details.
         let details = match details.get("view") {

@@ -152,10 +152,13 @@ impl Session {
             (false, _) => {
                 self.commit.failures = self.commit.failures.saturating_add(1);
                 if self.commit.failures >= COMMIT_ATTEMPTS {
-                    fx.error(CartError::new(
-                        crate::error::ErrorCode::StorageUnavailable,
-                        "IndexedDB keeps failing; tabs now share the cart through localStorage alone (docs/tabs.md)",
-                    ));
+                    fx.error(
+                        CartError::new(
+                            crate::error::ErrorCode::StorageUnavailable,
+                            "IndexedDB keeps failing; tabs now share the cart through localStorage alone (docs/tabs.md)",
+                        )
+                        .with_details(serde_json::json!({ "operation": "commit" })),
+                    );
                     self.coordination = Coordination::Direct;
                     self.commit = CommitState::default();
                     self.commit_direct(storage, now, &mut fx);
