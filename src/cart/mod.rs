@@ -857,12 +857,11 @@ impl CartState {
         }
         self.check_line_room()?;
         let id = format!("li_{}", self.next_line_id);
-        let variant = variant_id.and_then(|v| product.variant(v));
         let line = LineItem {
             id: id.clone().into(),
             product_id: product.id.clone(),
             variant_id,
-            sku: variant.map_or_else(|| product.sku(), |v| &v.sku).clone(),
+            sku: line_sku(product, variant_id),
             name: line_name(product, variant_id),
             quantity: q,
             attributes: Attributes::new(attributes),
@@ -1280,6 +1279,14 @@ fn check_address(field: &str, address: &Option<Address>) -> Result<Option<Addres
 }
 
 /// The display name of a line: the variant's name when it has one.
+/// The SKU a line of `product` (and `variant_id`) carries: the variant's, else the product's.
+pub(crate) fn line_sku(product: &Product, variant_id: Option<u32>) -> Text {
+    variant_id
+        .and_then(|v| product.variant(v))
+        .map_or_else(|| product.sku(), |v| &v.sku)
+        .clone()
+}
+
 pub(crate) fn line_name(product: &Product, variant_id: Option<u32>) -> Text {
     variant_id
         .and_then(|v| product.variant(v))

@@ -367,15 +367,11 @@ pub(crate) fn gift_items<'c>(lines: &[LineCalc<'c>], ctx: &PromoContext<'c>) -> 
         if !promo.active_at(ctx.now) || !conditions::conditions_hold(promo, lines, ctx)? {
             continue;
         }
-        let sku = variant_id
-            .and_then(|v| product.variant(v))
-            .map_or_else(|| product.sku(), |v| &v.sku)
-            .clone();
         let item = LineItem {
             id: format!("gift_{}", promo.id).into(),
-            product_id: product_id.clone().into(),
+            product_id: product.id.clone(),
             variant_id: *variant_id,
-            sku,
+            sku: crate::cart::line_sku(product, *variant_id),
             name: crate::cart::line_name(product, *variant_id),
             quantity: quantity.unwrap_or(1),
             attributes: Default::default(),
