@@ -36,11 +36,33 @@ fn run(seed: u64, tabs: usize, steps: usize, churn: bool, coordination: Coordina
         }
     }
     b.settle();
+    if !churn && coordination == Coordination::Transactional {
+        // With every tab still open, the key holds the last commit without anyone's help (docs/tabs.md:
+        // whoever knows a newer commit puts it back over a late writer's older one).
+        assert_eq!(
+            mirror_commit(&b),
+            committed_commit(&b),
+            "seed {seed}: the key lags behind the commit point"
+        );
+    }
     // A tab that opens later sees the same cart, and brings the key up to the last commit if the tab
     // that should have written it closed first.
     b.open_tab();
     b.settle();
     b
+}
+
+/// The `commit` counter of the record under the cart key, and of the commit point's record.
+fn mirror_commit(b: &Browser) -> Option<u64> {
+    b.local
+        .get(KEY)
+        .and_then(|t| serde_json::from_str::<serde_json::Value>(t).ok()?["commit"].as_u64())
+}
+
+fn committed_commit(b: &Browser) -> Option<u64> {
+    b.idb
+        .as_deref()
+        .and_then(|t| serde_json::from_str::<serde_json::Value>(t).ok()?["commit"].as_u64())
 }
 
 /// Acknowledged changes missing from the final cart (the key's copy in direct mode).
@@ -113,8 +135,10 @@ fn check(b: &Browser, seed: u64) {
 
 #[test]
 fn two_tabs_lose_nothing() {
-    for seed in 0..100 {
-        simulate(seed, 2, 300, false, Coordination::Transactional);
+    // 400 steps: seeds 32, 97, 147 and 182 end with a late write of an older record over the key
+    // (a tab that only repaired the key for a commit it had written itself left it lagging).
+    for seed in 0..200 {
+        simulate(seed, 2, 400, false, Coordination::Transactional);
     }
 }
 

@@ -354,7 +354,7 @@ impl Session {
         };
         // The outbox follows in `rebase` (the ops this commit included leave it).
         if self.adopt(record, storage, now, fx) {
-            self.wrote_base = wrote;
+            self.wrote_base |= wrote;
             if !wrote && stored.is_lt() && self.coordination == Coordination::Transactional {
                 // The key holds an older record than the commit point (its writer closed before writing
                 // it, or a late writer overwrote it): catch it up.
@@ -386,8 +386,11 @@ impl Session {
         if !newer {
             return false;
         }
+        if self.base.as_ref().is_none_or(|b| record.sync.commit > b.sync.commit) {
+            // A record of the same commit (another tab's repair of the key) leaves the duty with this tab.
+            self.wrote_base = false;
+        }
         self.base = Some(record);
-        self.wrote_base = false;
         self.rebase(storage, now, fx);
         true
     }
@@ -591,9 +594,9 @@ impl Session {
                 if self.adopt(Record::from_restored(r), storage, now, fx) {
                     self.mirror = Some(text);
                 } else if self.wrote_base {
-                    // A tab whose commit landed late wrote an older record over the newest, which this
-                    // tab committed: put it back (only the writer of the newest does, or every tab
-                    // would answer every other's repair).
+                    // A tab whose write reached the browser late put an older record over the newest,
+                    // which this tab wrote: put it back (only the tab that wrote the newest does, or
+                    // every tab would answer every late write, and every other's repair).
                     self.rewrite_mirror(now, fx);
                 }
             }
@@ -624,6 +627,7 @@ impl Session {
         if let Some(text) = self.base.as_ref().and_then(|b| b.encode(now).ok()) {
             self.write_cart(text.clone(), fx);
             self.mirror = Some(text);
+            self.wrote_base = true;
         }
     }
 

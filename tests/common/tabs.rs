@@ -1,6 +1,7 @@
 //! A simulated browser for the session: several tabs of one origin, each with its own *cache* of
 //! localStorage that other tabs' writes reach late and in any order relative to BroadcastChannel
-//! messages (as in Chromium, where every renderer reads its own copy), one serializable commit point
+//! messages (as in Chromium, where every renderer reads its own copy), writes that reach the browser
+//! process late too (in order per tab, in any order between tabs), one serializable commit point
 //! (IndexedDB: a transaction reads and writes the authoritative record at once), messages that take
 //! their time, timers, and tabs that close at any moment. Every step is chosen by a seeded generator,
 //! so a failure names its seed.
@@ -71,6 +72,9 @@ impl Storage for Cache {
 pub enum Delivery {
     /// Another tab's localStorage write reaches this tab's cache (and fires `storage`).
     Storage { key: String, value: Option<String> },
+    /// The browser process applied a write of this tab (Chromium's acknowledgement: from now on, other
+    /// tabs' changes of the key reach this tab's cache again).
+    Applied { key: String },
     /// A BroadcastChannel message.
     Message(String),
     /// The commit transaction of this tab completed.
@@ -89,6 +93,12 @@ pub struct Tab {
     /// The last quantity this tab set on each of its own lines (by attribute `n`).
     pub quantities: BTreeMap<String, u32>,
     pub open: bool,
+    /// Writes this tab made that the browser process has not applied yet, in order.
+    pub pipe: VecDeque<(String, Option<String>)>,
+    /// Per key, writes of this tab not acknowledged yet: while there are any, other tabs' changes of the
+    /// key fire `storage` but leave the cache alone (Blink's `CachedStorageArea::
+    /// MaybeApplyNonLocalMutationForKey`: the browser will apply this tab's own write after them).
+    pub unacked: BTreeMap<String, usize>,
 }
 
 impl Tab {
@@ -189,6 +199,10 @@ impl Browser {
 
     /// Opens a tab: its cache is a fresh copy of localStorage (a new renderer loads it whole).
     pub fn open_tab(&mut self) -> usize {
+        // Writes of closed tabs were sent long before a page loads (a reload closes, then opens).
+        for i in 0..self.tabs.len() {
+            while !self.tabs[i].open && self.apply(i) {}
+        }
         let cache = Cache(self.local.clone());
         let now = self.now();
         let (session, effects) = Session::open(self.options(), &cache, now, &mut self.rng).unwrap();
@@ -200,6 +214,8 @@ impl Browser {
             acknowledged: Vec::new(),
             quantities: BTreeMap::new(),
             open: true,
+            pipe: VecDeque::new(),
+            unacked: BTreeMap::new(),
         });
         let i = self.tabs.len() - 1;
         self.run(i, effects);
@@ -302,28 +318,42 @@ impl Browser {
         }
     }
 
+    /// Tab `i` writes localStorage: its own cache at once, the browser process later ([`Browser::apply`]).
     fn write(&mut self, i: usize, key: String, value: Option<String>) {
         if key == KEY {
             *self.mirror_writes.entry(i).or_default() += 1;
         }
+        let tab = &mut self.tabs[i];
         match &value {
-            Some(v) => {
-                self.local.insert(key.clone(), v.clone());
-                self.tabs[i].cache.0.insert(key.clone(), v.clone());
-            }
-            None => {
-                self.local.remove(&key);
-                self.tabs[i].cache.0.remove(&key);
-            }
-        }
+            Some(v) => tab.cache.0.insert(key.clone(), v.clone()),
+            None => tab.cache.0.remove(&key),
+        };
+        *tab.unacked.entry(key.clone()).or_default() += 1;
+        tab.pipe.push_back((key, value));
+    }
+
+    /// The browser process applies the oldest write of tab `i` (also of a closed tab: it was sent) and
+    /// tells every other tab, and tab `i` that it is done.
+    pub fn apply(&mut self, i: usize) -> bool {
+        let Some((key, value)) = self.tabs[i].pipe.pop_front() else {
+            return false;
+        };
+        match &value {
+            Some(v) => self.local.insert(key.clone(), v.clone()),
+            None => self.local.remove(&key),
+        };
         for j in self.live() {
-            if j != i {
-                self.tabs[j].inbox.push_back(Delivery::Storage {
+            let delivery = if j == i {
+                Delivery::Applied { key: key.clone() }
+            } else {
+                Delivery::Storage {
                     key: key.clone(),
                     value: value.clone(),
-                });
-            }
+                }
+            };
+            self.tabs[j].inbox.push_back(delivery);
         }
+        true
     }
 
     /// Runs the oldest waiting commit transaction (atomically, as IndexedDB does).
@@ -368,11 +398,22 @@ impl Browser {
         let delivery = tab.inbox.remove(pos).unwrap();
         let now = Timestamp::from_millis(clock);
         let effects = match delivery {
+            Delivery::Applied { key } => {
+                if let Some(n) = tab.unacked.get_mut(&key) {
+                    *n -= 1;
+                    if *n == 0 {
+                        tab.unacked.remove(&key);
+                    }
+                }
+                Vec::new()
+            }
             Delivery::Storage { key, value } => {
-                match &value {
-                    Some(v) => tab.cache.0.insert(key.clone(), v.clone()),
-                    None => tab.cache.0.remove(&key),
-                };
+                if !tab.unacked.contains_key(&key) {
+                    match &value {
+                        Some(v) => tab.cache.0.insert(key.clone(), v.clone()),
+                        None => tab.cache.0.remove(&key),
+                    };
+                }
                 let stored = value.map_or(Stored::Missing, Stored::Text);
                 tab.session.storage_changed(&key, stored, &tab.cache, now)
             }
@@ -406,6 +447,10 @@ impl Browser {
             3 => {
                 self.run_commit();
             }
+            4 => {
+                let i = self.rng.below(self.tabs.len());
+                self.apply(i);
+            }
             _ if !live.is_empty() => {
                 let i = live[self.rng.below(live.len())];
                 self.deliver(i);
@@ -423,6 +468,11 @@ impl Browser {
             while busy && guard < 100_000 {
                 guard += 1;
                 busy = self.run_commit();
+                for i in 0..self.tabs.len() {
+                    while self.apply(i) {
+                        busy = true;
+                    }
+                }
                 for i in self.live() {
                     while self.deliver(i) {
                         busy = true;
@@ -443,7 +493,7 @@ impl Browser {
 
 fn kind(d: &Delivery) -> usize {
     match d {
-        Delivery::Storage { .. } => 0,
+        Delivery::Storage { .. } | Delivery::Applied { .. } => 0,
         Delivery::Message(_) => 1,
         Delivery::Committed(_) => 2,
         Delivery::Timer { .. } => 3,

@@ -42,13 +42,17 @@ async function converged(pages, expected) {
   const want = JSON.stringify(Object.fromEntries(Object.entries(expected).filter(([, n]) => n > 0).sort()));
   const sorted = (u) => JSON.stringify(Object.fromEntries(Object.entries(u).sort()));
   let last = [];
+  let stored = [];
   for (let i = 0; i < 300; i++) {
     last = await Promise.all(pages.map((p) => units(p).then(sorted)));
-    const stored = sorted((await pages[0].evaluate(() => globalThis.tab.storedUnits())).units);
-    if (last.every((u) => u === want) && stored === want) return;
+    stored = await Promise.all(pages.map((p) => p.evaluate(() => globalThis.tab.storedUnits())));
+    if (last.every((u) => u === want) && stored.every((s) => sorted(s.units) === want)) return;
     await new Promise((r) => setTimeout(r, 100));
   }
-  assert.fail(`the tabs never showed every acknowledged change:\n want ${want}\n have ${last.join("\n      ")}`);
+  const committed = await pages[0].evaluate(() => globalThis.tab.committedUnits());
+  const errors = await Promise.all(pages.map((p) => p.evaluate(() => globalThis.tab.errors)));
+  assert.fail(`the tabs and the stored cart never all held every acknowledged change:\n want ${want}\n tabs ${last.join("\n      ")}` +
+    `\n stored (as each tab reads it) ${JSON.stringify(stored)}\n committed ${JSON.stringify(committed)}\n errors ${JSON.stringify(errors)}`);
 }
 
 async function noErrors(pages) {

@@ -79,7 +79,26 @@ globalThis.tab = {
     const blob = JSON.parse(localStorage.getItem(key));
     const out = {};
     for (const line of blob.cart.lineItems) out[line.attributes.tab] = (out[line.attributes.tab] || 0) + line.quantity;
-    return { version: blob.cart.version, units: out };
+    return { version: blob.cart.version, commit: blob.commit, units: out };
+  },
+  /** The same in the commit point (the IndexedDB record, docs/tabs.md), for failure messages. */
+  committedUnits() {
+    return new Promise((resolve) => {
+      const open = indexedDB.open("wasm-cart");
+      open.onerror = () => resolve({ error: String(open.error) });
+      open.onsuccess = () => {
+        const get = open.result.transaction("records").objectStore("records").get(key);
+        get.onerror = () => resolve({ error: String(get.error) });
+        get.onsuccess = () => {
+          open.result.close();
+          if (typeof get.result !== "string") return resolve({ missing: true });
+          const blob = JSON.parse(get.result);
+          const out = {};
+          for (const line of blob.cart.lineItems) out[line.attributes.tab] = (out[line.attributes.tab] || 0) + line.quantity;
+          resolve({ version: blob.cart.version, commit: blob.commit, units: out });
+        };
+      };
+    });
   },
   /** A listener that changes the cart it listens to; afterwards, whether carts still work. */
   reentrant() {
