@@ -95,11 +95,13 @@ for (const needed of ["export class Cart", "let wasmModule, wasmInstance, wasm;"
 }
 if (!glue.includes("---- wasm-cart: misuse gets codes")) writeFileSync(gluePath, glue + guards);
 
-// The package's own declarations (ts/wasm_cart.types.d.ts) after wasm-bindgen's.
+// The package's own declarations after wasm-bindgen's: the hand-written ones (ts/wasm_cart.types.d.ts)
+// and the error types generated from src/error/details.rs (ts/errors.generated.d.ts).
 const typesPath = join(dir, "wasm_cart.d.ts");
 const declared = readFileSync(typesPath, "utf8");
 if (!declared.includes("export type DecimalString")) {
-  writeFileSync(typesPath, declared + "\n" + readFileSync(new URL("../ts/wasm_cart.types.d.ts", import.meta.url), "utf8"));
+  const own = ["wasm_cart.types.d.ts", "errors.generated.d.ts"].map((f) => readFileSync(new URL(`../ts/${f}`, import.meta.url), "utf8"));
+  writeFileSync(typesPath, [declared, ...own].join("\n"));
 }
 
 // What init() resolves to keeps only the memory in its type: the raw exports are the glue's plumbing,

@@ -40,8 +40,14 @@ fn act(v: Value) -> Vec<Action> {
     }
 }
 
+/// Applies actions; a refusal's `details` must have its code's declared shape (src/error/details.rs).
 fn apply(cart: &mut CartState, catalog: &Catalog, v: Value) -> Result<(), wasm_cart::CartError> {
-    cart.apply(catalog, &act(v), now())
+    cart.apply(catalog, &act(v), now()).inspect_err(|e| {
+        assert_eq!(
+            wasm_cart::error::details::mismatches(e.code, &e.details),
+            Vec::<String>::new()
+        );
+    })
 }
 
 fn view(cart: &CartState, catalog: &Catalog) -> CartView {

@@ -128,6 +128,10 @@ fn run_vector(path: &Path) -> Result<(), String> {
             Action::from_value(step).map(|a| vec![a])
         };
         if let Err(e) = actions.and_then(|a| cart.apply(&catalog, &a, now)) {
+            let mismatches = wasm_cart::error::details::mismatches(e.code, &e.details);
+            if !mismatches.is_empty() {
+                return Err(format!("step {i}: details of an undeclared shape: {mismatches:?}"));
+            }
             refusal = Some((i, e));
             break;
         }

@@ -110,6 +110,13 @@ fn run_step(cart: &mut CartState, catalog: &Catalog, step: &[Value]) -> Result<b
         .collect::<Result<Vec<_>, _>>()
         .and_then(|actions| cart.apply(catalog, &actions, Timestamp::from_millis(NOW)));
     let after = serde_json::to_string(cart).unwrap();
+    if let Err(e) = &result {
+        // Every refusal's details have its code's declared shape (src/error/details.rs).
+        prop_assert_eq!(
+            wasm_cart::error::details::mismatches(e.code, &e.details),
+            Vec::<String>::new()
+        );
+    }
     if result.is_err() || after == before {
         prop_assert_eq!(after, before);
         prop_assert_eq!(cart.version(), version);

@@ -488,41 +488,7 @@ export interface MergeReport {
 
 // ---------------------------------------------------------------- errors and events
 
-/** The stable codes of thrown errors (DESIGN §6) and of `error` events. */
-export type CartErrorCode =
-  | "INVALID_CATALOG"
-  | "INVALID_REQUEST"
-  | "INVALID_ITEM"
-  | "INVALID_QUANTITY"
-  | "INCOMPATIBLE_ITEMS"
-  | "INVALID_PROMO_CODE"
-  | "TOO_MANY_CODES"
-  | "ITEM_NOT_FOUND"
-  | "TOO_MANY_LINES"
-  | "CART_NOT_ACTIVE"
-  | "CART_EXPIRED"
-  | "PRODUCT_UNAVAILABLE"
-  | "CONCURRENT_MODIFICATION"
-  | "AMOUNT_OUT_OF_RANGE"
-  | "INVALID_SNAPSHOT"
-  | "STORAGE_UNAVAILABLE"
-  | "LISTENER_LOOP"
-  | "NOT_INITIALIZED"
-  | "CART_FREED";
-
-/**
- * What every method throws (and `error` events carry): a real `Error` with `name === "CartError"`.
- * `details` is always an object, e.g. `{ field }`, `{ lineItemId, min, max }`, `{ actionIndex }`,
- * `{ reason, key, corruptKey }` for `INVALID_SNAPSHOT`, `{ key, operation, cause }` for `STORAGE_UNAVAILABLE`,
- * `{ cause, cartId, at }` for `CONCURRENT_MODIFICATION` events (another tab's change came first), `{ limit }`
- * for `LISTENER_LOOP`. `NOT_INITIALIZED` (a call before `init()`) and `CART_FREED` (a call after `free()`)
- * are thrown by the package's JavaScript.
- */
-export interface CartError extends Error {
-  readonly name: "CartError";
-  readonly code: CartErrorCode;
-  readonly details: { readonly [key: string]: JsonValue };
-}
+// `CartErrorCode`, `CartErrorDetails` and the `CartError` union: ts/errors.generated.d.ts.
 
 // ---------------------------------------------------------------- checkout (DESIGN §8, docs/checkout.md)
 
@@ -703,30 +669,7 @@ export interface QueuedCheckout {
 export type PlacedCheckout = SpecBOrder | SyncOrder;
 export type CheckoutResult = PlacedCheckout | QueuedCheckout;
 
-/**
- * The codes of `CheckoutError`: the server's error codes pass through as they are (SPEC-B:
- * `EMPTY_CART` 400, `PAYMENT_FAILED` 402, `INVENTORY_UNAVAILABLE` / `PRICE_CHANGED` 409,
- * `INVALID_PROMO_CODE` 422, `RATE_LIMITED` 429, ...); the client adds `NETWORK_ERROR`, `TIMEOUT`,
- * `OFFLINE` (status 0), `CHECKOUT_FAILED` (a non-SPEC-B error answer, or another protocol's refusal),
- * `INVALID_RESPONSE`, and the cart's own blocking issue codes when it cannot be checked out (status 0).
- */
-export type CheckoutErrorCode =
-  | "NETWORK_ERROR"
-  | "TIMEOUT"
-  | "OFFLINE"
-  | "CHECKOUT_FAILED"
-  | "INVALID_RESPONSE"
-  | "INVALID_REQUEST"
-  | "EMPTY_CART"
-  | "PAYMENT_FAILED"
-  | "INVENTORY_UNAVAILABLE"
-  | "PRICE_CHANGED"
-  | "INVALID_PROMO_CODE"
-  | "RATE_LIMITED"
-  | "CART_NOT_ACTIVE"
-  | "CART_EXPIRED"
-  | "IDEMPOTENCY_KEY_REUSED"
-  | (string & {});
+// `CheckoutErrorCode` (a closed union): ts/errors.generated.d.ts.
 
 /**
  * What `checkout()` and `resumeCheckout()` reject with: a real `Error`, `name === "CheckoutError"`,

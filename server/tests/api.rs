@@ -1487,3 +1487,33 @@ async fn no_dotfiles_and_no_symlinks_out_of_the_static_folder() {
     assert_eq!(s.get("/inside.css").await.status, StatusCode::OK);
     assert_eq!(s.get("/").await.status, StatusCode::OK);
 }
+
+/// Every error code cart-server can answer is one the package's closed `CheckoutErrorCode` union
+/// lists (`wasm_cart::error::details::checkout_codes`); a code outside it would reach shoppers'
+/// programs as `CHECKOUT_FAILED`. Read from the source: every SCREAMING_CASE string literal that is not
+/// a setting name.
+#[test]
+fn every_code_the_server_answers_is_in_the_package_union() {
+    const NOT_CODES: [&str; 5] = ["CARGO_PKG_VERSION", "ION_SECRET", "DENY", "FULL", "NORMAL"];
+    let mut unknown = Vec::new();
+    let mut stack = vec![std::path::PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/src"))];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+                continue;
+            }
+            let text = std::fs::read_to_string(&path).unwrap();
+            for literal in text.split('"').skip(1).step_by(2) {
+                let screaming = literal.len() > 3
+                    && literal.starts_with(|c: char| c.is_ascii_uppercase())
+                    && literal.chars().all(|c| c.is_ascii_uppercase() || c == '_');
+                if screaming && !NOT_CODES.contains(&literal) && !wasm_cart::error::details::is_checkout_code(literal) {
+                    unknown.push(format!("{literal} ({})", path.display()));
+                }
+            }
+        }
+    }
+    assert_eq!(unknown, Vec::<String>::new());
+}

@@ -1122,7 +1122,8 @@ impl CartState {
             return Err(err(
                 ErrorCode::CartNotActive,
                 format!("the cart is {}", self.status.as_str()),
-            ));
+            )
+            .with_details(json!({ "status": self.status.as_str() })));
         }
         self.version = next_version(self.version)?;
         self.status = CartStatus::Merged;

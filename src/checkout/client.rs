@@ -288,7 +288,14 @@ pub fn error_parts(status: u16, body: &Value) -> (String, String, Value) {
                 Some(other) => json!({ "value": other }),
             };
             let message = message.map_or_else(|| format!("checkout failed: {code} (HTTP {status})"), str::to_string);
-            (code.to_string(), message, details)
+            if crate::error::details::is_checkout_code(code) {
+                (code.to_string(), message, details)
+            } else {
+                // The union of codes stays closed (a program can switch over it): another server's own
+                // code travels in the details.
+                let details = json!({ "remoteCode": code, "remoteDetails": details });
+                (ErrorCode::CheckoutFailed.as_str().to_string(), message, details)
+            }
         }
         None => (
             ErrorCode::CheckoutFailed.as_str().to_string(),
@@ -708,7 +715,14 @@ mod tests {
         let (code, _, details) = error_parts(418, &json!("teapot"));
         assert_eq!(code, "CHECKOUT_FAILED");
         assert_eq!(details, json!({"body": "teapot"}));
-        assert_eq!(error_parts(400, &json!({"error": {"code": "X"}})).2, json!({}));
+        // A code no SPEC-B server documents: CHECKOUT_FAILED, the code and details kept (the union a
+        // program switches over stays closed).
+        let (code, message, details) = error_parts(
+            400,
+            &json!({"error": {"code": "X", "message": "nope", "details": {"a": 1}}}),
+        );
+        assert_eq!((code.as_str(), message.as_str()), ("CHECKOUT_FAILED", "nope"));
+        assert_eq!(details, json!({"remoteCode": "X", "remoteDetails": {"a": 1}}));
     }
 
     #[test]

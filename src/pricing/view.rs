@@ -281,6 +281,23 @@ pub enum IssueCode {
 }
 
 impl IssueCode {
+    /// Every code, in the order of the enum.
+    pub const ALL: [IssueCode; 13] = [
+        IssueCode::EmptyCart,
+        IssueCode::ProductUnavailable,
+        IssueCode::InventoryUnavailable,
+        IssueCode::MissingAttribute,
+        IssueCode::RequiresItem,
+        IssueCode::NoShippingMethod,
+        IssueCode::NoTaxRate,
+        IssueCode::CartExpired,
+        IssueCode::IncompatibleItems,
+        IssueCode::InvalidQuantity,
+        IssueCode::CartNotActive,
+        IssueCode::PriceChanged,
+        IssueCode::PromoCodeNotApplicable,
+    ];
+
     /// The stable string, e.g. `"EMPTY_CART"`.
     pub fn as_str(self) -> &'static str {
         match self {

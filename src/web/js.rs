@@ -115,6 +115,12 @@ pub(crate) fn error(code: &str, message: &str, details: &Value) -> JsValue {
 /// A core refusal as a JavaScript `Error` (`name` "CartError").
 impl From<CartError> for JsValue {
     fn from(e: CartError) -> JsValue {
+        // The package's types are generated from the declared shapes: a test build says when they drift.
+        debug_assert!(
+            crate::error::details::mismatches(e.code, &e.details).is_empty(),
+            "{:?}",
+            crate::error::details::mismatches(e.code, &e.details)
+        );
         error(e.code.as_str(), &e.message, &e.details)
     }
 }

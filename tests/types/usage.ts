@@ -157,7 +157,11 @@ async function main(): Promise<void> {
   cart.on("error", (e) => {
     if (e.name === "CartError") {
       const code: CartErrorCode = e.code;
-      console.log(code, e.message, e.details["corruptKey"]);
+      if (e.code === "INVALID_SNAPSHOT") console.log(code, e.message, e.details.corruptKey, e.details.reason);
+      if (e.code === "STORAGE_UNAVAILABLE") {
+        const operation: "open" | "read" | "write" | "commit" = e.details.operation; // required for this code
+        console.log(operation);
+      }
     } else {
       const status: number = e.status; // a queued checkout the server refused
       console.log(e.code, status);
@@ -180,7 +184,15 @@ async function main(): Promise<void> {
     if (isCartError(e)) {
       const err: CartError = e;
       const name: "CartError" = err.name;
-      if (err.code === "INVALID_QUANTITY") console.log(name, err.details["min"], err.stack);
+      if (err.code === "INVALID_QUANTITY") console.log(name, err.details.min, err.details.actionIndex, err.stack);
+      if (err.code === "ITEM_NOT_FOUND") {
+        const id: string | undefined = err.details.lineItemId;
+        console.log(id);
+      }
+      // @ts-expect-error details are narrowed by code: INCOMPATIBLE_ITEMS has no lineItemId
+      if (err.code === "INCOMPATIBLE_ITEMS") console.log(err.details.lineItemId);
+      // @ts-expect-error without narrowing, only what every code's details have
+      console.log(err.details.lineItemId);
       // Codes of misuse and of the browser session are in the union too.
       if (err.code === "CART_FREED" || err.code === "NOT_INITIALIZED" || err.code === "LISTENER_LOOP") console.log(err.message);
       // @ts-expect-error codes are a closed union
@@ -253,7 +265,10 @@ async function checkout(cart: Cart): Promise<void> {
         // @ts-expect-error the differences are read-only
         changes.total.newTotal = 0;
       }
-      if (err.code === "PAYMENT_FAILED" || err.code === "SOME_SERVER_CODE") console.log(status, err.details["declineCode"]);
+      if (err.code === "PAYMENT_FAILED" || err.code === "EMPTY_CART") console.log(status, err.details["declineCode"]);
+      if (err.code === "CHECKOUT_FAILED") console.log(err.details["remoteCode"]);
+      // @ts-expect-error checkout codes are a closed union: a typo does not compile
+      if (err.code === "PRICE_CHANGD") console.log("never");
     }
   }
   const pending: PendingCheckout | null = cart.pendingCheckout;

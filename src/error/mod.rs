@@ -1,6 +1,8 @@
 //! The one error type of the crate. Every refusal carries a stable, machine-readable `code` (the strings
 //! of DESIGN §6 and §8), a human-readable `message`, and structured `details` for the UI.
 
+pub mod details;
+
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::fmt;
