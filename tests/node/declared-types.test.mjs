@@ -1,6 +1,7 @@
-// The package's declarations (pkg/wasm_cart.d.ts) against what the built package returns: every view
-// of every conformance vector is checked member by member against `CartView`, and every refusal's
-// `details` against `CartErrorDetails[code]`, with the TypeScript compiler's own reading of the types.
+// The package's declarations (pkg/wasm_cart.d.ts) against the conformance vectors (written outside this
+// repository) and what the built package returns for them: every catalog against `Catalog`, every action
+// against `CartAction`, every view member by member against `CartView`, and every refusal's `details`
+// against `CartErrorDetails[code]`, with the TypeScript compiler's own reading of the types.
 // A member the engine sends that the types do not declare, a required one it leaves out, or a value of
 // another kind fails. (The error types are generated from src/error/details.rs; the view's are written
 // by hand: this is what keeps them true.)
@@ -87,6 +88,30 @@ test("the check itself tells a conforming value from others", () => {
 
 const dirs = [process.env.CONFORMANCE_DIR || path.join(root, "../shared/conformance"), path.join(root, "tests/vectors")];
 const files = dirs.flatMap((dir) => (fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => f.endsWith(".json")).sort().map((f) => path.join(dir, f)) : []));
+
+test("every catalog and action of the conformance vectors is what the declared input types accept", () => {
+  const catalog = declared("Catalog");
+  const action = declared("CartAction");
+  const problems = [];
+  let catalogs = 0;
+  let actions = 0;
+  for (const file of files) {
+    const vector = JSON.parse(fs.readFileSync(file, "utf8"));
+    const where = path.basename(file);
+    if (vector.expect?.error?.code === "INVALID_CATALOG") continue;
+    problems.push(...mismatches(vector.catalog, catalog, `${where} catalog`));
+    catalogs++;
+    for (const [i, step] of (vector.actions ?? []).entries()) {
+      if (vector.expect?.error?.code === "INVALID_REQUEST") continue; // malformed on purpose
+      for (const a of Array.isArray(step) ? step : [step]) {
+        problems.push(...mismatches(a, action, `${where} step ${i}`));
+        actions++;
+      }
+    }
+  }
+  assert.ok(catalogs > 50 && actions > 100, `${catalogs} catalogs and ${actions} actions checked`);
+  assert.deepEqual(problems, []);
+});
 
 test("every view and every refusal of the conformance vectors has the declared shape", () => {
   const view = declared("CartView");
