@@ -127,6 +127,14 @@ impl Corruption {
 }
 
 /// Reads the `details.reason` back from an `INVALID_SNAPSHOT` error.
+/// `INVALID_SNAPSHOT` (`invalidCart`) for a stored cart that `cause` refuses (validation, pricing).
+pub fn invalid_cart(cause: CartError) -> CartError {
+    let message = format!("the stored cart is invalid: {}", cause.message);
+    let cause = json!({ "code": cause.code, "message": cause.message, "details": cause.details });
+    CartError::new(ErrorCode::InvalidSnapshot, message)
+        .with_details(json!({ "reason": Corruption::InvalidCart.as_str(), "cause": cause }))
+}
+
 pub fn corruption_of(error: &CartError) -> Option<Corruption> {
     if error.code != ErrorCode::InvalidSnapshot {
         return None;
@@ -312,11 +320,7 @@ pub fn decode(text: &str) -> Result<Restored> {
             .map_err(|e| Corruption::BadCart.error(format!("the stored cart cannot be read: {e}")))?;
         cart_from(migrate(value, schema))?
     };
-    cart.validate().map_err(|e| {
-        CartError::new(ErrorCode::InvalidSnapshot, format!("the stored cart is invalid: {}", e.message)).with_details(
-            json!({ "reason": Corruption::InvalidCart.as_str(), "cause": { "code": e.code, "message": e.message, "details": e.details } }),
-        )
-    })?;
+    cart.validate().map_err(invalid_cart)?;
     Ok(Restored {
         cart,
         schema,

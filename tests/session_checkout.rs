@@ -207,6 +207,12 @@ fn refusals_settle_with_the_server_s_code_and_leave_the_cart_as_it_was() {
         ),
         (refusal(422, "INVALID_PROMO_CODE", json!({})), "INVALID_PROMO_CODE", 422),
         (reply(418, json!("teapot")), "CHECKOUT_FAILED", 418),
+        // A code outside the package's closed union: CHECKOUT_FAILED, the code in the details.
+        (
+            refusal(400, "SHOP_CLOSED", json!({"until": "monday"})),
+            "CHECKOUT_FAILED",
+            400,
+        ),
     ] {
         let (mut b, mut shop, i) = shop_and_tab();
         let before = b.tabs[i].session.cart().clone();
@@ -215,6 +221,10 @@ fn refusals_settle_with_the_server_s_code_and_leave_the_cart_as_it_was() {
         b.serve(&mut |r| shop.handle(r));
         let e = outcome(&b, i, id).as_ref().unwrap_err();
         assert_eq!((e.code.as_str(), e.status), (code, status));
+        if status == 400 && code == "CHECKOUT_FAILED" {
+            assert_eq!(e.details["remoteCode"], "SHOP_CLOSED", "{}", e.details);
+            assert_eq!(e.details["remoteDetails"]["until"], "monday");
+        }
         assert_eq!(b.tabs[i].session.cart(), &before);
         assert!(
             b.tabs[i].session.pending_checkout(&b.tabs[i].cache).is_none(),

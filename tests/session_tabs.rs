@@ -143,6 +143,13 @@ fn two_tabs_lose_nothing() {
 }
 
 #[test]
+fn three_and_four_tabs_keep_the_key_on_the_last_commit() {
+    for seed in 0..60 {
+        simulate(seed, 3 + (seed % 2) as usize, 400, false, Coordination::Transactional);
+    }
+}
+
+#[test]
 fn four_tabs_opening_and_closing_lose_nothing() {
     for seed in 0..40 {
         simulate(seed, 4, 400, true, Coordination::Transactional);

@@ -58,8 +58,8 @@ export interface CartErrorDetails {
     readonly actionIndex?: number;
   };
   readonly INVALID_ITEM: {
-    /** The product given or concerned. */
-    readonly productId?: string;
+    /** The product given (`null` when only a SKU was). */
+    readonly productId?: string | null;
     /** The SKU given. */
     readonly sku?: string;
     /** The variant given or concerned. */
@@ -138,12 +138,12 @@ export interface CartErrorDetails {
     readonly expectedVersion?: number;
     /** The cart's version. */
     readonly version?: number;
-    /** Event: what another tab did first. */
-    readonly cause?: string;
+    /** Event: why the change could not be replayed on what another tab committed first. */
+    readonly cause?: { readonly code: CartErrorCode; readonly message: string; readonly details: JsonValue };
     /** Event: the cart the refused change was made on. */
     readonly cartId?: string;
-    /** Event: when the refused change was made (epoch ms). */
-    readonly at?: number;
+    /** Event: when the refused change was made. */
+    readonly at?: Rfc3339;
     /** Which action of a batch (`apply`) was refused, from 0. */
     readonly actionIndex?: number;
   };

@@ -238,11 +238,13 @@ pub fn refusal(response: &HttpResponse) -> CartError {
     }))
 }
 
-/// `(code, details)` of a SPEC-B refusal made by [`refusal`]: the server's code and details, or
-/// `CHECKOUT_FAILED` with the body when the server sent no error code.
+/// `(code, details)` of a SPEC-B refusal made by [`refusal`]: the server's code and details; else
+/// `CHECKOUT_FAILED` with the body when the server sent no error code, or with `remoteCode` and
+/// `remoteDetails` when its code is outside the package's closed union (a program can switch over it).
 pub fn refusal_parts(e: &CartError) -> (String, Value) {
-    match e.details.get("remoteCode").and_then(Value::as_str) {
-        Some(code) if e.code == ErrorCode::CheckoutFailed => (
+    let remote = e.details.get("remoteCode").and_then(Value::as_str);
+    match remote {
+        Some(code) if e.code == ErrorCode::CheckoutFailed && crate::error::details::is_checkout_code(code) => (
             code.to_string(),
             e.details.get("remoteDetails").cloned().unwrap_or_else(|| json!({})),
         ),
@@ -251,9 +253,11 @@ pub fn refusal_parts(e: &CartError) -> (String, Value) {
                 Value::Object(map) => map.clone(),
                 _ => Map::new(),
             };
-            details.remove("remoteCode");
-            details.remove("remoteDetails");
-            details.remove("status");
+            if remote.is_none() {
+                details.remove("remoteCode");
+                details.remove("remoteDetails");
+            }
+            details.retain(|k, v| k != "status" && !(k == "body" && v.is_null()));
             (e.code.as_str().to_string(), Value::Object(details))
         }
     }

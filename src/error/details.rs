@@ -129,7 +129,15 @@ const INVALID_REQUEST: &[Detail] = &[
     opt("cartId", "string", "The cart concerned."),
 ];
 
-const INVALID_ITEM: &[Detail] = &[PRODUCT, opt("sku", "string", "The SKU given."), VARIANT];
+const INVALID_ITEM: &[Detail] = &[
+    opt(
+        "productId",
+        "string | null",
+        "The product given (`null` when only a SKU was).",
+    ),
+    opt("sku", "string", "The SKU given."),
+    VARIANT,
+];
 
 const INVALID_QUANTITY: &[Detail] = &[
     LINE,
@@ -173,27 +181,34 @@ const CONCURRENT_MODIFICATION: &[Detail] = &[
         "The version the call expected (`expectedVersion`).",
     ),
     opt("version", "number", "The cart's version."),
-    opt("cause", "string", "Event: what another tab did first."),
+    opt(
+        "cause",
+        "{ readonly code: CartErrorCode; readonly message: string; readonly details: JsonValue }",
+        "Event: why the change could not be replayed on what another tab committed first.",
+    ),
     opt("cartId", "string", "Event: the cart the refused change was made on."),
-    opt("at", "number", "Event: when the refused change was made (epoch ms)."),
+    opt("at", "Rfc3339", "Event: when the refused change was made."),
 ];
 
 const INVALID_SNAPSHOT: &[Detail] = &[
-            opt(
-                "reason",
-                "\"notJson\" | \"notASnapshot\" | \"badChecksum\" | \"newerSchema\" | \"badCart\" | \"invalidCart\" | \"notAString\"",
-                "What is wrong with the stored value.",
-            ),
-            opt("schema", "number", "The stored schema (`newerSchema`)."),
-            opt("supported", "number", "The newest schema this build reads."),
-            opt(
-                "cause",
-                "{ readonly code: CartErrorCode; readonly message: string; readonly details: JsonValue }",
-                "Why the stored cart was refused (`invalidCart`).",
-            ),
-            opt("key", "string", "The storage key read."),
-            opt("corruptKey", "string", "Where the unreadable value was kept."),
-        ];
+    opt(
+        "reason",
+        concat!(
+            "\"notJson\" | \"notASnapshot\" | \"badChecksum\" | \"newerSchema\" | \"badCart\"",
+            " | \"invalidCart\" | \"notAString\""
+        ),
+        "What is wrong with the stored value.",
+    ),
+    opt("schema", "number", "The stored schema (`newerSchema`)."),
+    opt("supported", "number", "The newest schema this build reads."),
+    opt(
+        "cause",
+        "{ readonly code: CartErrorCode; readonly message: string; readonly details: JsonValue }",
+        "Why the stored cart was refused (`invalidCart`).",
+    ),
+    opt("key", "string", "The storage key read."),
+    opt("corruptKey", "string", "Where the unreadable value was kept."),
+];
 
 const STORAGE_UNAVAILABLE: &[Detail] = &[
     opt("key", "string", "The storage key."),

@@ -382,13 +382,15 @@ impl Session {
 
     /// Makes `record` the base if it is newer than the one this session has, and re-derives the view.
     fn adopt(&mut self, record: Record, storage: &dyn Storage, now: Timestamp, fx: &mut Effects) -> bool {
-        let newer = self.base.as_ref().is_none_or(|b| record.sync.commit >= b.sync.commit);
-        if !newer {
-            return false;
-        }
-        if self.base.as_ref().is_none_or(|b| record.sync.commit > b.sync.commit) {
-            // A record of the same commit (another tab's repair of the key) leaves the duty with this tab.
-            self.wrote_base = false;
+        let order = self
+            .base
+            .as_ref()
+            .map_or(std::cmp::Ordering::Greater, |b| record.sync.commit.cmp(&b.sync.commit));
+        match order {
+            std::cmp::Ordering::Less => return false,
+            std::cmp::Ordering::Greater => self.wrote_base = false,
+            // The same commit (another tab's repair of the key): the duty to repair stays with this tab.
+            std::cmp::Ordering::Equal => {}
         }
         self.base = Some(record);
         self.rebase(storage, now, fx);

@@ -339,7 +339,7 @@ impl Session {
         if let Err(e) = price(&next, &self.catalog.catalog, now) {
             // A valid cart this catalog cannot price (amounts beyond 2^53 - 1): kept aside, a fresh one.
             let key = self.keys.cart().to_string();
-            self.set_aside(&key, e, now, fx);
+            self.set_aside(&key, crate::snapshot::invalid_cart(e), now, fx);
             self.base = None;
             return self.start(None, false, storage, now, entropy, fx);
         }

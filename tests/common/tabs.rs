@@ -479,6 +479,7 @@ impl Browser {
                     }
                 }
             }
+            assert!(guard < 100_000, "the tabs never settled (writes answering writes?)");
             self.now += if round % 2 == 0 { 3_000 } else { 70_000 };
         }
     }
