@@ -126,7 +126,6 @@ impl Corruption {
     }
 }
 
-/// Reads the `details.reason` back from an `INVALID_SNAPSHOT` error.
 /// `INVALID_SNAPSHOT` (`invalidCart`) for a stored cart that `cause` refuses (validation, pricing).
 pub fn invalid_cart(cause: CartError) -> CartError {
     let message = format!("the stored cart is invalid: {}", cause.message);
@@ -135,6 +134,7 @@ pub fn invalid_cart(cause: CartError) -> CartError {
         .with_details(json!({ "reason": Corruption::InvalidCart.as_str(), "cause": cause }))
 }
 
+/// Reads the `details.reason` back from an `INVALID_SNAPSHOT` error.
 pub fn corruption_of(error: &CartError) -> Option<Corruption> {
     if error.code != ErrorCode::InvalidSnapshot {
         return None;
