@@ -1279,7 +1279,6 @@ fn check_address(field: &str, address: &Option<Address>) -> Result<Option<Addres
     Ok(address.clone())
 }
 
-/// The display name of a line: the variant's name when it has one.
 /// The SKU a line of `product` (and `variant_id`) carries: the variant's, else the product's.
 pub(crate) fn line_sku(product: &Product, variant_id: Option<u32>) -> Text {
     variant_id
@@ -1288,6 +1287,7 @@ pub(crate) fn line_sku(product: &Product, variant_id: Option<u32>) -> Text {
         .clone()
 }
 
+/// The display name of a line: the variant's name when it has one.
 pub(crate) fn line_name(product: &Product, variant_id: Option<u32>) -> Text {
     variant_id
         .and_then(|v| product.variant(v))

@@ -8,16 +8,13 @@ import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { vectorFolders as dirs, vectorsIn, vectorFiles as files } from "./vectors.mjs";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const pkg = path.join(root, "pkg");
 const { initSync, Cart, isCartError } = await import(path.join(pkg, "wasm_cart.js"));
 initSync({ module: fs.readFileSync(path.join(pkg, "wasm_cart_bg.wasm")) });
 
-// The shared vectors and the project's own (tests/vectors: pricing profiles and features).
-const dirs = [process.env.CONFORMANCE_DIR || path.join(root, "../shared/conformance"), path.join(root, "tests/vectors")];
-const vectorsIn = (dir) => (fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => f.endsWith(".json")).sort() : []);
-const files = dirs.flatMap((dir) => vectorsIn(dir).map((f) => path.join(dir, f)));
 
 for (const dir of dirs) {
   test(`the folder ${path.basename(dir)} has vectors`, () => {

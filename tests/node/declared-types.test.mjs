@@ -11,6 +11,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import ts from "typescript";
+import { vectorFiles } from "./vectors.mjs";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const pkg = path.join(root, "pkg");
@@ -93,8 +94,8 @@ test("the check itself tells a conforming value from others", () => {
   assert.deepEqual(mismatches({ id: "li_1" }, details, "d"), ["d.id: not declared"]);
 });
 
-const dirs = [process.env.CONFORMANCE_DIR || path.join(root, "../shared/conformance"), path.join(root, "tests/vectors")];
-const files = dirs.flatMap((dir) => (fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => f.endsWith(".json")).sort().map((f) => path.join(dir, f)) : []));
+/** Every vector, read once: `where` names it in failure messages. */
+const vectors = vectorFiles.map((file) => ({ where: path.basename(file), vector: JSON.parse(fs.readFileSync(file, "utf8")) }));
 
 test("every catalog and action of the conformance vectors is what the declared input types accept", () => {
   const catalog = declared("Catalog");
@@ -102,9 +103,7 @@ test("every catalog and action of the conformance vectors is what the declared i
   const problems = [];
   let catalogs = 0;
   let actions = 0;
-  for (const file of files) {
-    const vector = JSON.parse(fs.readFileSync(file, "utf8"));
-    const where = path.basename(file);
+  for (const { where, vector } of vectors) {
     if (vector.expect?.error?.code === "INVALID_CATALOG") continue;
     problems.push(...mismatches(vector.catalog, catalog, `${where} catalog`));
     catalogs++;
@@ -134,10 +133,8 @@ test("every view and every refusal of the conformance vectors has the declared s
     if (!prop) return problems.push(`${where}: ${e.code} is not a CartErrorCode`);
     problems.push(...mismatches(e.details, checker.getTypeOfSymbol(prop), `${where} ${e.code} details`));
   };
-  for (const file of files) {
-    const vector = JSON.parse(fs.readFileSync(file, "utf8"));
+  for (const { where, vector } of vectors) {
     const now = Date.parse(vector.now);
-    const where = path.basename(file);
     let cart;
     try {
       cart = Cart.open({ catalog: vector.catalog, storage: "memory", currency: vector.cart.currency, country: vector.cart.country, locale: vector.cart.locale, customerGroup: vector.cart.customerGroup, now: () => now });
