@@ -1,26 +1,54 @@
 // The demo storefront: one page that shows what an offline-capable, instantly repricing cart feels
 // like. Everything here is plain DOM + the wasm-cart package; the cart lives in localStorage.
+//
+// Start-up, in order: the catalog request goes out at once (while the wasm loads); a returning
+// shopper's cart opens from localStorage with the catalog cached beside it and is shown straight away;
+// the fresh catalog, when it comes, reprices it. The page stays `inert` until the cart is open.
 import init, { Cart } from "../pkg/wasm_cart.js";
-import { el, money } from "./format.js";
+import { money } from "./format.js";
 import { renderGrid, openProduct } from "./products.js";
-import { renderCart } from "./cart-view.js";
+import { renderCart, lineElement } from "./cart-view.js";
+import { showConfirmation } from "./confirmation.js";
 
 const API = "/api/v1";
 const STORAGE_KEY = "wasm-cart-demo";
+/** Formats follow the page's language (`<html lang>`), not the shop's country. */
+const LOCALE = document.documentElement.lang || "en";
+/** A first visit waits this long for the catalog; a returning shopper has one cached and waits for nothing. */
+const CATALOG_TIMEOUT_MS = 10000;
 const $ = (id) => document.getElementById(id);
 
 let cart;
 let catalog;
+let placing = false;
+let undo = null;
+let addressEdited = false;
+
+// ---------------------------------------------------------------- messages
 
 function notice(text) {
-  const box = $("notice");
-  box.textContent = text || "";
-  box.hidden = !text;
+  $("notice").textContent = text || "";
+  $("notice").hidden = !text;
 }
 
-/** Runs a cart call; a CartError becomes a visible notice instead of an uncaught exception. */
+/** Tells a screen reader what a change did (the polite live region next to the notice). */
+function announce(text) {
+  $("announcer").textContent = text;
+}
+
+function totalText(view) {
+  return "Total " + money(view, view.totals.total);
+}
+
+function checkoutError(text) {
+  $("checkout-error").textContent = text || "";
+  $("checkout-error").hidden = !text;
+}
+
+/** Runs a cart call from a control; a CartError becomes a visible notice instead of an exception. */
 function guard(fn) {
   return (...args) => {
+    if (!cart) return undefined;
     try {
       notice("");
       return fn(...args);
@@ -31,45 +59,112 @@ function guard(fn) {
   };
 }
 
+// ---------------------------------------------------------------- cart actions (from the cart panel)
+
+/** What the panel's controls do. changeQuantity and setAttributes throw the CartError: the line shows it. */
 const actions = {
-  changeQuantity: guard((id, q) => (q <= 0 ? cart.removeItem(id) : cart.changeQuantity(id, q))),
-  removeItem: guard((id) => cart.removeItem(id)),
-  removeCode: guard((code) => cart.removeCode(code)),
-  setShippingMethod: guard((id) => cart.setShippingMethod(id)),
+  changeQuantity(line, quantity) {
+    const view = cart.changeQuantity(line.id, quantity);
+    dropUndo();
+    announce(`${line.name}: quantity ${quantity}. ${totalText(view)}`);
+  },
+  removeItem: guard((line) => {
+    const view = cart.removeItem(line.id);
+    offerUndo(line);
+    announce(`Removed ${line.name}. ${totalText(view)}`);
+  }),
+  setAttributes(line, values) {
+    const view = cart.setAttributes(line.id, { ...line.attributes, ...values });
+    announce(`${line.name} updated. ${totalText(view)}`);
+    lineElement(document, line.id)?.querySelector("input[type=number]")?.focus();
+  },
+  removeCode: guard((code) => {
+    const view = cart.removeCode(code);
+    announce(`Code ${code} removed. ${totalText(view)}`);
+    $("code-input").focus();
+  }),
+  setShippingMethod: guard((id) => announce(totalText(cart.setShippingMethod(id)))),
+  fixFor: (issue) => (issue.code === "NO_SHIPPING_METHOD" ? currencyFix() : null),
 };
 
-/** The catalog from the server (ETag-cached by the browser and the service worker), else null. */
-async function fetchCatalog() {
-  try {
-    const response = await fetch(API + "/catalog", { headers: { Accept: "application/json" } });
-    if (!response.ok) throw new Error("catalog: HTTP " + response.status);
-    return await response.json();
-  } catch {
-    return null;
-  }
+/** Remove is one click; Undo puts the line back as it was (product, variant, attributes, quantity). */
+function offerUndo(line) {
+  undo = { productId: line.productId, quantity: line.quantity, attributes: line.attributes, name: line.name };
+  if (line.variantId !== null) undo.variantId = line.variantId;
+  $("undo-text").textContent = `Removed ${line.name}.`;
+  $("undo").hidden = false;
+  $("undo-button").focus();
 }
 
-/** Adopts the server's current catalog (after it reported new prices); offline, the cart keeps its own. */
-async function refreshCatalog() {
-  const fresh = await fetchCatalog();
-  if (!fresh) return;
-  catalog = fresh;
-  guard(() => cart.setCatalog(fresh))();
+function dropUndo() {
+  undo = null;
+  $("undo").hidden = true;
 }
+
+const restore = guard(() => {
+  if (!undo) return;
+  const { name, ...request } = undo;
+  const view = cart.addItem(request);
+  dropUndo();
+  announce(`${name} is back in the cart. ${totalText(view)}`);
+  const line = [...view.lineItems].reverse().find((l) => l.productId === request.productId);
+  const row = line && lineElement(document, line.id);
+  (row ? row.querySelector("input[type=number]") : $("cart")).focus();
+});
+
+/** Another currency in which the shop ships to the cart's country, as a one-click fix. */
+function currencyFix() {
+  const view = cart.view();
+  const country = (view.shippingAddress && view.shippingAddress.country) || view.country;
+  const currency = (catalog.shippingMethods || []).flatMap((m) => m.rates || [])
+    .find((r) => r.currency !== view.currency && (r.countries || []).includes(country))?.currency;
+  if (!currency) return null;
+  const place = $("country").selectedOptions[0]?.textContent || country;
+  return { text: `We ship to ${place} in ${currency}. `, label: `Pay in ${currency}`, run: () => switchCurrency(currency) };
+}
+
+/** The engine changes the currency of an empty cart only: one atomic apply takes the lines out, switches,
+ *  and puts them back priced in the new currency — or, if one is not sold in it, changes nothing. */
+const switchCurrency = guard((currency) => {
+  const view = cart.view();
+  if (view.currency === currency) return;
+  const lines = view.lineItems.filter((l) => !l.gift);
+  const next = cart.apply([
+    ...lines.map((l) => ({ action: "removeLineItem", lineItemId: l.id })),
+    { action: "setCurrency", currency },
+    ...lines.map((l) => ({ action: "addLineItem", productId: l.productId, quantity: l.quantity, attributes: l.attributes,
+      ...(l.variantId === null ? {} : { variantId: l.variantId }) })),
+  ]);
+  dropUndo();
+  announce(`Prices are now in ${currency}. ${totalText(next)}`);
+});
+
+// ---------------------------------------------------------------- rendering
 
 function render(view) {
   renderCart(document, view, actions);
   $("cart-count").textContent = String(view.lineItems.reduce((n, l) => n + l.quantity, 0));
-  const currency = $("currency");
-  currency.value = view.currency;
-  currency.disabled = view.lineItems.length > 0;
-  $("currency-hint").hidden = !currency.disabled;
+  $("currency").value = view.currency;
   $("country").value = (view.shippingAddress && view.shippingAddress.country) || view.country || "DE";
+  fillAddress(view);
   if (catalog) renderGrid($("products"), catalog, view, openDetail);
 }
 
-function openDetail(product) {
-  openProduct($("product-dialog"), product, cart.view(), (request) => cart.addItem(request));
+/** The address form shows the cart's address (after a reload too), unless the shopper is editing it. */
+function fillAddress(view) {
+  const form = $("address-form");
+  if (addressEdited || form.contains(document.activeElement)) return;
+  const address = view.shippingAddress || {};
+  const values = { ...address, email: view.customer.email || address.email || "" };
+  for (const key of ["lastName", "streetName", "postalCode", "city", "email"]) form.elements[key].value = values[key] || "";
+}
+
+function openDetail(product, opener) {
+  openProduct($("product-dialog"), product, cart.view(), (request) => {
+    const view = cart.addItem(request);
+    dropUndo();
+    announce(`Added ${request.quantity} × ${product.name}. ${totalText(view)}`);
+  }, opener);
 }
 
 function showNetwork() {
@@ -79,84 +174,102 @@ function showNetwork() {
   badge.classList.toggle("offline", !online);
 }
 
-/** The order as the server confirmed it: the checkout's confirmation number and one order per vendor. */
-function showConfirmation(order, total) {
-  const section = $("confirmation");
-  section.dataset.checkoutId = order.orderId || "";
-  const vendorOrders = order.orders && order.orders.length ? order.orders : [order];
-  $("order-numbers").replaceChildren(...vendorOrders.map((o) =>
-    el("li", { dataset: { orderId: o.orderId } }, o.orderId + (o.vendor ? ` (${o.vendor})` : ""))));
-  const charged = order.view ? money(order.view, order.view.totals.total) : total;
-  $("confirmation-total").textContent = [order.confirmationNumber && "Confirmation " + order.confirmationNumber,
-    charged && "charged " + charged].filter(Boolean).join(" · ");
-  section.hidden = false;
-  section.focus();
-}
+// ---------------------------------------------------------------- checkout
 
 /** PRICE_CHANGED: list every line whose price moved, let the shopper accept the server's prices. */
 function showPriceChanges(error) {
   const changes = cart.acceptServerPrices(error.details);
   const view = cart.view();
-  $("price-changes").replaceChildren(...changes.map((c) =>
-    el("li", { dataset: { lineId: c.lineItemId || "" } }, `${c.name}: ${money(view, c.oldTotal)} → ${money(view, c.newTotal)}`)));
+  $("price-changes").replaceChildren(...changes.map((c) => {
+    const item = document.createElement("li");
+    item.dataset.lineId = c.lineItemId || "";
+    item.textContent = `${c.name}: ${money(view, c.oldTotal)} → ${money(view, c.newTotal)}`;
+    return item;
+  }));
   $("price-total").textContent = "New total: " + money(view, view.totals.total);
   const dialog = $("price-dialog");
   $("price-accept").onclick = async () => {
     dialog.close();
-    await refreshCatalog(); // later edits then price like the server, too
+    await adoptCatalog(await fetchCatalog()); // later edits then price like the server, too
     placeOrder();
   };
   $("price-cancel").onclick = () => dialog.close();
   dialog.showModal();
 }
 
-let placing = false;
+const CHECKOUT_TEXT = {
+  PAYMENT_FAILED: "Your payment was declined. Please choose another payment method.",
+  NETWORK_ERROR: "The shop could not be reached. Your cart is kept; please try again.",
+};
+
 async function placeOrder() {
-  if (placing) return; // a double click places one order (the idempotency key would too)
+  if (placing || !cart) return; // a double click places one order (the idempotency key would too)
   placing = true;
   const button = $("place-order");
   const status = $("checkout-status");
   button.disabled = true;
+  notice("");
+  checkoutError("");
   status.textContent = "Placing your order…";
-  const totalText = money(cart.view(), cart.view().totals.total);
+  const shown = cart.view();
   try {
-    const email = $("address-form").elements.email.value.trim();
     const result = await cart.checkout({
       endpoint: API,
       paymentMethodId: $("payment").value,
-      customerId: email || "guest",
+      customerId: shown.customer.email || (shown.shippingAddress && shown.shippingAddress.email) || "guest",
       whenOffline: "queue",
     });
     if (result && result.status === "queued") {
       status.textContent = "You are offline: the order is queued and will be sent when you are back online.";
     } else {
-      status.textContent = "";
-      showConfirmation(result, totalText);
+      orderPlaced(result, shown);
     }
   } catch (e) {
     status.textContent = "";
     if (e.code === "PRICE_CHANGED") showPriceChanges(e);
-    else notice(e.code === "PAYMENT_FAILED" ? "Your payment was declined. Please choose another payment method." : e.message || String(e));
+    else checkoutError(CHECKOUT_TEXT[e.code] || e.message || String(e));
   } finally {
     placing = false;
     button.disabled = !cart.view().canCheckout;
   }
 }
 
+/** Whatever the page said about earlier attempts (declined, queued) is cleared once an order is placed. */
+function orderPlaced(order, shown) {
+  $("checkout-status").textContent = "";
+  checkoutError("");
+  notice("");
+  dropUndo();
+  addressEdited = false;
+  showConfirmation(document, order, shown);
+}
+
+// ---------------------------------------------------------------- wiring
+
 function wire() {
-  $("currency").addEventListener("change", guard((e) => cart.apply([{ action: "setCurrency", currency: e.target.value }])));
+  $("currency").addEventListener("change", (e) => {
+    switchCurrency(e.target.value);
+    if (cart) e.target.value = cart.view().currency; // refused: the select shows the cart's currency again
+  });
   $("code-form").addEventListener("submit", (e) => {
     e.preventDefault();
+    if (!cart) return;
     const input = $("code-input");
     const error = $("code-error");
+    const code = input.value.trim();
+    if (!code) return;
     try {
-      cart.applyCode(input.value.trim());
+      const view = cart.applyCode(code);
       input.value = "";
       error.hidden = true;
+      announce(`Code ${code.toUpperCase()} added. ${totalText(view)}`);
     } catch (err) {
-      error.textContent = err.code === "INVALID_PROMO_CODE" ? "Unknown code" : err.message;
+      error.textContent = err.code === "INVALID_PROMO_CODE" ? `Unknown code ${code}` : err.message;
       error.hidden = false;
     }
+  });
+  $("address-form").addEventListener("input", () => {
+    addressEdited = true;
   });
   $("address-form").addEventListener("submit", guard((e) => {
     e.preventDefault();
@@ -165,41 +278,100 @@ function wire() {
     for (const key of ["lastName", "streetName", "postalCode", "city", "email"]) {
       if (form[key].value.trim()) address[key] = form[key].value.trim();
     }
+    addressEdited = false;
     cart.setShippingAddress(address);
     if (address.email) cart.setCustomer({ email: address.email });
+    $("address-status").textContent = "Address saved.";
   }));
   $("country").addEventListener("change", guard((e) => {
     const current = cart.view().shippingAddress || {};
-    cart.setShippingAddress({ ...current, country: e.target.value });
+    announce(totalText(cart.setShippingAddress({ ...current, country: e.target.value })));
   }));
   $("checkout-form").addEventListener("submit", (e) => {
     e.preventDefault();
     placeOrder();
   });
+  $("undo-button").addEventListener("click", restore);
   $("continue").addEventListener("click", () => {
     $("confirmation").hidden = true;
     $("cart").focus();
+  });
+  $("catalog-retry").addEventListener("click", () => {
+    $("catalog-retry").hidden = true;
+    start(fetchCatalog());
   });
   addEventListener("online", showNetwork);
   addEventListener("offline", showNetwork);
 }
 
-async function main() {
-  await init();
-  showNetwork();
-  wire();
-  catalog = await fetchCatalog();
-  // Offline: open() with no catalog uses the one cached under `<key>:catalog` by the last visit.
-  cart = Cart.open({ catalog: catalog || undefined, storageKey: STORAGE_KEY, currency: "EUR", country: "DE", locale: "de-DE" });
-  if (!catalog) catalog = cart.catalog();
-  $("catalog-status").textContent = catalog ? "" : "The catalog could not be loaded.";
-  $("catalog-status").hidden = Boolean(catalog);
+// ---------------------------------------------------------------- start-up
+
+/** The catalog from the server (ETag-cached by the browser and the service worker), else null. */
+async function fetchCatalog() {
+  try {
+    const response = await fetch(API + "/catalog", {
+      headers: { Accept: "application/json" },
+      signal: AbortSignal.timeout(CATALOG_TIMEOUT_MS),
+    });
+    if (!response.ok) throw new Error("catalog: HTTP " + response.status);
+    return await response.json();
+  } catch {
+    return null;
+  }
+}
+
+/** Reprices the open cart with a newer catalog (offline or on failure the cart keeps its own). */
+async function adoptCatalog(fresh) {
+  if (!fresh || !cart) return;
+  catalog = fresh;
+  if (cart.view().catalogVersion !== fresh.version) guard(() => cart.setCatalog(fresh))();
+  else render(cart.view());
+}
+
+function openCart(withCatalog) {
+  const options = { storageKey: STORAGE_KEY, currency: "EUR", country: "DE", locale: LOCALE };
+  if (withCatalog) return Cart.open({ ...options, catalog: withCatalog });
+  try {
+    return Cart.open(options); // the catalog cached under `<key>:catalog` by the last visit
+  } catch {
+    return null; // first visit: nothing cached yet
+  }
+}
+
+/** Opens the cart: at once from storage when it can, else with the catalog from `catalogRequest`. */
+async function start(catalogRequest) {
+  const status = $("catalog-status");
+  cart = openCart(null);
+  if (!cart) {
+    const fetched = await catalogRequest;
+    if (!fetched) {
+      status.textContent = "The catalog could not be loaded. Check your connection and try again.";
+      $("catalog-retry").hidden = false;
+      for (const id of ["app", "tools"]) $(id).inert = false;
+      return;
+    }
+    cart = openCart(fetched);
+  }
+  catalog = cart.catalog();
+  if (cart.view().locale !== LOCALE) cart.apply([{ action: "setLocale", locale: LOCALE }]);
   cart.subscribe(render);
   // Also fires when a queued order goes out later (back online, or at the next visit).
-  cart.on("ordered", (e) => e.order && showConfirmation(e.order, ""));
+  cart.on("ordered", (e) => e.order && orderPlaced(e.order, e.cart));
   cart.on("error", (e) => notice(e.message || String(e)));
   render(cart.view());
+  status.hidden = true;
+  for (const id of ["app", "tools"]) $(id).inert = false;
+  $("app").removeAttribute("aria-busy");
   globalThis.demoCart = cart; // for the end-to-end tests and curious developers
+  catalogRequest.then(adoptCatalog);
+}
+
+async function main() {
+  const catalogRequest = fetchCatalog(); // in parallel with the wasm download
+  wire();
+  await init();
+  showNetwork();
+  await start(catalogRequest);
   // The worker caches the files of the version this page came from (www/sw.js).
   const assets = new URL("./", import.meta.url).pathname;
   if ("serviceWorker" in navigator) {

@@ -1,50 +1,216 @@
-// Renders the cart panel from the engine's view. Rows whose line object kept its identity (the engine
-// returns the same object for an unchanged line) are reused instead of rebuilt.
-import { el, money, day } from "./format.js";
+// Renders the cart panel from the engine's view. Rows are keyed by line id and updated in place, so a
+// focused control (a quantity field, +, −) keeps the focus while the cart reprices around it.
+import { el, money, deliveryText, keyed, keyedRow, setText } from "./format.js";
 
-const ISSUE_TEXT = {
-  MISSING_ATTRIBUTE: (i) => "Please enter: " + ((i.details && i.details.attributes) || []).join(", "),
-};
-
-function issueItem(issue) {
-  const text = ISSUE_TEXT[issue.code] ? ISSUE_TEXT[issue.code](issue) : issue.message;
-  return el("li", { class: "issue " + issue.severity, dataset: { code: issue.code } }, text);
+/** `actions` (app.js) run the change and throw the engine's CartError when it is refused. */
+export function renderCart(root, view, actions) {
+  const $ = (id) => root.querySelector("#" + id);
+  const { byLine, cartLevel } = groupIssues(view.issues);
+  $("cart-empty").hidden = view.lineItems.length > 0;
+  const rows = [...view.lineItems.map((line) => ({ key: line.id, line })),
+    ...view.customLineItems.map((custom) => ({ key: "custom:" + custom.id, custom }))];
+  keyed($("lines"), rows, (r) => r.key, (r) => (r.line ? lineRow(actions) : customRow()), (row, r) =>
+    (r.line ? updateLine(row, view, r.line, byLine.get(r.line.id) || []) : updateCustom(row, view, r.custom)));
+  keyed($("codes"), view.discountCodes, (c) => c.code, (c) => codeChip(c, actions), (chip, c) => {
+    chip.className = "code " + c.state;
+    chip.dataset.state = c.state;
+    setText(chip.parts.text, c.code + " — " + codeState(c.state));
+  });
+  renderShipping($("shipping"), $("shipping-options"), view, actions);
+  $("totals").replaceChildren(...totalsRows(view));
+  const grand = $("grand-total");
+  setText(grand, money(view, view.totals.total));
+  grand.dataset.total = String(view.totals.total);
+  keyed($("cart-issues"), cartLevel, (i) => i.code + "|" + i.message, (i) => issueItem(i, actions), () => {});
+  $("place-order").disabled = !view.canCheckout;
 }
 
-const rowCache = new WeakMap();
+function groupIssues(issues) {
+  const byLine = new Map();
+  const cartLevel = [];
+  for (const issue of issues) {
+    if (issue.lineItemId) {
+      if (!byLine.has(issue.lineItemId)) byLine.set(issue.lineItemId, []);
+      byLine.get(issue.lineItemId).push(issue);
+    } else if (issue.code !== "EMPTY_CART") {
+      cartLevel.push(issue);
+    }
+  }
+  return { byLine, cartLevel };
+}
 
-function lineRow(view, line, issues, actions) {
-  const cached = rowCache.get(line);
-  if (cached && cached.issues === issues.map((i) => i.code + i.message).join("|")) return cached.row;
-  const qty = el("input", {
-    type: "number", min: "1", max: "9999", value: String(line.quantity), inputmode: "numeric",
-    "aria-label": "Quantity of " + line.name,
-    onchange: (e) => actions.changeQuantity(line.id, Number(e.target.value)),
-  });
-  const attrs = Object.entries(line.attributes || {}).map(([k, v]) => k + ": " + v).join(", ");
-  const unitDetail = line.unitDiscounts.length
-    ? el("details", { class: "unit-detail" },
-      el("summary", {}, "Per unit"),
-      el("ul", {}, ...line.unitDiscounts.map((u) =>
-        el("li", {}, `${u.quantity} × ${money(view, line.unitPrice + u.amount)} (${money(view, u.amount)})`))))
-    : null;
-  const row = el("li", { class: "line", dataset: { lineId: line.id } },
+/** A cart-level issue; `actions.fixFor(issue)` may offer a button that resolves it. */
+function issueItem(issue, actions) {
+  const fix = actions.fixFor ? actions.fixFor(issue) : null;
+  return el("li", { class: "issue " + issue.severity, dataset: { code: issue.code } }, fix ? fix.text : issue.message,
+    fix ? el("button", { type: "button", class: "fix", onclick: fix.run }, fix.label) : null);
+}
+
+function lineRow(actions) {
+  const p = {};
+  const row = el("li", { class: "line" },
     el("div", { class: "line-head" },
-      el("span", { class: "line-name", text: line.name }),
-      el("span", { class: "price", text: money(view, line.total) })),
-    attrs ? el("span", { class: "line-attrs", text: attrs }) : null,
-    el("span", { class: "muted" }, `${money(view, line.unitPrice)} each`),
-    ...line.discounts.map((d) => el("span", { class: "discount" }, `${d.label}: ${money(view, d.amount)}`)),
-    unitDetail,
+      p.name = el("span", { class: "line-name" }),
+      p.total = el("span", { class: "price" })),
+    p.attrs = el("span", { class: "line-attrs" }),
+    p.each = el("span", { class: "muted" }),
+    p.discounts = el("div", { class: "discounts" }),
     el("div", { class: "line-controls" },
-      el("div", { class: "stepper" },
-        el("button", { type: "button", "aria-label": "One less " + line.name, onclick: () => actions.changeQuantity(line.id, line.quantity - 1) }, "−"),
-        qty,
-        el("button", { type: "button", "aria-label": "One more " + line.name, onclick: () => actions.changeQuantity(line.id, line.quantity + 1) }, "+")),
-      el("button", { type: "button", onclick: () => actions.removeItem(line.id), "aria-label": "Remove " + line.name }, "Remove")),
-    issues.length ? el("ul", { class: "issues" }, ...issues.map(issueItem)) : null);
-  rowCache.set(line, { row, issues: issues.map((i) => i.code + i.message).join("|") });
+      el("div", { class: "stepper", role: "group" },
+        p.less = el("button", { type: "button", onclick: () => step(row, -1, actions) },
+          el("span", { "aria-hidden": "true" }, "−"), p.lessName = el("span", { class: "vh" })),
+        p.qty = el("input", { type: "number", min: "1", max: "9999", inputmode: "numeric",
+          onchange: () => typed(row, actions) }),
+        p.more = el("button", { type: "button", onclick: () => step(row, 1, actions) },
+          el("span", { "aria-hidden": "true" }, "+"), p.moreName = el("span", { class: "vh" }))),
+      p.remove = el("button", { type: "button", onclick: () => actions.removeItem(row.line) }, "Remove",
+        p.removeName = el("span", { class: "vh" }))),
+    p.error = el("p", { class: "error-text", role: "alert", hidden: true }),
+    p.fix = el("div", { class: "fix-attributes" }),
+    p.issues = el("ul", { class: "issues" }));
+  row.parts = p;
+  row.actions = actions;
   return row;
+}
+
+function updateLine(row, view, line, issues) {
+  const p = row.parts;
+  row.line = line;
+  row.view = view;
+  row.dataset.lineId = line.id;
+  setText(p.name, line.name);
+  setText(p.total, money(view, line.total));
+  setText(p.attrs, Object.entries(line.attributes || {}).map(([k, v]) => k + ": " + v).join(", "));
+  setText(p.each, `${money(view, line.unitPrice)} each`);
+  p.discounts.replaceChildren(...line.discounts.map((d) => el("span", { class: "discount" }, `${d.label}: ${money(view, d.amount)}`)),
+    line.unitDiscounts.length ? el("details", { class: "unit-detail" }, el("summary", {}, "Per unit"),
+      el("ul", {}, ...line.unitDiscounts.map((u) =>
+        el("li", {}, `${u.quantity} × ${money(view, line.unitPrice + u.amount)} (${money(view, u.amount)})`)))) : null);
+  setText(p.lessName, "One less " + line.name);
+  setText(p.moreName, "One more " + line.name);
+  setText(p.removeName, " " + line.name);
+  p.qty.setAttribute("aria-label", "Quantity of " + line.name);
+  if (row.ownerDocument.activeElement !== p.qty) p.qty.value = String(line.quantity);
+  // At 1, − would delete the line: Remove does that (with Undo). aria-disabled keeps the focus on it.
+  p.less.setAttribute("aria-disabled", String(line.quantity <= 1));
+  for (const button of [p.less, p.more, p.remove]) button.hidden = line.gift;
+  p.qty.readOnly = line.gift;
+  const missing = issues.find((i) => i.code === "MISSING_ATTRIBUTE");
+  renderAttributeFix(row, missing ? missing.details.attributes : []);
+  p.issues.replaceChildren(...issues.filter((i) => i !== missing).map((i) =>
+    el("li", { class: "issue " + i.severity, dataset: { code: i.code } }, i.message)));
+}
+
+/** −/+: the quantity the row shows, one step away. */
+function step(row, delta, actions) {
+  if (delta < 0 && row.line.quantity <= 1) return;
+  change(row, row.line.quantity + delta, actions);
+}
+
+/** A typed quantity: empty or not a whole number keeps the line as it is and says why. */
+function typed(row, actions) {
+  const text = row.parts.qty.value.trim();
+  const quantity = Number(text);
+  if (text === "" || !Number.isInteger(quantity) || quantity < 1) {
+    showLineError(row, "Enter a quantity of 1 or more; Remove takes the item out.");
+    return;
+  }
+  change(row, quantity, actions);
+}
+
+function change(row, quantity, actions) {
+  try {
+    actions.changeQuantity(row.line, quantity);
+    showLineError(row, "");
+  } catch (e) {
+    showLineError(row, e.code === "INVALID_QUANTITY" ? quantityText(e, row.line) : e.message || String(e));
+  }
+}
+
+function quantityText(error, line) {
+  const d = error.details || {};
+  const max = Number.isInteger(d.max) ? d.max : 9999;
+  return `${line.name}: at most ${max} (the cart keeps ${line.quantity}).`;
+}
+
+/** The row's own error, next to the field; the field shows the cart's quantity again. */
+function showLineError(row, text) {
+  const p = row.parts;
+  setText(p.error, text);
+  p.error.hidden = !text;
+  p.qty.value = String(row.line.quantity);
+  if (text) p.qty.setAttribute("aria-describedby", (p.error.id ||= "line-error-" + row.line.id));
+  else p.qty.removeAttribute("aria-describedby");
+}
+
+/** Required attributes the line lacks, as fields right on the line (not "remove and add again"). */
+function renderAttributeFix(row, names) {
+  const box = row.parts.fix;
+  const key = names.join("|");
+  if (box.dataset.names === key) return;
+  box.dataset.names = key;
+  if (!names.length) {
+    box.replaceChildren();
+    return;
+  }
+  const inputs = names.map((name) => el("input", { name, autocomplete: "off", "data-attribute": name }));
+  const error = el("p", { class: "error-text", role: "alert", hidden: true });
+  const form = el("form", { class: "fix-form", onsubmit: (e) => {
+    e.preventDefault();
+    const values = Object.fromEntries(inputs.map((i) => [i.name, i.value.trim()]));
+    const empty = inputs.find((i) => !i.value.trim());
+    if (empty) {
+      error.textContent = "Please enter: " + empty.name;
+      error.hidden = false;
+      empty.focus();
+      return;
+    }
+    row.actions.setAttributes(row.line, values);
+  } },
+  el("p", { class: "issue error" }, "Please enter: " + names.join(", ")),
+  ...inputs.map((input) => el("label", {}, input.name, input)),
+  error,
+  el("button", { type: "submit" }, "Save"));
+  box.replaceChildren(form);
+}
+
+function customRow() {
+  const row = el("li", { class: "line" });
+  row.parts = { name: el("span", { class: "line-name" }), total: el("span", { class: "price" }) };
+  row.append(el("div", { class: "line-head" }, row.parts.name, row.parts.total));
+  return row;
+}
+
+function updateCustom(row, view, custom) {
+  setText(row.parts.name, custom.name);
+  setText(row.parts.total, money(view, custom.total));
+}
+
+function codeChip(code, actions) {
+  const text = el("span");
+  const chip = el("li", { class: "code", dataset: { code: code.code } }, text,
+    el("button", { type: "button", onclick: () => actions.removeCode(code.code) },
+      el("span", { "aria-hidden": "true" }, "×"), el("span", { class: "vh" }, "Remove code " + code.code)));
+  chip.parts = { text };
+  return chip;
+}
+
+function renderShipping(fieldset, list, view, actions) {
+  fieldset.hidden = view.availableShippingMethods.length === 0;
+  keyed(list, view.availableShippingMethods, (m) => m.id, (m) => {
+    const input = el("input", { type: "radio", name: "shipping", value: m.id, onchange: () => actions.setShippingMethod(m.id) });
+    const text = el("span");
+    const when = el("span", { class: "muted" });
+    const option = el("label", { class: "ship-option" }, input, el("span", {}, text, el("br"), when));
+    option.parts = { input, text, when };
+    return option;
+  }, (option, m) => {
+    const p = option.parts;
+    p.input.checked = Boolean(view.shipping && view.shipping.methodId === m.id);
+    setText(p.text, `${m.name} — ${m.price === 0 ? "free" : money(view, m.price)}`);
+    const when = deliveryText(view.locale, m.estimatedDelivery);
+    setText(p.when, when ? "arrives " + when : "");
+  });
 }
 
 function totalsRows(view) {
@@ -55,53 +221,20 @@ function totalsRows(view) {
   const included = isGross(view) ? " included" : "";
   for (const tax of t.taxes) rows.push([(tax.name || tax.rate) + included, tax.tax]);
   if (t.cashRounding) rows.push(["Cash rounding", t.cashRounding]);
-  const out = [];
-  for (const [label, amount] of rows) out.push(el("dt", {}, label), el("dd", {}, money(view, amount)));
-  out.push(el("dt", { class: "grand" }, "Total"), el("dd", { class: "grand", "data-total": String(t.total) }, money(view, t.total)));
-  return out;
+  return rows.flatMap(([label, amount]) => [el("dt", {}, label), el("dd", {}, money(view, amount))]);
 }
 
 /** Gross prices: line totals already contain the tax (subtotal + discounts + shipping = gross). */
-function isGross(view) {
+export function isGross(view) {
   const t = view.totals;
   return t.subtotal + t.discountTotal + t.shippingTotal === t.gross;
 }
 
-export function renderCart(root, view, actions) {
-  const $ = (id) => root.querySelector("#" + id);
-  const lineIssues = new Map();
-  const cartIssues = [];
-  for (const issue of view.issues) {
-    if (issue.lineItemId) {
-      if (!lineIssues.has(issue.lineItemId)) lineIssues.set(issue.lineItemId, []);
-      lineIssues.get(issue.lineItemId).push(issue);
-    } else if (issue.code !== "EMPTY_CART") {
-      cartIssues.push(issue);
-    }
-  }
-  $("cart-empty").hidden = view.lineItems.length > 0;
-  $("lines").replaceChildren(...view.lineItems.map((l) => lineRow(view, l, lineIssues.get(l.id) || [], actions)),
-    ...view.customLineItems.map((c) => el("li", { class: "line" },
-      el("div", { class: "line-head" }, el("span", { class: "line-name", text: c.name }), el("span", { class: "price", text: money(view, c.total) })))));
-  $("codes").replaceChildren(...view.discountCodes.map((c) =>
-    el("li", { class: "code " + c.state, dataset: { code: c.code, state: c.state } },
-      el("span", {}, c.code + " — " + codeState(c.state)),
-      el("button", { type: "button", "aria-label": "Remove code " + c.code, onclick: () => actions.removeCode(c.code) }, "×"))));
-  const shipping = $("shipping");
-  shipping.hidden = view.availableShippingMethods.length === 0;
-  $("shipping-options").replaceChildren(...view.availableShippingMethods.map((m) => {
-    const d = m.estimatedDelivery;
-    const when = !d ? "" : d.min === d.max ? day(view.locale, d.min) : `${day(view.locale, d.min)} – ${day(view.locale, d.max)}`;
-    return el("label", { class: "ship-option" },
-      el("input", { type: "radio", name: "shipping", value: m.id, checked: view.shipping && view.shipping.methodId === m.id,
-        onchange: () => actions.setShippingMethod(m.id) }),
-      el("span", {}, `${m.name} — ${m.price === 0 ? "free" : money(view, m.price)}`, el("br"), el("span", { class: "muted" }, when ? "arrives " + when : "")));
-  }));
-  $("totals").replaceChildren(...totalsRows(view));
-  $("cart-issues").replaceChildren(...cartIssues.map(issueItem));
-  $("place-order").disabled = !view.canCheckout;
-}
-
 function codeState(state) {
   return { applied: "applied", notApplicable: "not applicable", stoppedByPreviousDiscount: "not combinable", notActive: "expired or not yet valid" }[state] || state;
+}
+
+/** The row of a line, for moving the focus to it. */
+export function lineElement(root, lineId) {
+  return keyedRow(root.querySelector("#lines"), lineId);
 }

@@ -14,7 +14,7 @@ const formatters = new Map();
 
 /** Formats minor units of the view's currency in its locale. */
 export function money(view, minor) {
-  return formatDecimal(view.locale || "de-DE", view.currency, minorToDecimal(minor, view.fractionDigits));
+  return formatDecimal(view.locale || "en", view.currency, minorToDecimal(minor, view.fractionDigits));
 }
 
 /** Formats a decimal string ("19.99", as the catalog writes amounts). */
@@ -44,9 +44,57 @@ export function el(tag, props = {}, ...children) {
   return node;
 }
 
+/** A delivery estimate ({min, max} ISO dates) as "Thu, Nov 26" or "Thu, Nov 26 – Sat, Nov 28". */
+export function deliveryText(locale, estimate) {
+  if (!estimate) return "";
+  const first = day(locale, estimate.min);
+  return estimate.min === estimate.max ? first : `${first} – ${day(locale, estimate.max)}`;
+}
+
 /** "2026-11-23" -> a short localized date. */
 export function day(locale, isoDate) {
-  const [y, m, d] = isoDate.split("-").map(Number);
+  const [y, m, d] = isoDate.slice(0, 10).split("-").map(Number);
   return new Intl.DateTimeFormat(locale, { weekday: "short", day: "numeric", month: "short", timeZone: "UTC" })
     .format(new Date(Date.UTC(y, m - 1, d)));
+}
+
+const keyedRows = new WeakMap();
+
+/**
+ * Keeps `list`'s children in step with `items`, one element per key: an element is made once
+ * (`create(item)`) and updated in place afterwards (`update(element, item)`), and elements are only
+ * moved when the order changed. Rebuilding would drop the focus and anything half-typed in a row.
+ */
+export function keyed(list, items, key, create, update) {
+  if (!keyedRows.has(list)) keyedRows.set(list, new Map());
+  const rows = keyedRows.get(list);
+  const wanted = new Map(items.map((item) => [key(item), item]));
+  for (const [k, row] of rows) {
+    if (!wanted.has(k)) {
+      row.remove();
+      rows.delete(k);
+    }
+  }
+  let index = 0;
+  for (const [k, item] of wanted) {
+    let row = rows.get(k);
+    if (!row) {
+      row = create(item);
+      rows.set(k, row);
+    }
+    update(row, item);
+    const here = list.children[index] || null;
+    if (here !== row) list.insertBefore(row, here);
+    index += 1;
+  }
+}
+
+/** The element of `list` that `keyed` keeps for `key`, if any. */
+export function keyedRow(list, key) {
+  return keyedRows.get(list)?.get(key) || null;
+}
+
+/** Sets an element's text only when it changed (a screen reader re-reads a live node that is written). */
+export function setText(node, text) {
+  if (node.textContent !== text) node.textContent = text;
 }

@@ -1,5 +1,5 @@
-// The product grid and the product detail dialog (variant choice, required attributes, quantity).
-import { el, formatDecimal } from "./format.js";
+// The product grid and the product detail dialog (image, variant choice, required attributes, quantity).
+import { el, formatDecimal, keyed, setText } from "./format.js";
 
 /** The price a product is listed at for a cart: currency match, no group, country if any, tier 1. */
 export function listPrice(prices, currency, country, now = Date.now()) {
@@ -15,27 +15,54 @@ function variantPrices(product, variant) {
   return variant && variant.prices ? variant.prices : product.prices;
 }
 
+/** The product's picture: `metadata.image` of the catalog, relative to the storefront's own files
+ *  (so it is versioned and cached offline with them). Decorative: the name is next to it. */
+function image(product) {
+  const src = product.metadata && product.metadata.image;
+  if (typeof src !== "string" || !/^img\/[a-z0-9-]+\.svg$/.test(src)) return null;
+  return el("img", { src: new URL(src, import.meta.url).href, alt: "", width: "160", height: "120" });
+}
+
+function productCard(product, onOpen) {
+  const name = el("span", { class: "name" });
+  const vendor = el("span", { class: "muted" });
+  const price = el("span", { class: "price" });
+  const label = el("span", { class: "vh" });
+  const choose = el("button", { type: "button", onclick: () => onOpen(card.product, choose) }, "Choose", label);
+  const card = el("li", { class: "product", dataset: { productId: product.id } },
+    image(product), el("span", { class: "kind", text: product.kind || "product" }), name, vendor, price, choose);
+  card.parts = { name, vendor, price, label, choose };
+  return card;
+}
+
+/** The grid, updated in place (keyed by product id): a card's button keeps the focus across
+ *  re-renders, and a new catalog updates names and prices without rebuilding. */
 export function renderGrid(list, catalog, view, onOpen) {
-  const items = catalog.products.filter((p) => p.available !== false).map((product) => {
+  const products = catalog.products.filter((p) => p.available !== false);
+  keyed(list, products, (p) => p.id, (p) => productCard(p, onOpen), (card, product) => {
+    const parts = card.parts;
     const price = listPrice(product.prices, view.currency, view.country);
-    return el("li", { class: "product", dataset: { productId: product.id } },
-      el("span", { class: "kind", text: product.kind || "product" }),
-      el("span", { class: "name", text: product.name }),
-      product.vendor ? el("span", { class: "muted", text: "by " + product.vendor }) : null,
-      el("span", { class: "price", text: price ? formatDecimal(view.locale, view.currency, price.amount) : "not sold in " + view.currency }),
-      el("button", {
-        type: "button", disabled: !price, "aria-label": "Choose options for " + product.name,
-        onclick: () => onOpen(product),
-      }, "Choose"));
+    card.product = product;
+    setText(parts.name, product.name);
+    setText(parts.vendor, product.vendor ? "by " + product.vendor : "");
+    setText(parts.label, " options for " + product.name);
+    setText(parts.price, price ? formatDecimal(view.locale, view.currency, price.amount) : "not sold in " + view.currency);
+    parts.choose.disabled = !price;
   });
-  list.replaceChildren(...items);
+}
+
+/** The required attributes the shopper left empty (spaces only count as empty, as in the engine). */
+export function missingAttributes(names, values) {
+  return names.filter((name) => !String(values[name] ?? "").trim());
 }
 
 /** Fills and opens the product dialog. `add(request)` is the cart's addItem: when it throws, the
- *  dialog stays open and shows why (a CartError's message), so nothing the shopper typed is lost. */
-export function openProduct(dialog, product, view, add) {
+ *  dialog stays open and shows why, so nothing the shopper typed is lost. On close the focus goes back
+ *  to `opener`. */
+export function openProduct(dialog, product, view, add, opener) {
   const $ = (id) => dialog.querySelector("#" + id);
   $("product-title").textContent = product.name;
+  $("product-image").replaceChildren(...[image(product)].filter(Boolean));
   $("product-meta").textContent = [product.kind, product.vendor && "by " + product.vendor, product.sku].filter(Boolean).join(" · ");
   $("product-description").textContent = product.description || "";
   const error = $("product-error");
@@ -63,15 +90,24 @@ export function openProduct(dialog, product, view, add) {
   if (select) select.addEventListener("change", showPrice);
   showPrice();
 
+  const required = product.requiredAttributes || [];
   const attrBox = $("product-attributes");
-  attrBox.replaceChildren(...(product.requiredAttributes || []).map((name) =>
+  attrBox.replaceChildren(...required.map((name) =>
     el("label", {}, name + " (required)", el("input", { name: "attr-" + name, "data-attribute": name, required: true, autocomplete: "off" }))));
 
+  const fail = (text, field) => {
+    error.textContent = text;
+    error.hidden = false;
+    if (field) field.focus();
+  };
   $("product-form").onsubmit = (event) => {
     event.preventDefault();
     const attributes = {};
-    for (const input of attrBox.querySelectorAll("input[data-attribute]")) {
-      if (input.value.trim()) attributes[input.dataset.attribute] = input.value.trim();
+    for (const input of attrBox.querySelectorAll("input[data-attribute]")) attributes[input.dataset.attribute] = input.value.trim();
+    const missing = missingAttributes(required, attributes);
+    if (missing.length) {
+      fail("Please enter: " + missing.join(", "), attrBox.querySelector(`input[data-attribute="${missing[0]}"]`));
+      return;
     }
     const request = { productId: product.id, quantity: Number(quantity.value), attributes };
     const variant = chosen();
@@ -80,10 +116,10 @@ export function openProduct(dialog, product, view, add) {
       add(request);
       dialog.close();
     } catch (e) {
-      error.textContent = e.message || String(e);
-      error.hidden = false;
+      fail(e.message || String(e), e.code === "INVALID_QUANTITY" ? quantity : null);
     }
   };
   $("product-cancel").onclick = () => dialog.close();
+  dialog.onclose = () => opener && opener.isConnected && opener.focus();
   dialog.showModal();
 }

@@ -5,14 +5,15 @@
 // (`sw.js?assets=…`), so a deploy installs a new worker with a new cache and the old cache goes when it
 // activates. A shopper never runs an engine older than the page the server sends.
 // - navigations: network first (a deploy shows at the next load), the cached page when offline;
-// - versioned files: cache first (what is under a version never changes);
+// - versioned files: cache first (what is under a version never changes); product pictures are kept
+//   the first time the page shows them;
 // - other files and the catalog: network first, the cached copy when offline;
 // - orders (POST) are never cached: the page queues them itself while offline.
 const asked = new URL(new URL(location.href).searchParams.get("assets") || "./", location.href);
 const ASSETS = asked.origin === location.origin ? asked : new URL("./", location.href);
 const PREFIX = "wasm-cart-demo:";
 const CACHE = PREFIX + ASSETS.pathname;
-const FILES = ["style.css", "app.js", "format.js", "products.js", "cart-view.js", "manifest.webmanifest",
+const FILES = ["style.css", "app.js", "format.js", "products.js", "cart-view.js", "confirmation.js", "manifest.webmanifest",
   "../pkg/wasm_cart.js", "../pkg/wasm_cart_bg.wasm"];
 const PAGE = new URL("./", location.href).href;
 const SHELL = [PAGE, ...FILES.map((file) => new URL(file, ASSETS).href)];
