@@ -82,10 +82,11 @@ function updateLine(row, view, line, issues) {
   setText(p.total, money(view, line.total));
   setText(p.attrs, Object.entries(line.attributes || {}).map(([k, v]) => k + ": " + v).join(", "));
   setText(p.each, `${money(view, line.unitPrice)} each`);
+  const perUnit = line.unitDiscounts.length ? [el("details", { class: "unit-detail" }, el("summary", {}, "Per unit"),
+    el("ul", {}, ...line.unitDiscounts.map((u) =>
+      el("li", {}, `${u.quantity} × ${money(view, line.unitPrice + u.amount)} (${money(view, u.amount)})`))))] : [];
   p.discounts.replaceChildren(...line.discounts.map((d) => el("span", { class: "discount" }, `${d.label}: ${money(view, d.amount)}`)),
-    line.unitDiscounts.length ? el("details", { class: "unit-detail" }, el("summary", {}, "Per unit"),
-      el("ul", {}, ...line.unitDiscounts.map((u) =>
-        el("li", {}, `${u.quantity} × ${money(view, line.unitPrice + u.amount)} (${money(view, u.amount)})`)))) : null);
+    ...perUnit);
   setText(p.lessName, "One less " + line.name);
   setText(p.moreName, "One more " + line.name);
   setText(p.removeName, " " + line.name);

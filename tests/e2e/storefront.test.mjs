@@ -339,6 +339,7 @@ test("screenshot of the storefront for the README", async () => {
     await page.fill("#code-input", "WELCOME10");
     await page.click("#code-form button[type=submit]");
     await page.locator(".code").first().waitFor();
+    assert.doesNotMatch(await page.textContent("body"), /\b(null|undefined|NaN)\b/, "no JavaScript values leak into the text");
     await page.screenshot({ path: path.join(ROOT, "target/e2e/storefront.png") });
     // `make screenshot` (UPDATE_SCREENSHOT=1) refreshes the README's picture from this run.
     if (process.env.UPDATE_SCREENSHOT) await page.screenshot({ path: path.join(ROOT, "docs/storefront.png") });
