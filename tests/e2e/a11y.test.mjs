@@ -1,11 +1,11 @@
 // axe-core (Deque's accessibility engine, from npm) over every main state of the storefront, on a
 // laptop and on a phone: the suite fails on any serious or critical violation.
-import { test, before, after } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
-import { startServer, launchBrowser, withContext } from "./harness.mjs";
-import { simpleProduct, licenceProduct, openStore, add } from "./store.mjs";
+import { withContext } from "./harness.mjs";
+import { storeSuite, add } from "./store.mjs";
 
 const AXE = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
 const SCREENS = {
@@ -13,20 +13,8 @@ const SCREENS = {
   phone: { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true },
 };
 
-let server;
 let browser;
-let catalog;
-
-before(async () => {
-  server = await startServer();
-  browser = await launchBrowser();
-  catalog = await (await fetch(server.url + "/api/v1/catalog")).json();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-});
+const { simple, licence, openStore } = storeSuite((s) => ({ browser } = s));
 
 /** Serious and critical violations on the page as it is now, one line each. */
 async function audit(page) {
@@ -47,17 +35,17 @@ for (const [screen, options] of Object.entries(SCREENS)) {
     await withContext(browser, `axe-${screen}`, async (context) => {
       const page = await context.newPage();
       const found = {};
-      await openStore(page, server.url);
+      await openStore(page);
       found.empty = await audit(page);
 
-      await add(page, simpleProduct(catalog), { quantity: 2 });
-      await add(page, licenceProduct(catalog), { quantity: 1, attributes: { domain: "axe.example" } });
+      await add(page, simple(), { quantity: 2 });
+      await add(page, licence(), { quantity: 1, attributes: { domain: "axe.example" } });
       await page.fill("#code-input", "WELCOME10");
       await page.click("#code-form button[type=submit]");
       await page.locator(".code").first().waitFor();
       found.filled = await audit(page);
 
-      await page.click(`li[data-product-id="${licenceProduct(catalog).id}"] button`);
+      await page.click(`li[data-product-id="${licence().id}"] button`);
       await page.click("#product-add"); // no domain: the dialog shows its error
       await page.locator("#product-error").waitFor({ state: "visible" });
       found.dialog = await audit(page);

@@ -1,31 +1,17 @@
 // The storefront as a shopper meets it (issue 15): what survives a reload, what the page says after a
 // failure and a success, a returning visit on a slow network, keyboard and screen-reader use, the
 // quantity field, a phone and a laptop screen, the confirmation. Real Chromium, real cart-server.
-import { test, before, after } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
-import { startServer, launchBrowser, withContext } from "./harness.mjs";
-import { simpleProduct, licenceProduct, openStore as open, view, add, placeOrder as place, eur } from "./store.mjs";
+import { withContext } from "./harness.mjs";
+import { storeSuite, view, add, eur } from "./store.mjs";
 
 let server;
 let browser;
 let catalog;
+const { simple, licence, openStore, placeOrder } = storeSuite((s) => ({ server, browser, catalog } = s));
 
-before(async () => {
-  server = await startServer();
-  browser = await launchBrowser();
-  catalog = await (await fetch(server.url + "/api/v1/catalog")).json();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-});
-
-const simple = () => simpleProduct(catalog);
-const licence = () => licenceProduct(catalog);
-const openStore = (page) => open(page, server.url);
-const placeOrder = (page) => place(page, server.url);
 const PHONE = { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true };
 const LAPTOP = { viewport: { width: 1280, height: 800 } };
 
@@ -332,7 +318,7 @@ test("every product has a picture served by the storefront itself", async () => 
     assert.equal(images.length, shown);
     for (const { id, width } of images) assert.ok(width > 0, `${id} has a picture`);
     assert.deepEqual(foreign, [], "no external assets");
-    const page2 = readFileSync(new URL("../../www/index.html", import.meta.url), "utf8");
-    assert.ok(!/https?:\/\//.test(page2), "the page names no other origin");
+    const html = readFileSync(new URL("../../www/index.html", import.meta.url), "utf8");
+    assert.ok(!/https?:\/\//.test(html), "the page names no other origin");
   });
 });

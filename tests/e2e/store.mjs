@@ -1,6 +1,33 @@
 // What the storefront tests share: finding products in the demo catalog and driving the page as a
 // shopper does (the product dialog, Place order), plus reading an order back from cart-server.
 import assert from "node:assert/strict";
+import { before, after } from "node:test";
+import { startServer, launchBrowser } from "./harness.mjs";
+
+/** Registers the file's hooks: a cart-server on the demo catalog and a browser before its tests, both
+ *  stopped after them. `ready({ server, browser, catalog })` receives them (`catalog`: what it serves).
+ *  Returns the helpers below bound to that server and catalog. */
+export function storeSuite(ready) {
+  const state = {};
+  before(async () => {
+    state.server = await startServer();
+    state.browser = await launchBrowser();
+    state.catalog = await (await fetch(state.server.url + "/api/v1/catalog")).json();
+    ready(state);
+  });
+  after(async () => {
+    await state.browser?.close();
+    await state.server?.stop();
+  });
+  return {
+    simple: () => simpleProduct(state.catalog),
+    licence: () => licenceProduct(state.catalog),
+    openStore: (page) => openStore(page, state.server.url),
+    stockOf: (productId) => stockOf(state.server.url, productId),
+    placeOrder: (page) => placeOrder(page, state.server.url),
+    confirmedCheckout: (page) => confirmedCheckout(page, state.server.url),
+  };
+}
 
 export const eur = (p) => (p.prices || []).find((x) => x.currency === "EUR" && !x.customerGroup && !x.country && !x.minQuantity);
 

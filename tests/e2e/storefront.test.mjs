@@ -1,34 +1,17 @@
 // The demo storefront in real Chromium against a real cart-server: every promise of the project.
-import { test, before, after } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
 import { cpSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { mkdirSync } from "node:fs";
-import { startServer, launchBrowser, withContext, screenshots, ROOT, SHOTS } from "./harness.mjs";
-import { eur, simpleProduct, licenceProduct, openStore as open, view, add, stockOf as stockNow, placeOrder as place,
-  confirmedCheckout as readCheckout } from "./store.mjs";
+import { startServer, withContext, screenshots, ROOT, SHOTS } from "./harness.mjs";
+import { storeSuite, eur, view, add } from "./store.mjs";
 
 let server;
 let browser;
 let catalog;
-
-before(async () => {
-  server = await startServer();
-  browser = await launchBrowser();
-  catalog = await (await fetch(server.url + "/api/v1/catalog")).json();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-});
-
-const simple = () => simpleProduct(catalog);
-const licence = () => licenceProduct(catalog);
-const openStore = (page) => open(page, server.url);
-const stockOf = (productId) => stockNow(server.url, productId);
-const placeOrder = (page) => place(page, server.url);
-const confirmedCheckout = (page) => readCheckout(page, server.url);
+const { simple, licence, openStore, stockOf, placeOrder, confirmedCheckout } =
+  storeSuite((s) => ({ server, browser, catalog } = s));
 
 /** FNV-1a 64 (the cart's storage checksum), so a test can forge a blob the way an attacker would. */
 function fnv1a64(text) {
