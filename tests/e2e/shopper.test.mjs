@@ -154,6 +154,21 @@ test("nothing responds before the app is ready, and the catalog loads while the 
   }, { serviceWorkers: "block" });
 });
 
+test("a first visit whose catalog request fails says so and offers Try again", async () => {
+  await withContext(browser, "first-visit-retry", async (context) => {
+    const page = await context.newPage();
+    await page.route("**/api/v1/catalog", (route) => route.abort());
+    await page.goto(server.url + "/");
+    await page.locator("#catalog-retry").waitFor({ state: "visible" });
+    assert.match(await page.textContent("#catalog-status"), /could not be loaded/);
+    await page.unroute("**/api/v1/catalog");
+    await page.click("#catalog-retry");
+    await page.waitForFunction(() => globalThis.demoCart && document.querySelectorAll("#products li").length > 0);
+    assert.equal(await page.isHidden("#catalog-retry"), true);
+    assert.equal(await page.isHidden("#catalog-status"), true);
+  }, { serviceWorkers: "block" });
+});
+
 test("checkout errors appear next to Place order on a phone", async () => {
   await withContext(browser, "phone-error", async (context) => {
     const page = await context.newPage();
