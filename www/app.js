@@ -5,7 +5,7 @@
 // shopper's cart opens from localStorage with the catalog cached beside it and is shown straight away;
 // the fresh catalog, when it comes, reprices it. The page stays `inert` until the cart is open.
 import init, { Cart } from "../pkg/wasm_cart.js";
-import { money } from "./format.js";
+import { money, COUNTRIES } from "./format.js";
 import { renderGrid, openProduct } from "./products.js";
 import { renderCart, lineElement } from "./cart-view.js";
 import { showConfirmation } from "./confirmation.js";
@@ -14,8 +14,10 @@ const API = "/api/v1";
 const STORAGE_KEY = "wasm-cart-demo";
 /** Formats follow the page's language (`<html lang>`), not the shop's country. */
 const LOCALE = document.documentElement.lang || "en";
-/** A first visit waits this long for the catalog; a returning shopper has one cached and waits for nothing. */
+/** A first visit waits this long for the catalog; a returning shopper has one cached and waits for nothing
+ *  (its request may take as long as it takes, the cart is already shown). */
 const CATALOG_TIMEOUT_MS = 10000;
+const ADDRESS_FIELDS = ["lastName", "streetName", "postalCode", "city", "email"];
 const $ = (id) => document.getElementById(id);
 
 let cart;
@@ -76,7 +78,10 @@ const actions = {
   setAttributes(line, values) {
     const view = cart.setAttributes(line.id, { ...line.attributes, ...values });
     announce(`${line.name} updated. ${totalText(view)}`);
-    lineElement(document, line.id)?.querySelector("input[type=number]")?.focus();
+    (lineElement(document, line.id)?.querySelector("input[type=number]") || $("cart")).focus();
+  },
+  atMinimum(line) {
+    announce(`${line.name}: quantity ${line.quantity} is the least. Remove takes it out of the cart.`);
   },
   removeCode: guard((code) => {
     const view = cart.removeCode(code);
@@ -84,13 +89,19 @@ const actions = {
     $("code-input").focus();
   }),
   setShippingMethod: guard((id) => announce(totalText(cart.setShippingMethod(id)))),
-  fixFor: (issue) => (issue.code === "NO_SHIPPING_METHOD" ? currencyFix() : null),
+  fixFor: (issue, view) => (issue.code === "NO_SHIPPING_METHOD" ? currencyFix(view) : null),
 };
 
-/** Remove is one click; Undo puts the line back as it was (product, variant, attributes, quantity). */
+/** The addLineItem that brings `line` back as it is (product, variant, attributes, quantity). */
+function addRequest(line) {
+  const request = { productId: line.productId, quantity: line.quantity, attributes: line.attributes };
+  if (line.variantId !== null) request.variantId = line.variantId;
+  return request;
+}
+
+/** Remove is one click; Undo puts the line back as it was. */
 function offerUndo(line) {
-  undo = { productId: line.productId, quantity: line.quantity, attributes: line.attributes, name: line.name };
-  if (line.variantId !== null) undo.variantId = line.variantId;
+  undo = { request: addRequest(line), name: line.name };
   $("undo-text").textContent = `Removed ${line.name}.`;
   $("undo").hidden = false;
   $("undo-button").focus();
@@ -103,7 +114,7 @@ function dropUndo() {
 
 const restore = guard(() => {
   if (!undo) return;
-  const { name, ...request } = undo;
+  const { name, request } = undo;
   const view = cart.addItem(request);
   dropUndo();
   announce(`${name} is back in the cart. ${totalText(view)}`);
@@ -113,18 +124,18 @@ const restore = guard(() => {
 });
 
 /** Another currency in which the shop ships to the cart's country, as a one-click fix. */
-function currencyFix() {
-  const view = cart.view();
+function currencyFix(view) {
   const country = (view.shippingAddress && view.shippingAddress.country) || view.country;
   const currency = (catalog.shippingMethods || []).flatMap((m) => m.rates || [])
     .find((r) => r.currency !== view.currency && (r.countries || []).includes(country))?.currency;
   if (!currency) return null;
-  const place = $("country").selectedOptions[0]?.textContent || country;
+  const place = COUNTRIES[country] || country;
   return { text: `We ship to ${place} in ${currency}. `, label: `Pay in ${currency}`, run: () => switchCurrency(currency) };
 }
 
 /** The engine changes the currency of an empty cart only: one atomic apply takes the lines out, switches,
- *  and puts them back priced in the new currency — or, if one is not sold in it, changes nothing. */
+ *  and puts them back priced in the new currency — or, if one is not sold in it, changes nothing.
+ *  (Custom lines have no catalog price to carry over: a cart holding one keeps its currency.) */
 const switchCurrency = guard((currency) => {
   const view = cart.view();
   if (view.currency === currency) return;
@@ -132,8 +143,7 @@ const switchCurrency = guard((currency) => {
   const next = cart.apply([
     ...lines.map((l) => ({ action: "removeLineItem", lineItemId: l.id })),
     { action: "setCurrency", currency },
-    ...lines.map((l) => ({ action: "addLineItem", productId: l.productId, quantity: l.quantity, attributes: l.attributes,
-      ...(l.variantId === null ? {} : { variantId: l.variantId }) })),
+    ...lines.map((l) => ({ action: "addLineItem", ...addRequest(l) })),
   ]);
   dropUndo();
   announce(`Prices are now in ${currency}. ${totalText(next)}`);
@@ -156,7 +166,7 @@ function fillAddress(view) {
   if (addressEdited || form.contains(document.activeElement)) return;
   const address = view.shippingAddress || {};
   const values = { ...address, email: view.customer.email || address.email || "" };
-  for (const key of ["lastName", "streetName", "postalCode", "city", "email"]) form.elements[key].value = values[key] || "";
+  for (const key of ADDRESS_FIELDS) form.elements[key].value = values[key] || "";
 }
 
 function openDetail(product, opener) {
@@ -236,6 +246,8 @@ async function placeOrder() {
 
 /** Whatever the page said about earlier attempts (declined, queued) is cleared once an order is placed. */
 function orderPlaced(order, shown) {
+  const section = $("confirmation");
+  if (!section.hidden && section.dataset.checkoutId === (order.orderId || "")) return; // checkout() and `ordered` both tell
   $("checkout-status").textContent = "";
   checkoutError("");
   notice("");
@@ -275,12 +287,13 @@ function wire() {
     e.preventDefault();
     const form = e.target.elements;
     const address = { country: $("country").value };
-    for (const key of ["lastName", "streetName", "postalCode", "city", "email"]) {
+    for (const key of ADDRESS_FIELDS) {
       if (form[key].value.trim()) address[key] = form[key].value.trim();
     }
+    // One apply: a refused e-mail leaves the address unsaved too, and the form keeps what was typed.
+    cart.apply([{ action: "setShippingAddress", address },
+      ...(address.email ? [{ action: "setCustomer", email: address.email }] : [])]);
     addressEdited = false;
-    cart.setShippingAddress(address);
-    if (address.email) cart.setCustomer({ email: address.email });
     $("address-status").textContent = "Address saved.";
   }));
   $("country").addEventListener("change", guard((e) => {
@@ -298,7 +311,8 @@ function wire() {
   });
   $("catalog-retry").addEventListener("click", () => {
     $("catalog-retry").hidden = true;
-    start(fetchCatalog());
+    $("catalog-status").textContent = "Loading the store…";
+    start(fetchCatalog()).catch(failed);
   });
   addEventListener("online", showNetwork);
   addEventListener("offline", showNetwork);
@@ -309,10 +323,7 @@ function wire() {
 /** The catalog from the server (ETag-cached by the browser and the service worker), else null. */
 async function fetchCatalog() {
   try {
-    const response = await fetch(API + "/catalog", {
-      headers: { Accept: "application/json" },
-      signal: AbortSignal.timeout(CATALOG_TIMEOUT_MS),
-    });
+    const response = await fetch(API + "/catalog", { headers: { Accept: "application/json" } });
     if (!response.ok) throw new Error("catalog: HTTP " + response.status);
     return await response.json();
   } catch {
@@ -323,9 +334,24 @@ async function fetchCatalog() {
 /** Reprices the open cart with a newer catalog (offline or on failure the cart keeps its own). */
 async function adoptCatalog(fresh) {
   if (!fresh || !cart) return;
-  catalog = fresh;
   if (cart.view().catalogVersion !== fresh.version) guard(() => cart.setCatalog(fresh))();
-  else render(cart.view());
+  catalog = cart.catalog(); // the one the cart prices with (a catalog it refused is not shown either)
+  render(cart.view());
+}
+
+/** `promise`'s value, or null if it takes longer than `ms`. */
+function within(promise, ms) {
+  return Promise.race([promise, new Promise((resolve) => setTimeout(() => resolve(null), ms))]);
+}
+
+/** The page is inert (and busy) until the cart is open (index.html). */
+function ready() {
+  for (const id of ["app", "tools"]) $(id).inert = false;
+  $("app").removeAttribute("aria-busy");
+}
+
+function failed(e) {
+  notice("The store could not start: " + (e.message || e));
 }
 
 function openCart(withCatalog) {
@@ -343,11 +369,11 @@ async function start(catalogRequest) {
   const status = $("catalog-status");
   cart = openCart(null);
   if (!cart) {
-    const fetched = await catalogRequest;
+    const fetched = await within(catalogRequest, CATALOG_TIMEOUT_MS);
     if (!fetched) {
       status.textContent = "The catalog could not be loaded. Check your connection and try again.";
-      $("catalog-retry").hidden = false;
-      for (const id of ["app", "tools"]) $(id).inert = false;
+      $("catalog-retry").hidden = false; // outside the inert part of the page
+      $("catalog-retry").focus();
       return;
     }
     cart = openCart(fetched);
@@ -357,11 +383,15 @@ async function start(catalogRequest) {
   cart.subscribe(render);
   // Also fires when a queued order goes out later (back online, or at the next visit).
   cart.on("ordered", (e) => e.order && orderPlaced(e.order, e.cart));
-  cart.on("error", (e) => notice(e.message || String(e)));
+  cart.on("error", (e) => {
+    if (e.name !== "CheckoutError") return notice(e.message || String(e));
+    // A queued order the server refused once it was sent: said where the order was placed.
+    $("checkout-status").textContent = "";
+    return checkoutError(CHECKOUT_TEXT[e.code] || e.message);
+  });
   render(cart.view());
   status.hidden = true;
-  for (const id of ["app", "tools"]) $(id).inert = false;
-  $("app").removeAttribute("aria-busy");
+  ready();
   globalThis.demoCart = cart; // for the end-to-end tests and curious developers
   catalogRequest.then(adoptCatalog);
 }
@@ -379,4 +409,4 @@ async function main() {
   }
 }
 
-main().catch((e) => notice("The store could not start: " + (e.message || e)));
+main().catch(failed);

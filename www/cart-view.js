@@ -1,6 +1,6 @@
 // Renders the cart panel from the engine's view. Rows are keyed by line id and updated in place, so a
 // focused control (a quantity field, +, −) keeps the focus while the cart reprices around it.
-import { el, money, deliveryText, keyed, keyedRow, setText } from "./format.js";
+import { el, money, deliveryText, keyed, keyedRow, setText, totalTerms } from "./format.js";
 
 /** `actions` (app.js) run the change and throw the engine's CartError when it is refused. */
 export function renderCart(root, view, actions) {
@@ -17,11 +17,13 @@ export function renderCart(root, view, actions) {
     setText(chip.parts.text, c.code + " — " + codeState(c.state));
   });
   renderShipping($("shipping"), $("shipping-options"), view, actions);
-  $("totals").replaceChildren(...totalsRows(view));
+  $("totals").replaceChildren(...totalTerms(view));
   const grand = $("grand-total");
   setText(grand, money(view, view.totals.total));
   grand.dataset.total = String(view.totals.total);
-  keyed($("cart-issues"), cartLevel, (i) => i.code + "|" + i.message, (i) => issueItem(i, actions), () => {});
+  const withFixes = cartLevel.map((issue) => ({ issue, fix: actions.fixFor(issue, view) }));
+  keyed($("cart-issues"), withFixes, ({ issue, fix }) => [issue.code, issue.message, fix?.text, fix?.label].join("|"),
+    issueItem, () => {});
   $("place-order").disabled = !view.canCheckout;
 }
 
@@ -39,9 +41,8 @@ function groupIssues(issues) {
   return { byLine, cartLevel };
 }
 
-/** A cart-level issue; `actions.fixFor(issue)` may offer a button that resolves it. */
-function issueItem(issue, actions) {
-  const fix = actions.fixFor ? actions.fixFor(issue) : null;
+/** A cart-level issue, with a button that resolves it when `actions.fixFor(issue, view)` offers one. */
+function issueItem({ issue, fix }) {
   return el("li", { class: "issue " + issue.severity, dataset: { code: issue.code } }, fix ? fix.text : issue.message,
     fix ? el("button", { type: "button", class: "fix", onclick: fix.run }, fix.label) : null);
 }
@@ -56,11 +57,13 @@ function lineRow(actions) {
     p.each = el("span", { class: "muted" }),
     p.discounts = el("div", { class: "discounts" }),
     el("div", { class: "line-controls" },
-      el("div", { class: "stepper", role: "group" },
+      p.stepper = el("div", { class: "stepper", role: "group" },
         p.less = el("button", { type: "button", onclick: () => step(row, -1, actions) },
           el("span", { "aria-hidden": "true" }, "−"), p.lessName = el("span", { class: "vh" })),
         p.qty = el("input", { type: "number", min: "1", max: "9999", inputmode: "numeric",
-          onchange: () => typed(row, actions) }),
+          onchange: () => typed(row, actions),
+          // Left without a change (or after another tab's): the field shows the cart's quantity again.
+          onblur: () => { p.qty.value = String(row.line.quantity); } }),
         p.more = el("button", { type: "button", onclick: () => step(row, 1, actions) },
           el("span", { "aria-hidden": "true" }, "+"), p.moreName = el("span", { class: "vh" }))),
       p.remove = el("button", { type: "button", onclick: () => actions.removeItem(row.line) }, "Remove",
@@ -91,6 +94,7 @@ function updateLine(row, view, line, issues) {
   setText(p.moreName, "One more " + line.name);
   setText(p.removeName, " " + line.name);
   p.qty.setAttribute("aria-label", "Quantity of " + line.name);
+  p.stepper.setAttribute("aria-label", "Quantity of " + line.name);
   if (row.ownerDocument.activeElement !== p.qty) p.qty.value = String(line.quantity);
   // At 1, − would delete the line: Remove does that (with Undo). aria-disabled keeps the focus on it.
   p.less.setAttribute("aria-disabled", String(line.quantity <= 1));
@@ -104,8 +108,8 @@ function updateLine(row, view, line, issues) {
 
 /** −/+: the quantity the row shows, one step away. */
 function step(row, delta, actions) {
-  if (delta < 0 && row.line.quantity <= 1) return;
-  change(row, row.line.quantity + delta, actions);
+  if (delta < 0 && row.line.quantity <= 1) return actions.atMinimum(row.line);
+  return change(row, row.line.quantity + delta, actions);
 }
 
 /** A typed quantity: empty or not a whole number keeps the line as it is and says why. */
@@ -130,8 +134,8 @@ function change(row, quantity, actions) {
 
 function quantityText(error, line) {
   const d = error.details || {};
-  const max = Number.isInteger(d.max) ? d.max : 9999;
-  return `${line.name}: at most ${max} (the cart keeps ${line.quantity}).`;
+  const limit = d.requested < d.min ? `at least ${d.min}` : `at most ${Number.isInteger(d.max) ? d.max : 9999}`;
+  return `${line.name}: ${limit} (the cart keeps ${line.quantity}).`;
 }
 
 /** The row's own error, next to the field; the field shows the cart's quantity again. */
@@ -154,19 +158,24 @@ function renderAttributeFix(row, names) {
     box.replaceChildren();
     return;
   }
-  const inputs = names.map((name) => el("input", { name, autocomplete: "off", "data-attribute": name }));
-  const error = el("p", { class: "error-text", role: "alert", hidden: true });
+  const errorId = "fix-error-" + row.line.id;
+  const inputs = names.map((name) => el("input", { name, autocomplete: "off", "data-attribute": name, "aria-describedby": errorId }));
+  const error = el("p", { class: "error-text", role: "alert", id: errorId, hidden: true });
+  const fail = (text, input) => {
+    error.textContent = text;
+    error.hidden = false;
+    for (const i of inputs) i.setAttribute("aria-invalid", String(i === input));
+    input.focus();
+  };
   const form = el("form", { class: "fix-form", onsubmit: (e) => {
     e.preventDefault();
-    const values = Object.fromEntries(inputs.map((i) => [i.name, i.value.trim()]));
     const empty = inputs.find((i) => !i.value.trim());
-    if (empty) {
-      error.textContent = "Please enter: " + empty.name;
-      error.hidden = false;
-      empty.focus();
-      return;
+    if (empty) return fail("Please enter: " + empty.name, empty);
+    try {
+      return row.actions.setAttributes(row.line, Object.fromEntries(inputs.map((i) => [i.name, i.value.trim()])));
+    } catch (err) {
+      return fail(err.message || String(err), inputs[0]);
     }
-    row.actions.setAttributes(row.line, values);
   } },
   el("p", { class: "issue error" }, "Please enter: " + names.join(", ")),
   ...inputs.map((input) => el("label", {}, input.name, input)),
@@ -212,23 +221,6 @@ function renderShipping(fieldset, list, view, actions) {
     const when = deliveryText(view.locale, m.estimatedDelivery);
     setText(p.when, when ? "arrives " + when : "");
   });
-}
-
-function totalsRows(view) {
-  const t = view.totals;
-  const rows = [["Subtotal", t.subtotal]];
-  if (t.discountTotal) rows.push(["Discounts", t.discountTotal]);
-  if (view.shipping) rows.push(["Shipping (" + view.shipping.name + ")", t.shippingTotal]);
-  const included = isGross(view) ? " included" : "";
-  for (const tax of t.taxes) rows.push([(tax.name || tax.rate) + included, tax.tax]);
-  if (t.cashRounding) rows.push(["Cash rounding", t.cashRounding]);
-  return rows.flatMap(([label, amount]) => [el("dt", {}, label), el("dd", {}, money(view, amount))]);
-}
-
-/** Gross prices: line totals already contain the tax (subtotal + discounts + shipping = gross). */
-export function isGross(view) {
-  const t = view.totals;
-  return t.subtotal + t.discountTotal + t.shippingTotal === t.gross;
 }
 
 function codeState(state) {

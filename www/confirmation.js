@@ -1,8 +1,6 @@
 // The confirmation: what was ordered, what was charged, where it goes and when it should arrive —
 // all from the server's priced view of the order (`order.view`), which is what the card was charged.
-import { el, money, day, deliveryText } from "./format.js";
-
-const COUNTRIES = { DE: "Germany", AT: "Austria", CH: "Switzerland" };
+import { el, money, day, deliveryText, totalTerms, COUNTRIES } from "./format.js";
 
 /** `order`: what checkout() resolved (or the `ordered` event carried); `shown`: the cart's view when
  *  the order was placed, used only when the answer has no view. */
@@ -34,12 +32,7 @@ function attributesText(line) {
 
 function sums(view) {
   const t = view.totals;
-  const rows = [["Subtotal", t.subtotal]];
-  if (t.discountTotal) rows.push(["Discounts", t.discountTotal]);
-  if (view.shipping) rows.push(["Shipping (" + view.shipping.name + ")", t.shippingTotal]);
-  if (t.taxTotal) rows.push(["Tax", t.taxTotal]);
-  if (t.cashRounding) rows.push(["Cash rounding", t.cashRounding]);
-  return [...rows.flatMap(([label, amount]) => [el("dt", {}, label), el("dd", {}, money(view, amount))]),
+  return [...totalTerms(view),
     el("dt", { class: "grand" }, "Charged"), el("dd", { class: "grand", dataset: { total: String(t.total) } }, money(view, t.total))];
 }
 

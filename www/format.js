@@ -10,6 +10,33 @@ export function minorToDecimal(minor, digits) {
   return (negative ? "-" : "") + whole + frac;
 }
 
+/** The countries the demo ships to, by ISO code. */
+export const COUNTRIES = { DE: "Germany", AT: "Austria", CH: "Switzerland" };
+
+/** The view's totals as [label, minor units] rows, before the grand total: subtotal, discounts,
+ *  shipping, each tax rate ("included" when prices are gross), cash rounding. */
+export function totalRows(view) {
+  const t = view.totals;
+  const rows = [["Subtotal", t.subtotal]];
+  if (t.discountTotal) rows.push(["Discounts", t.discountTotal]);
+  if (view.shipping) rows.push(["Shipping (" + view.shipping.name + ")", t.shippingTotal]);
+  const included = isGross(view) ? " included" : "";
+  for (const tax of t.taxes) rows.push([(tax.name || tax.rate) + included, tax.tax]);
+  if (t.cashRounding) rows.push(["Cash rounding", t.cashRounding]);
+  return rows;
+}
+
+/** Gross prices: line totals already contain the tax (subtotal + discounts + shipping = gross). */
+function isGross(view) {
+  const t = view.totals;
+  return t.subtotal + t.discountTotal + t.shippingTotal === t.gross;
+}
+
+/** `totalRows` as the <dt>/<dd> pairs of a <dl>. */
+export function totalTerms(view) {
+  return totalRows(view).flatMap(([label, amount]) => [el("dt", {}, label), el("dd", {}, money(view, amount))]);
+}
+
 const formatters = new Map();
 
 /** Formats minor units of the view's currency in its locale. */

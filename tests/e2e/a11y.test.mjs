@@ -31,7 +31,7 @@ async function audit(page) {
 }
 
 for (const [screen, options] of Object.entries(SCREENS)) {
-  test(`no serious accessibility violations on a ${screen}: empty, filled, dialog, error, confirmation`, async () => {
+  test(`no serious accessibility violations on a ${screen}: empty, filled, undo, dialog, error, confirmation`, async () => {
     await withContext(browser, `axe-${screen}`, async (context) => {
       const page = await context.newPage();
       const found = {};
@@ -44,6 +44,11 @@ for (const [screen, options] of Object.entries(SCREENS)) {
       await page.click("#code-form button[type=submit]");
       await page.locator(".code").first().waitFor();
       found.filled = await audit(page);
+
+      await page.locator(".line button", { hasText: "Remove" }).first().click();
+      await page.locator("#undo").waitFor({ state: "visible" });
+      found.undo = await audit(page);
+      await page.click("#undo-button");
 
       await page.click(`li[data-product-id="${licence().id}"] button`);
       await page.click("#product-add"); // no domain: the dialog shows its error
@@ -64,7 +69,7 @@ for (const [screen, options] of Object.entries(SCREENS)) {
       await page.locator("#confirmation").waitFor({ state: "visible" });
       found.confirmation = await audit(page);
 
-      assert.deepEqual(found, { empty: [], filled: [], dialog: [], error: [], confirmation: [] });
+      assert.deepEqual(found, { empty: [], filled: [], undo: [], dialog: [], error: [], confirmation: [] });
     }, { ...options, bypassCSP: true });
   });
 }

@@ -15,10 +15,12 @@ const { simple, licence, openStore, placeOrder } = storeSuite((s) => ({ server, 
 const PHONE = { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true };
 const LAPTOP = { viewport: { width: 1280, height: 800 } };
 
-/** The focused element, described well enough to tell controls apart. */
+/** The focused element, described well enough to tell controls apart (`text` only for a control:
+ *  the page body's text holds every label too). */
 const focused = (page) => page.evaluate(() => {
   const e = document.activeElement;
-  return { tag: e.tagName, text: e.textContent.trim(), id: e.id, line: e.closest(".line")?.dataset.lineId || null };
+  const control = e.matches("button, input, select");
+  return { tag: e.tagName, text: control ? e.textContent.trim() : "", id: e.id, line: e.closest(".line")?.dataset.lineId || null };
 });
 
 /** A promise that settles when `predicate(request)` first holds, or fails after `ms` with `why`. */
@@ -44,6 +46,12 @@ test("the shipping address and e-mail survive a reload and go with the order", a
     for (const [name, value] of Object.entries(fields)) await page.fill(`#address-form [name=${name}]`, value);
     await page.click("#address-form button[type=submit]");
     await page.waitForFunction(() => globalThis.demoCart.view().customer.email === "ada@example.com");
+    // Typed but not saved: a change of the cart (here or in another tab) leaves it in the field.
+    await page.fill("#address-form [name=city]", "Potsdam");
+    await page.evaluate((id) => globalThis.demoCart.addItem({ productId: id }), simple().id);
+    assert.equal(await page.inputValue("#address-form [name=city]"), "Potsdam");
+    await page.fill("#address-form [name=city]", "Berlin");
+    await page.click("#address-form button[type=submit]");
     await page.reload();
     await page.waitForFunction(() => globalThis.demoCart?.view().lineItems.length === 1);
     for (const [name, value] of Object.entries(fields)) {
@@ -128,29 +136,46 @@ test("a returning shopper sees the cart at once, and it reprices when the catalo
   }, { serviceWorkers: "block" });
 });
 
+/** Holds back the responses of requests matching `glob` until the returned function is called. */
+async function holdBack(page, glob) {
+  let release;
+  const released = new Promise((resolve) => { release = resolve; });
+  await page.route(glob, async (route) => {
+    await released;
+    await route.continue();
+  });
+  return release;
+}
+
 test("nothing responds before the app is ready, and the catalog loads while the wasm does", async () => {
   await withContext(browser, "slow-start", async (context) => {
     const page = await context.newPage();
-    const catalogAsked = requestSeen(page, (r) => r.url().endsWith("/api/v1/catalog"),
-      "the catalog was not requested while the wasm was still loading");
-    let release;
-    const released = new Promise((resolve) => { release = resolve; });
-    const wasmAsked = requestSeen(page, (r) => r.url().endsWith(".wasm"), "the wasm was never requested");
-    await page.route("**/*.wasm", async (route) => {
-      await released;
-      await route.continue();
-    });
-    await page.goto(server.url + "/", { waitUntil: "domcontentloaded" });
-    await wasmAsked;
-    await catalogAsked; // while the wasm is held back
+    // First the package's JavaScript is held back: the page is there, its script cannot run yet.
+    const releaseGlue = await holdBack(page, "**/pkg/wasm_cart.js");
+    const releaseWasm = await holdBack(page, "**/*.wasm");
+    const glueAsked = requestSeen(page, (r) => r.url().endsWith("/wasm_cart.js"), "the package was never requested");
+    // DOMContentLoaded waits for module scripts: only the response is awaited, then the parsed form.
+    await page.goto(server.url + "/", { waitUntil: "commit" });
+    await glueAsked;
+    await page.waitForSelector("#code-input", { state: "attached" });
     assert.equal(await page.evaluate(() => document.getElementById("app").inert), true);
-    await page.evaluate(() => document.getElementById("code-input").focus());
+    await page.click("#code-input", { force: true, noWaitAfter: true }).catch(() => {});
     await page.keyboard.type("WELCOME10");
     await page.keyboard.press("Enter");
+    assert.notEqual((await focused(page)).id, "code-input", "the promo field cannot take the focus yet");
     assert.equal(new URL(page.url()).search, "", "Enter did not submit the promo form to the server");
-    release();
+
+    // Then the wasm is held back: the catalog request must go out meanwhile.
+    const catalogAsked = requestSeen(page, (r) => r.url().endsWith("/api/v1/catalog"),
+      "the catalog was not requested while the wasm was still loading");
+    const wasmAsked = requestSeen(page, (r) => r.url().endsWith(".wasm"), "the wasm was never requested");
+    releaseGlue();
+    await wasmAsked;
+    await catalogAsked;
+    releaseWasm();
     await page.waitForFunction(() => globalThis.demoCart && !document.getElementById("app").inert);
     assert.equal(new URL(page.url()).search, "");
+    assert.deepEqual((await view(page)).discountCodes, []);
   }, { serviceWorkers: "block" });
 });
 
