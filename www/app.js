@@ -233,6 +233,7 @@ async function placeOrder() {
       status.textContent = "You are offline: the order is queued and will be sent when you are back online.";
     } else {
       orderPlaced(result, shown);
+      carryOver(shown);
     }
   } catch (e) {
     status.textContent = "";
@@ -255,6 +256,20 @@ function orderPlaced(order, shown) {
   addressEdited = false;
   showConfirmation(document, order, shown);
 }
+
+/** The new cart after an order starts where the ordered one left off: currency, country, address and
+ *  e-mail (a Swiss shopper is not sent back to EUR and Germany). */
+const carryOver = guard((previous) => {
+  const next = cart.view();
+  if (next.lineItems.length || next.status !== "active") return;
+  const address = previous.shippingAddress;
+  cart.apply([
+    { action: "setCurrency", currency: previous.currency },
+    ...(previous.country ? [{ action: "setCountry", country: previous.country }] : []),
+    ...(address ? [{ action: "setShippingAddress", address }] : []),
+    ...(previous.customer.email ? [{ action: "setCustomer", email: previous.customer.email }] : []),
+  ]);
+});
 
 // ---------------------------------------------------------------- wiring
 

@@ -343,6 +343,37 @@ test("the confirmation lists the items, the total charged, the address and the d
   });
 });
 
+test("after an order in CHF to Switzerland, the next cart is in CHF to Switzerland with the same address", async () => {
+  await withContext(browser, "carry-over", async (context) => {
+    const page = await context.newPage();
+    await openStore(page);
+    await page.selectOption("#currency", "CHF");
+    await page.selectOption("#country", "CH");
+    await page.click("#address summary");
+    await page.fill("#address-form [name=lastName]", "Heidi Muster");
+    await page.fill("#address-form [name=city]", "Zürich");
+    await page.click("#address-form button[type=submit]");
+    await add(page, simple());
+    await placeOrder(page);
+    await page.waitForFunction(() => globalThis.demoCart.view().lineItems.length === 0);
+    const next = await view(page);
+    assert.deepEqual([next.currency, next.shippingAddress?.country, next.shippingAddress?.city], ["CHF", "CH", "Zürich"]);
+    assert.equal(await page.inputValue("#currency"), "CHF");
+    assert.equal(await page.inputValue("#country"), "CH");
+  });
+});
+
+test("a first visit whose catalog never answers gives up after a while and offers Try again", async () => {
+  await withContext(browser, "first-visit-timeout", async (context) => {
+    const page = await context.newPage();
+    await page.route("**/api/v1/catalog", () => {}); // never answered
+    await page.goto(server.url + "/");
+    await page.locator("#catalog-retry").waitFor({ state: "visible", timeout: 30000 });
+    assert.equal(await page.evaluate(() => document.getElementById("app").inert), true, "the store stays inert without a cart");
+    assert.equal((await focused(page)).id, "catalog-retry");
+  }, { serviceWorkers: "block" });
+});
+
 test("every product has a picture served by the storefront itself", async () => {
   await withContext(browser, "pictures", async (context) => {
     const page = await context.newPage();
