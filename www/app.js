@@ -130,7 +130,10 @@ function currencyFix(view) {
     .find((r) => r.currency !== view.currency && (r.countries || []).includes(country))?.currency;
   if (!currency) return null;
   const place = COUNTRIES[country] || country;
-  return { text: `We ship to ${place} in ${currency}. `, label: `Pay in ${currency}`, run: () => switchCurrency(currency) };
+  return { text: `We ship to ${place} in ${currency}. `, label: `Pay in ${currency}`, run: () => {
+    switchCurrency(currency);
+    $("cart").focus(); // the button goes with the issue it fixed
+  } };
 }
 
 /** The engine changes the currency of an empty cart only: one atomic apply takes the lines out, switches,
@@ -233,7 +236,6 @@ async function placeOrder() {
       status.textContent = "You are offline: the order is queued and will be sent when you are back online.";
     } else {
       orderPlaced(result, shown);
-      carryOver(shown);
     }
   } catch (e) {
     status.textContent = "";
@@ -253,22 +255,32 @@ function orderPlaced(order, shown) {
   checkoutError("");
   notice("");
   dropUndo();
-  addressEdited = false;
-  showConfirmation(document, order, shown);
+  // The tab the shopper is using moves to the confirmation; another tab shows it and keeps its focus
+  // and anything typed in its address form.
+  const here = document.hasFocus();
+  if (here) addressEdited = false;
+  showConfirmation(document, order, shown, { focus: here });
 }
 
-/** The new cart after an order starts where the ordered one left off: currency, country, address and
- *  e-mail (a Swiss shopper is not sent back to EUR and Germany). */
+/** The new cart after an order (placed here, sent later from a queue, or in another tab) starts where
+ *  the ordered one left off: currency, country, address and e-mail — a Swiss shopper is not sent back to
+ *  EUR and Germany. Only what differs is applied, so every tab that hears of the order converges on
+ *  the same cart; the currency stays if lines were added meanwhile (the engine keeps it then). */
 const carryOver = guard((previous) => {
   const next = cart.view();
-  if (next.lineItems.length || next.status !== "active") return;
-  const address = previous.shippingAddress;
-  cart.apply([
-    { action: "setCurrency", currency: previous.currency },
-    ...(previous.country ? [{ action: "setCountry", country: previous.country }] : []),
-    ...(address ? [{ action: "setShippingAddress", address }] : []),
-    ...(previous.customer.email ? [{ action: "setCustomer", email: previous.customer.email }] : []),
-  ]);
+  const same = (a, b) => JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
+  const changes = [];
+  if (next.currency !== previous.currency && next.lineItems.length === 0) {
+    changes.push({ action: "setCurrency", currency: previous.currency });
+  }
+  if (previous.country && next.country !== previous.country) changes.push({ action: "setCountry", country: previous.country });
+  if (previous.shippingAddress && !same(next.shippingAddress, previous.shippingAddress)) {
+    changes.push({ action: "setShippingAddress", address: previous.shippingAddress });
+  }
+  if (previous.customer.email && next.customer.email !== previous.customer.email) {
+    changes.push({ action: "setCustomer", email: previous.customer.email });
+  }
+  if (changes.length) cart.apply(changes);
 });
 
 // ---------------------------------------------------------------- wiring
@@ -297,6 +309,7 @@ function wire() {
   });
   $("address-form").addEventListener("input", () => {
     addressEdited = true;
+    $("address-status").textContent = "";
   });
   $("address-form").addEventListener("submit", guard((e) => {
     e.preventDefault();
@@ -397,7 +410,10 @@ async function start(catalogRequest) {
   if (cart.view().locale !== LOCALE) cart.apply([{ action: "setLocale", locale: LOCALE }]);
   cart.subscribe(render);
   // Also fires when a queued order goes out later (back online, or at the next visit).
-  cart.on("ordered", (e) => e.order && orderPlaced(e.order, e.cart));
+  cart.on("ordered", (e) => {
+    if (e.order) orderPlaced(e.order, e.cart);
+    carryOver(e.cart);
+  });
   cart.on("error", (e) => {
     if (e.name !== "CheckoutError") return notice(e.message || String(e));
     // A queued order the server refused once it was sent: said where the order was placed.

@@ -3,8 +3,8 @@
 import { el, money, day, deliveryText, totalTerms, COUNTRIES } from "./format.js";
 
 /** `order`: what checkout() resolved (or the `ordered` event carried); `shown`: the cart's view when
- *  the order was placed, used only when the answer has no view. */
-export function showConfirmation(root, order, shown) {
+ *  the order was placed, used only when the answer has no view; `focus`: move the focus to it. */
+export function showConfirmation(root, order, shown, { focus = true } = {}) {
   const $ = (id) => root.querySelector("#" + id);
   const view = order.view || shown;
   const section = $("confirmation");
@@ -22,7 +22,7 @@ export function showConfirmation(root, order, shown) {
   $("order-numbers").replaceChildren(...vendorOrders.map((o) =>
     el("li", { dataset: { orderId: o.orderId } }, (o.vendor ? o.vendor + ": " : "") + "order " + o.orderId)));
   section.hidden = false;
-  section.focus();
+  if (focus) section.focus();
 }
 
 function attributesText(line) {

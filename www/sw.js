@@ -5,8 +5,7 @@
 // (`sw.js?assets=…`), so a deploy installs a new worker with a new cache and the old cache goes when it
 // activates. A shopper never runs an engine older than the page the server sends.
 // - navigations: network first (a deploy shows at the next load), the cached page when offline;
-// - versioned files: cache first (what is under a version never changes); product pictures are kept
-//   the first time the page shows them;
+// - versioned files: cache first (what is under a version never changes);
 // - other files and the catalog: network first, the cached copy when offline;
 // - orders (POST) are never cached: the page queues them itself while offline.
 const asked = new URL(new URL(location.href).searchParams.get("assets") || "./", location.href);
@@ -18,9 +17,35 @@ const FILES = ["style.css", "app.js", "format.js", "products.js", "cart-view.js"
 const PAGE = new URL("./", location.href).href;
 const SHELL = [PAGE, ...FILES.map((file) => new URL(file, ASSETS).href)];
 
+const PACKAGE = new URL("../pkg/wasm_cart.js", ASSETS).href;
+const CATALOG = new URL("/api/v1/catalog", location.href).href;
+
+// The first visit is not controlled by the worker yet: everything an offline start needs is fetched
+// here — the shell, the modules the package's script imports (a content-hashed `snippets/` path), the
+// catalog and the product pictures it names.
 self.addEventListener("install", (event) => {
-  event.waitUntil(caches.open(CACHE).then((cache) => cache.addAll(SHELL)).then(() => self.skipWaiting()));
+  event.waitUntil(caches.open(CACHE)
+    .then((cache) => cache.addAll(SHELL).then(() => Promise.all([packageImports(cache), catalogPictures(cache)])))
+    .then(() => self.skipWaiting()));
 });
+
+/** The relative imports of the package's script (wasm-bindgen's snippets), cached beside it. */
+async function packageImports(cache) {
+  const script = await (await cache.match(PACKAGE)).text();
+  const paths = [...script.matchAll(/^import [^;]*? from '(\.\/[^']+)';/gm)].map((m) => new URL(m[1], PACKAGE).href);
+  await cache.addAll(paths);
+}
+
+/** The catalog, and each `metadata.image` it names (relative to the storefront's files). */
+async function catalogPictures(cache) {
+  const response = await fetch(CATALOG, { headers: { Accept: "application/json" } });
+  if (!response.ok) return;
+  await cache.put(CATALOG, response.clone());
+  const catalog = await response.json();
+  const pictures = new Set((catalog.products || []).map((p) => p.metadata && p.metadata.image)
+    .filter((src) => typeof src === "string" && /^img\/[a-z0-9-]+\.svg$/.test(src)));
+  await cache.addAll([...pictures].map((src) => new URL(src, ASSETS).href));
+}
 
 self.addEventListener("activate", (event) => {
   event.waitUntil(caches.keys()

@@ -48,6 +48,7 @@ test("the shipping address and e-mail survive a reload and go with the order", a
     await page.waitForFunction(() => globalThis.demoCart.view().customer.email === "ada@example.com");
     // Typed but not saved: a change of the cart (here or in another tab) leaves it in the field.
     await page.fill("#address-form [name=city]", "Potsdam");
+    await page.focus("#code-input"); // out of the form: only "edited, not saved" keeps it
     await page.evaluate((id) => globalThis.demoCart.addItem({ productId: id }), simple().id);
     assert.equal(await page.inputValue("#address-form [name=city]"), "Potsdam");
     await page.fill("#address-form [name=city]", "Berlin");
@@ -199,8 +200,14 @@ test("checkout errors appear next to Place order on a phone", async () => {
     const page = await context.newPage();
     await openStore(page);
     await add(page, simple());
+    await add(page, licence(), { attributes: { domain: "phone.example" } });
     await page.selectOption("#payment", "pm_card_declined");
-    await page.locator("#place-order").scrollIntoViewIfNeeded();
+    // Scrolled to the top of the cart: the foot with the total and Place order is on screen anyway.
+    await page.locator("#cart-title").evaluate((e) => e.scrollIntoView({ block: "start" }));
+    for (const id of ["#grand-total", "#place-order"]) {
+      const box = await page.locator(id).boundingBox();
+      assert.ok(box.y >= 0 && box.y + box.height <= 844, `${id} is on screen: ${JSON.stringify(box)}`);
+    }
     await page.click("#place-order");
     const error = page.locator("#checkout-error");
     await error.waitFor({ state: "visible" });

@@ -219,6 +219,25 @@ test("offline: a reload still shows the cart and a queued order is sent once bac
   });
 });
 
+test("offline after a single visit: the service worker installed everything the page needs", async () => {
+  await withContext(browser, "offline-first-visit", async (context) => {
+    const page = await context.newPage();
+    await openStore(page);
+    await add(page, simple());
+    // No reload under the worker first: what the page needs must have come from its install.
+    await page.evaluate(() => navigator.serviceWorker.ready);
+    // Nor from the HTTP cache, which a browser may evict at any time: only the worker's caches count.
+    await (await context.newCDPSession(page)).send("Network.clearBrowserCache");
+    await context.setOffline(true);
+    await page.reload();
+    await page.waitForFunction(() => globalThis.demoCart?.view().lineItems.length === 1);
+    await page.waitForFunction(() => [...document.querySelectorAll("#products img")].every((i) => i.complete));
+    const broken = await page.evaluate(() => [...document.querySelectorAll("#products img")]
+      .filter((i) => i.naturalWidth === 0).map((i) => i.src));
+    assert.deepEqual(broken, [], "product pictures offline");
+  });
+});
+
 test("after a deploy a returning visitor runs the new files, with the service worker in place", async () => {
   // A server of its own over a copy of the storefront, so that the test can deploy a change to it.
   const www = path.join(server.dir, "www-deploy");
