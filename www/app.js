@@ -5,7 +5,7 @@
 // shopper's cart opens from localStorage with the catalog cached beside it and is shown straight away;
 // the fresh catalog, when it comes, reprices it. The page stays `inert` until the cart is open.
 import init, { Cart } from "../pkg/wasm_cart.js";
-import { money, COUNTRIES } from "./format.js";
+import { el, money, COUNTRIES } from "./format.js";
 import { renderGrid, openProduct } from "./products.js";
 import { renderCart, lineElement } from "./cart-view.js";
 import { showConfirmation } from "./confirmation.js";
@@ -163,12 +163,16 @@ function render(view) {
   if (catalog) renderGrid($("products"), catalog, view, openDetail);
 }
 
+/** The shopper's e-mail: the cart's customer, else the one given with the address. */
+function shopperEmail(view) {
+  return view.customer.email || (view.shippingAddress && view.shippingAddress.email) || "";
+}
+
 /** The address form shows the cart's address (after a reload too), unless the shopper is editing it. */
 function fillAddress(view) {
   const form = $("address-form");
   if (addressEdited || form.contains(document.activeElement)) return;
-  const address = view.shippingAddress || {};
-  const values = { ...address, email: view.customer.email || address.email || "" };
+  const values = { ...view.shippingAddress, email: shopperEmail(view) };
   for (const key of ADDRESS_FIELDS) form.elements[key].value = values[key] || "";
 }
 
@@ -193,12 +197,8 @@ function showNetwork() {
 function showPriceChanges(error) {
   const changes = cart.acceptServerPrices(error.details);
   const view = cart.view();
-  $("price-changes").replaceChildren(...changes.map((c) => {
-    const item = document.createElement("li");
-    item.dataset.lineId = c.lineItemId || "";
-    item.textContent = `${c.name}: ${money(view, c.oldTotal)} → ${money(view, c.newTotal)}`;
-    return item;
-  }));
+  $("price-changes").replaceChildren(...changes.map((c) =>
+    el("li", { dataset: { lineId: c.lineItemId || "" } }, `${c.name}: ${money(view, c.oldTotal)} → ${money(view, c.newTotal)}`)));
   $("price-total").textContent = "New total: " + money(view, view.totals.total);
   const dialog = $("price-dialog");
   $("price-accept").onclick = async () => {
@@ -229,7 +229,7 @@ async function placeOrder() {
     const result = await cart.checkout({
       endpoint: API,
       paymentMethodId: $("payment").value,
-      customerId: shown.customer.email || (shown.shippingAddress && shown.shippingAddress.email) || "guest",
+      customerId: shopperEmail(shown) || "guest",
       whenOffline: "queue",
     });
     if (result && result.status === "queued") {

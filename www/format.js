@@ -15,7 +15,7 @@ export const COUNTRIES = { DE: "Germany", AT: "Austria", CH: "Switzerland" };
 
 /** The view's totals as [label, minor units] rows, before the grand total: subtotal, discounts,
  *  shipping, each tax rate ("included" when prices are gross), cash rounding. */
-export function totalRows(view) {
+function totalRows(view) {
   const t = view.totals;
   const rows = [["Subtotal", t.subtotal]];
   if (t.discountTotal) rows.push(["Discounts", t.discountTotal]);

@@ -52,7 +52,7 @@ export function renderGrid(list, catalog, view, onOpen) {
 }
 
 /** The required attributes the shopper left empty (spaces only count as empty, as in the engine). */
-export function missingAttributes(names, values) {
+function missingAttributes(names, values) {
   return names.filter((name) => !String(values[name] ?? "").trim());
 }
 

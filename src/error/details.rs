@@ -174,6 +174,9 @@ const PRODUCT_UNAVAILABLE: &[Detail] = &[
     ),
 ];
 
+/** A `cause` that is itself a refusal: the error a change or a stored cart met. */
+const CAUSE: &str = "{ readonly code: CartErrorCode; readonly message: string; readonly details: JsonValue }";
+
 const CONCURRENT_MODIFICATION: &[Detail] = &[
     opt(
         "expectedVersion",
@@ -183,7 +186,7 @@ const CONCURRENT_MODIFICATION: &[Detail] = &[
     opt("version", "number", "The cart's version."),
     opt(
         "cause",
-        "{ readonly code: CartErrorCode; readonly message: string; readonly details: JsonValue }",
+        CAUSE,
         "Event: why the change could not be replayed on what another tab committed first.",
     ),
     opt("cartId", "string", "Event: the cart the refused change was made on."),
@@ -201,11 +204,7 @@ const INVALID_SNAPSHOT: &[Detail] = &[
     ),
     opt("schema", "number", "The stored schema (`newerSchema`)."),
     opt("supported", "number", "The newest schema this build reads."),
-    opt(
-        "cause",
-        "{ readonly code: CartErrorCode; readonly message: string; readonly details: JsonValue }",
-        "Why the stored cart was refused (`invalidCart`).",
-    ),
+    opt("cause", CAUSE, "Why the stored cart was refused (`invalidCart`)."),
     opt("key", "string", "The storage key read."),
     opt("corruptKey", "string", "Where the unreadable value was kept."),
 ];
