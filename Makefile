@@ -113,7 +113,7 @@ demo-commercetools:
 # Debian's, see ../shared/TOOLCHAIN.md), then scripts/finish-pkg.mjs (name wasm-cart, types,
 # sideEffects: false, no `any` in the .d.ts). Rebuilt only when a source changed.
 .PHONY: pkg test-wasm test-node test-types
-PKG_INPUTS := Cargo.toml Cargo.lock scripts/pkg/README.md CHANGELOG.md LICENSE-MIT LICENSE-APACHE scripts/finish-pkg.mjs scripts/pkg-guards.js scripts/pkg/node.js scripts/pkg/react.js scripts/pkg/react.d.ts scripts/pkg/format.js scripts/pkg/format.d.ts ts/wasm_cart.types.d.ts $(shell find src -type f)
+PKG_INPUTS := Cargo.toml Cargo.lock scripts/pkg/README.md CHANGELOG.md LICENSE-MIT LICENSE-APACHE scripts/finish-pkg.mjs scripts/pkg-guards.js scripts/pkg/node.js scripts/pkg/react.js scripts/pkg/react.d.ts scripts/pkg/format.js scripts/pkg/format.d.ts ts/wasm_cart.types.d.ts ts/data.generated.d.ts ts/errors.generated.d.ts $(shell find src -type f)
 pkg: pkg/.built
 pkg/.built: $(PKG_INPUTS) | setup
 	@test "$$(command -v wasm-opt)" = "$(CURDIR)/node_modules/.bin/wasm-opt" \

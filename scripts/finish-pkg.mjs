@@ -95,12 +95,13 @@ for (const needed of ["export class Cart", "let wasmModule, wasmInstance, wasm;"
 }
 if (!glue.includes("---- wasm-cart: misuse gets codes")) writeFileSync(gluePath, glue + guards);
 
-// The package's own declarations after wasm-bindgen's: the hand-written ones (ts/wasm_cart.types.d.ts)
+// The package's own declarations after wasm-bindgen's: the hand-written ones (ts/wasm_cart.types.d.ts),
+// the catalog, actions and view generated from the Rust types (ts/data.generated.d.ts, src/typescript.rs)
 // and the error types generated from src/error/details.rs (ts/errors.generated.d.ts).
 const typesPath = join(dir, "wasm_cart.d.ts");
 const declared = readFileSync(typesPath, "utf8");
 if (!declared.includes("export type DecimalString")) {
-  const own = ["wasm_cart.types.d.ts", "errors.generated.d.ts"].map((f) => readFileSync(new URL(`../ts/${f}`, import.meta.url), "utf8"));
+  const own = ["wasm_cart.types.d.ts", "data.generated.d.ts", "errors.generated.d.ts"].map((f) => readFileSync(new URL(`../ts/${f}`, import.meta.url), "utf8"));
   writeFileSync(typesPath, [declared, ...own].join("\n"));
 }
 
@@ -120,8 +121,10 @@ for (const name of ["wasm_cart.d.ts", "wasm_cart_bg.wasm.d.ts"]) {
   let text = readFileSync(path, "utf8");
   // Only the raw export signatures (`(a: number, b: any) => ...`) are rewritten.
   text = text.replace(/^(\s*(?:readonly \w+: |export const \w+: )\(.*)$/gm, (line) => line.replace(/\bany\b/g, "unknown"));
-  // `any:` as a property name (the predicate `{ any: Predicate[] }`) is not the type.
-  const left = text.split("\n").filter((l) => /\bany\b(?!\s*:)/.test(l) && !/^\s*(\*|\/\/)/.test(l));
+  // `any:` as a property name (the predicate `{ any: Predicate[] }`), a quoted key (`{ "any": … }`) and
+  // comments are not the type.
+  const code = (l) => l.replace(/\/\*.*?\*\//g, "").replace(/"[^"]*"/g, '""');
+  const left = text.split("\n").filter((l) => /\bany\b(?!\s*:)/.test(code(l)) && !/^\s*(\*|\/\/)/.test(l));
   if (left.length > 0) throw new Error(`${name} still has \`any\`:\n${left.join("\n")}`);
   writeFileSync(path, text);
 }

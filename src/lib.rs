@@ -37,6 +37,8 @@ pub mod snapshot;
 pub mod text;
 pub mod time;
 pub mod tracked;
+#[cfg(test)]
+mod typescript;
 #[cfg(feature = "web")]
 pub mod web;
 

@@ -58,6 +58,7 @@ pub fn is_known_currency(code: &str) -> bool {
 /// symmetric — they round the magnitude and put the sign back (-2.5 `halfUp` → -3). `ceiling`,
 /// `floor`, `halfCeiling` and `halfFloor` are directional (-2.5 `halfCeiling` → -2). The engine
 /// computes discounts and taxes as positive magnitudes, so `down` on a discount is the smaller discount.
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub enum RoundingMode {

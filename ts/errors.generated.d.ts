@@ -1,4 +1,4 @@
-// Generated from src/error/details.rs: `UPDATE_TYPES=1 cargo test --test error_details` rewrites it.
+// Generated from src/error/details.rs: `UPDATE_TYPES=1 cargo test --lib typescript` rewrites it.
 
 /** The stable codes of thrown errors (DESIGN §6) and of `error` events. */
 export type CartErrorCode =

@@ -31,6 +31,7 @@ pub const DEFAULT_TTL_SECONDS: u64 = 30 * 24 * 3600;
 const MAX_ATTRIBUTES: usize = 50;
 const MAX_TEXT: usize = 1000;
 
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub enum CartStatus {
@@ -52,6 +53,8 @@ impl CartStatus {
     }
 }
 
+#[cfg_attr(test, derive(ts_rs::TS))]
+#[cfg_attr(test, ts(rename = "CustomerView"))]
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Customer {
@@ -61,6 +64,8 @@ pub struct Customer {
 }
 
 /// A postal address (commercetools BaseAddress). Only `country` is required; it drives tax.
+#[cfg_attr(test, derive(ts_rs::TS))]
+#[cfg_attr(test, ts(optional_fields))]
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Address {
@@ -155,6 +160,7 @@ impl LineItem {
     }
 }
 
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub enum CustomLineKind {
@@ -188,6 +194,7 @@ pub enum MergeMode {
 }
 
 /// What `merge` did with the other cart's content.
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct MergeReport {
@@ -197,10 +204,12 @@ pub struct MergeReport {
     pub skipped_codes: Vec<String>,
 }
 
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SkippedLine {
     pub line_item_id: String,
+    #[cfg_attr(test, ts(type = "CartErrorCode"))]
     pub code: ErrorCode,
     pub message: String,
 }
@@ -244,7 +253,10 @@ pub struct CartState {
     pub(crate) next_custom_line_id: u64,
 }
 
-/// An update action (names follow commercetools). Deserialize from JSON with [`Action::from_value`].
+/// An update action (DESIGN §6; names follow commercetools): an element of `cart.apply([…])`. In
+/// Rust, read one from JSON with [`Action::from_value`].
+#[cfg_attr(test, derive(ts_rs::TS))]
+#[cfg_attr(test, ts(rename = "CartActionData", optional_fields))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "action", rename_all = "camelCase", rename_all_fields = "camelCase")]
 pub enum Action {
@@ -255,10 +267,13 @@ pub enum Action {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         sku: Option<String>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[cfg_attr(test, ts(optional = nullable))]
         variant_id: Option<u32>,
         #[serde(default = "one", deserialize_with = "quantity")]
+        #[cfg_attr(test, ts(as = "Option<_>", optional))]
         quantity: i64,
         #[serde(default)]
+        #[cfg_attr(test, ts(as = "Option<crate::typescript::AttributesTs>", optional))]
         attributes: BTreeMap<String, Value>,
     },
     /// Without `quantity` the whole line goes.
@@ -280,6 +295,7 @@ pub enum Action {
     /// Replaces the line's attributes; a `null` value is dropped.
     SetLineItemAttributes {
         line_item_id: String,
+        #[cfg_attr(test, ts(type = "Attributes"))]
         attributes: BTreeMap<String, Value>,
     },
     AddCustomLineItem {
@@ -287,8 +303,10 @@ pub enum Action {
         amount: Amount,
         tax_category: String,
         #[serde(default = "one", deserialize_with = "quantity")]
+        #[cfg_attr(test, ts(as = "Option<_>", optional))]
         quantity: i64,
         #[serde(default)]
+        #[cfg_attr(test, ts(as = "Option<_>", optional))]
         kind: CustomLineKind,
     },
     RemoveCustomLineItem {
@@ -302,35 +320,44 @@ pub enum Action {
     },
     SetShippingAddress {
         #[serde(default)]
+        #[cfg_attr(test, ts(optional = nullable))]
         address: Option<Address>,
     },
     SetBillingAddress {
         #[serde(default)]
+        #[cfg_attr(test, ts(optional = nullable))]
         address: Option<Address>,
     },
     SetShippingMethod {
         #[serde(default)]
+        #[cfg_attr(test, ts(optional = nullable))]
         shipping_method_id: Option<String>,
     },
     SetPaymentMethod {
         #[serde(default)]
+        #[cfg_attr(test, ts(optional = nullable))]
         payment_method_id: Option<String>,
     },
     /// A field left out stays as it is; `null` clears it.
     SetCustomer {
         #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
+        #[cfg_attr(test, ts(optional))]
         customer_id: Option<Option<String>>,
         #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
+        #[cfg_attr(test, ts(optional))]
         email: Option<Option<String>>,
         #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
+        #[cfg_attr(test, ts(optional))]
         customer_group: Option<Option<String>>,
     },
     SetCountry {
         #[serde(default)]
+        #[cfg_attr(test, ts(optional = nullable))]
         country: Option<String>,
     },
     SetLocale {
         #[serde(default)]
+        #[cfg_attr(test, ts(optional = nullable))]
         locale: Option<String>,
     },
     /// Only on a cart with no lines.

@@ -19,13 +19,15 @@ use std::fmt;
 
 mod pricing;
 mod promotion;
-use pricing::PricingData;
+pub(crate) use pricing::PricingData;
 pub use pricing::{
     Allocation, ConditionBasis, DiscountTax, PricingSettings, Profile, TaxCalculation, TaxRoundingTarget,
 };
 pub use promotion::{
     Conditions, Distribution, PercentPer, Predicate, Promotion, PromotionValue, Selection, Stacking, Target,
 };
+#[cfg(test)]
+pub(crate) use promotion::{Contains, SubtotalOf};
 
 /// The largest amount a catalog may carry, in major units. With at most 250 lines of 9999 units this
 /// keeps every total far inside `i64` minor units, even for three-decimal currencies.
@@ -67,38 +69,47 @@ impl<'de> Deserialize<'de> for Amount {
 }
 
 /// Per-currency settings; today only cash rounding (`{"CHF": {"cashRounding": "0.05"}}`).
+#[cfg_attr(test, derive(ts_rs::TS))]
+#[cfg_attr(test, ts(optional_fields))]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct CurrencySettings {
     pub cash_rounding: Option<Amount>,
 }
 
+#[cfg_attr(test, derive(ts_rs::TS))]
+#[cfg_attr(test, ts(optional_fields))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct TaxCategory {
     pub id: String,
     pub name: Option<String>,
     #[serde(default)]
+    #[cfg_attr(test, ts(as = "Option<_>", optional))]
     pub rates: Vec<TaxRate>,
 }
 
 /// A rate with no `country` applies to every country not listed explicitly.
+#[cfg_attr(test, derive(ts_rs::TS))]
+#[cfg_attr(test, ts(optional_fields))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct TaxRate {
     pub country: Option<String>,
     pub rate: Amount,
     pub name: Option<String>,
-    /// Whether amounts taxed at this rate include it; `None`: `pricing.pricesIncludeTax` decides
+    /// Whether amounts taxed at this rate include it; absent: `pricing.pricesIncludeTax` decides
     /// (commercetools `includedInPrice`, Sylius `isIncludedInPrice`).
     pub included_in_price: Option<bool>,
     /// Parts of the rate (state + county tax); they must add up to `rate`. The tax is computed at
     /// `rate` and split over the parts (commercetools `subRates`, Shopware's partial tax rules).
     #[serde(default)]
+    #[cfg_attr(test, ts(as = "Option<_>", optional))]
     pub sub_rates: Vec<SubRate>,
 }
 
 /// A named part of a tax rate.
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct SubRate {
@@ -117,6 +128,8 @@ impl TaxRate {
 }
 
 /// A price candidate. The pricing pipeline picks the most specific valid one (DESIGN §3 step 1).
+#[cfg_attr(test, derive(ts_rs::TS))]
+#[cfg_attr(test, ts(rename = "CatalogPrice", optional_fields))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Price {
@@ -133,6 +146,8 @@ pub struct Price {
 }
 
 /// A buyable variant. The product itself is the master variant (`variantId` null).
+#[cfg_attr(test, derive(ts_rs::TS))]
+#[cfg_attr(test, ts(rename = "CatalogVariant", optional_fields))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Variant {
@@ -145,11 +160,13 @@ pub struct Variant {
     pub available: Option<bool>,
     /// Descriptive attributes of the variant (size, colour) for display.
     #[serde(default)]
+    #[cfg_attr(test, ts(as = "Option<_>", optional))]
     pub attributes: Map<String, Value>,
     /// Overrides the product's weight.
     pub weight: Option<Amount>,
     /// This variant's id on each platform it is ordered from, by protocol name (docs/sync.md).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[cfg_attr(test, ts(as = "Option<_>", optional))]
     pub external: BTreeMap<String, String>,
 }
 
@@ -161,6 +178,8 @@ fn default_kind() -> Text {
     Text::from("product")
 }
 
+#[cfg_attr(test, derive(ts_rs::TS))]
+#[cfg_attr(test, ts(rename = "CatalogProduct", optional_fields))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Product {
@@ -170,25 +189,32 @@ pub struct Product {
     pub name: Text,
     /// Free text: the seeds use `product`, `device`, `plan`, `addon`, `service`.
     #[serde(default = "default_kind")]
+    #[cfg_attr(test, ts(as = "Option<_>", optional))]
     pub kind: Text,
     pub vendor: Option<Text>,
     pub tax_category: String,
     #[serde(default = "yes")]
+    #[cfg_attr(test, ts(as = "Option<_>", optional))]
     pub shippable: bool,
     #[serde(default)]
+    #[cfg_attr(test, ts(as = "Option<_>", optional))]
     pub prices: Vec<Price>,
-    /// Known stock; `None` = not tracked.
+    /// Known stock; absent: not tracked.
     pub stock: Option<u32>,
     pub min_quantity: Option<u32>,
     pub max_quantity: Option<u32>,
     #[serde(default = "yes")]
+    #[cfg_attr(test, ts(as = "Option<_>", optional))]
     pub available: bool,
     /// Line attributes that must be set before checkout (a licence's `domain`).
     #[serde(default)]
+    #[cfg_attr(test, ts(as = "Option<_>", optional))]
     pub required_attributes: Vec<String>,
     #[serde(default)]
+    #[cfg_attr(test, ts(as = "Option<_>", optional))]
     pub metadata: Map<String, Value>,
     #[serde(default)]
+    #[cfg_attr(test, ts(as = "Option<_>", optional))]
     pub variants: Vec<Variant>,
     pub description: Option<String>,
     /// The weight of one unit, for weight-based shipping (any unit, used consistently).
@@ -196,6 +222,7 @@ pub struct Product {
     /// The product's (master variant's) id on each platform it is ordered from, by protocol name:
     /// `{"shopware": "<product uuid>", "sylius-shop": "<variant code>"}` (docs/sync.md).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[cfg_attr(test, ts(as = "Option<_>", optional))]
     pub external: BTreeMap<String, String>,
 }
 
@@ -210,12 +237,18 @@ impl Product {
 }
 
 /// Selects lines. Every list that is given (non-empty) must match; an empty match selects all lines.
+#[cfg_attr(test, derive(ts_rs::TS))]
+#[cfg_attr(test, ts(optional_fields))]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", default, deny_unknown_fields)]
 pub struct Match {
+    #[cfg_attr(test, ts(as = "Option<_>", optional))]
     pub product_ids: Vec<String>,
+    #[cfg_attr(test, ts(as = "Option<_>", optional))]
     pub skus: Vec<String>,
+    #[cfg_attr(test, ts(as = "Option<_>", optional))]
     pub kinds: Vec<String>,
+    #[cfg_attr(test, ts(as = "Option<_>", optional))]
     pub vendors: Vec<String>,
     /// Promotions only: the line's unit price (before promotions) is at least this.
     pub min_unit_price: Option<Amount>,
@@ -249,6 +282,8 @@ impl Match {
 }
 
 /// Cart composition rules (seed 001: device / plan / add-on compatibility).
+#[cfg_attr(test, derive(ts_rs::TS))]
+#[cfg_attr(test, ts(rename = "CatalogRule", optional_fields))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(
     tag = "type",
@@ -277,6 +312,7 @@ pub enum Rule {
     },
 }
 
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct DeliveryDays {
@@ -284,6 +320,7 @@ pub struct DeliveryDays {
     pub max: u32,
 }
 
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ShippingTier {
@@ -292,20 +329,25 @@ pub struct ShippingTier {
 }
 
 /// A price for a currency and (optionally) a list of countries. No `countries` = every country.
+#[cfg_attr(test, derive(ts_rs::TS))]
+#[cfg_attr(test, ts(optional_fields))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ShippingRate {
     pub currency: String,
     #[serde(default)]
+    #[cfg_attr(test, ts(as = "Option<_>", optional))]
     pub countries: Vec<String>,
     pub price: Amount,
     /// Free from this item total (after item discounts, `>=`).
     pub free_above: Option<Amount>,
     /// Cart-value tiers: the highest `minCartValue` reached sets the price.
     #[serde(default)]
+    #[cfg_attr(test, ts(as = "Option<_>", optional))]
     pub tiers: Vec<ShippingTier>,
     /// Weight tiers: the highest `minWeight` reached by the shipped weight sets the price.
     #[serde(default)]
+    #[cfg_attr(test, ts(as = "Option<_>", optional))]
     pub weight_tiers: Vec<WeightTier>,
     /// Added for every shipped unit (Sylius `per_unit_rate`).
     pub price_per_unit: Option<Amount>,
@@ -314,6 +356,7 @@ pub struct ShippingRate {
 }
 
 /// A price from a shipped weight on (in the catalog's weight unit, the one of `weight`).
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct WeightTier {
@@ -328,6 +371,8 @@ impl ShippingRate {
     }
 }
 
+#[cfg_attr(test, derive(ts_rs::TS))]
+#[cfg_attr(test, ts(optional_fields))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ShippingMethod {
@@ -336,18 +381,23 @@ pub struct ShippingMethod {
     pub tax_category: String,
     /// How the shipping price is taxed; `category` uses `taxCategory`.
     #[serde(default)]
+    #[cfg_attr(test, ts(as = "Option<_>", optional))]
     pub tax_type: ShippingTax,
     #[serde(default)]
+    #[cfg_attr(test, ts(as = "Option<_>", optional))]
     pub default: bool,
     pub delivery_days: Option<DeliveryDays>,
     #[serde(default)]
+    #[cfg_attr(test, ts(as = "Option<_>", optional))]
     pub rates: Vec<ShippingRate>,
     /// The method's id (commercetools: key) on each platform, by protocol name.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[cfg_attr(test, ts(as = "Option<_>", optional))]
     pub external: BTreeMap<String, String>,
 }
 
 /// How a shipping price is taxed (Shopware `taxType`: fixed / auto / highest).
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub enum ShippingTax {
@@ -382,17 +432,26 @@ pub(crate) fn in_window(from: Option<Timestamp>, until: Option<Timestamp>, now: 
     from.is_none_or(|f| f <= now) && until.is_none_or(|u| now < u)
 }
 
-/// The JSON shape, deserialized before validation.
+/// The catalog JSON (DESIGN §4, docs/PRICING.md), as read before it is validated.
+#[cfg_attr(test, derive(ts_rs::TS))]
+#[cfg_attr(test, ts(rename = "Catalog", optional_fields))]
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(rename_all = "camelCase", default, deny_unknown_fields)]
-struct CatalogData {
+pub(crate) struct CatalogData {
     version: Option<String>,
+    #[cfg_attr(test, ts(as = "Option<_>", optional))]
     pricing: PricingData,
+    #[cfg_attr(test, ts(as = "Option<_>", optional))]
     currencies: BTreeMap<String, CurrencySettings>,
+    #[cfg_attr(test, ts(as = "Option<_>", optional))]
     tax_categories: Vec<TaxCategory>,
+    #[cfg_attr(test, ts(as = "Option<_>", optional))]
     products: Vec<Product>,
+    #[cfg_attr(test, ts(as = "Option<_>", optional))]
     rules: Vec<Rule>,
+    #[cfg_attr(test, ts(as = "Option<_>", optional))]
     shipping_methods: Vec<ShippingMethod>,
+    #[cfg_attr(test, ts(as = "Option<_>", optional))]
     promotions: Vec<Promotion>,
 }
 

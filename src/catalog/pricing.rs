@@ -6,6 +6,8 @@ use crate::money::RoundingMode;
 use serde::{Deserialize, Serialize};
 
 /// A named set of rule choices (docs/PRICING.md lists each profile's rules with their sources).
+#[cfg_attr(test, derive(ts_rs::TS))]
+#[cfg_attr(test, ts(rename = "PricingProfile"))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub enum Profile {
@@ -29,6 +31,7 @@ impl Profile {
 }
 
 /// Where tax is computed and rounded.
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub enum TaxCalculation {
@@ -43,6 +46,7 @@ pub enum TaxCalculation {
 }
 
 /// How an amount is split over targets when it does not divide evenly.
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub enum Allocation {
@@ -55,6 +59,7 @@ pub enum Allocation {
 }
 
 /// What a promotion's cart conditions (`minSubtotal`, `subtotalOf`) are measured on.
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub enum ConditionBasis {
@@ -66,6 +71,7 @@ pub enum ConditionBasis {
 }
 
 /// Which figure of a gross amount is rounded.
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub enum TaxRoundingTarget {
@@ -77,6 +83,7 @@ pub enum TaxRoundingTarget {
 }
 
 /// How a discount on items is taxed.
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub enum DiscountTax {
@@ -111,10 +118,13 @@ impl Default for PricingSettings {
     }
 }
 
-/// The JSON shape: every field optional, the profile fills the gaps.
+/// The catalog's `pricing`: every field optional; the profile fills the gaps.
+#[cfg_attr(test, derive(ts_rs::TS))]
+#[cfg_attr(test, ts(rename = "PricingSettings", optional_fields))]
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(rename_all = "camelCase", default, deny_unknown_fields)]
 pub(crate) struct PricingData {
+    #[cfg_attr(test, ts(as = "Option<_>", optional))]
     profile: Profile,
     prices_include_tax: Option<bool>,
     rounding_mode: Option<RoundingMode>,

@@ -8,6 +8,7 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use std::collections::HashSet;
 
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub enum Stacking {
@@ -17,6 +18,8 @@ pub enum Stacking {
     StopAfter,
 }
 
+#[cfg_attr(test, derive(ts_rs::TS))]
+#[cfg_attr(test, ts(optional_fields))]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", default, deny_unknown_fields)]
 pub struct Conditions {
@@ -25,13 +28,16 @@ pub struct Conditions {
     pub min_subtotal: Option<Amount>,
     /// Compared with the summed quantity of the lines the target matches.
     pub min_quantity: Option<u32>,
+    #[cfg_attr(test, ts(as = "Option<_>", optional))]
     pub customer_groups: Vec<String>,
+    #[cfg_attr(test, ts(as = "Option<_>", optional))]
     pub countries: Vec<String>,
     /// A predicate on the cart, independent of the target.
     pub when: Option<Predicate>,
 }
 
 /// A condition on the cart as a whole: `{"all": [...]}`, `{"contains": {"match": {...}}}`, ...
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub enum Predicate {
@@ -52,22 +58,29 @@ pub enum Predicate {
     Country(Vec<String>),
 }
 
+#[cfg_attr(test, derive(ts_rs::TS))]
+#[cfg_attr(test, ts(optional_fields))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Contains {
     #[serde(rename = "match", default)]
+    #[cfg_attr(test, ts(as = "Option<_>", optional))]
     pub matcher: Match,
     pub min_quantity: Option<u32>,
 }
 
+#[cfg_attr(test, derive(ts_rs::TS))]
+#[cfg_attr(test, ts(optional_fields))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct SubtotalOf {
     #[serde(rename = "match", default)]
+    #[cfg_attr(test, ts(as = "Option<_>", optional))]
     pub matcher: Match,
     pub at_least: Amount,
 }
 
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub enum Selection {
@@ -76,6 +89,8 @@ pub enum Selection {
     MostExpensive,
 }
 
+#[cfg_attr(test, derive(ts_rs::TS))]
+#[cfg_attr(test, ts(rename = "PromotionTarget", optional_fields))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(
     tag = "type",
@@ -87,6 +102,7 @@ pub enum Target {
     /// Matching lines; no `match` = all lines.
     Items {
         #[serde(rename = "match", default)]
+        #[cfg_attr(test, ts(as = "Option<_>", optional))]
         matcher: Match,
         /// At most this many units of each line are discounted, the most expensive first
         /// (Medusa `max_quantity`).
@@ -108,11 +124,13 @@ pub enum Target {
     /// Buy `trigger`, get `discounted` of them (cheapest or most expensive) at the value.
     MultiBuy {
         #[serde(rename = "match", default)]
+        #[cfg_attr(test, ts(as = "Option<_>", optional))]
         matcher: Match,
         trigger: u32,
         discounted: u32,
         max_occurrence: Option<u32>,
         #[serde(default)]
+        #[cfg_attr(test, ts(as = "Option<_>", optional))]
         selection: Selection,
     },
     /// Buy `buyQuantity` units matching `buy`, get `getQuantity` units matching `get` at the value;
@@ -124,10 +142,12 @@ pub enum Target {
         get_quantity: u32,
         max_occurrence: Option<u32>,
         #[serde(default)]
+        #[cfg_attr(test, ts(as = "Option<_>", optional))]
         selection: Selection,
     },
 }
 
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub enum Distribution {
@@ -141,6 +161,7 @@ pub enum Distribution {
 }
 
 /// What a percentage is taken of and where it is rounded.
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub enum PercentPer {
@@ -155,6 +176,8 @@ pub enum PercentPer {
     Targets,
 }
 
+#[cfg_attr(test, derive(ts_rs::TS))]
+#[cfg_attr(test, ts(optional_fields))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(
     tag = "type",
@@ -166,6 +189,7 @@ pub enum PromotionValue {
     Percentage {
         percent: Amount,
         #[serde(default)]
+        #[cfg_attr(test, ts(as = "Option<_>", optional))]
         per: PercentPer,
         /// The most the percentage may take off the targets together; above it, this amount is
         /// spread over them instead (Shopware `maxValue`).
@@ -174,6 +198,7 @@ pub enum PromotionValue {
     Absolute {
         amount: Amount,
         #[serde(default)]
+        #[cfg_attr(test, ts(as = "Option<_>", optional))]
         distribution: Distribution,
     },
     /// A unit price, applied only where lower than the current unit price.
@@ -186,6 +211,8 @@ impl PromotionValue {
     }
 }
 
+#[cfg_attr(test, derive(ts_rs::TS))]
+#[cfg_attr(test, ts(optional_fields))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Promotion {
@@ -195,11 +222,14 @@ pub struct Promotion {
     pub code: Option<String>,
     /// Higher runs first; ties by id.
     #[serde(default)]
+    #[cfg_attr(test, ts(as = "Option<_>", optional))]
     pub priority: i64,
     #[serde(default)]
+    #[cfg_attr(test, ts(as = "Option<_>", optional))]
     pub stacking: Stacking,
     /// If it applies, it is the only promotion that applies, whatever its priority (Sylius).
     #[serde(default)]
+    #[cfg_attr(test, ts(as = "Option<_>", optional))]
     pub exclusive: bool,
     /// Of the promotions sharing a group, only the one giving the largest discount applies
     /// (commercetools discount groups, best deal); the group runs at its first member's place.
@@ -209,6 +239,7 @@ pub struct Promotion {
     /// Required when the value or a condition carries an amount.
     pub currency: Option<String>,
     #[serde(default)]
+    #[cfg_attr(test, ts(as = "Option<_>", optional))]
     pub conditions: Conditions,
     pub target: Target,
     pub value: PromotionValue,

@@ -328,7 +328,7 @@ pub fn is_checkout_code(code: &str) -> bool {
 /// the closed `CheckoutErrorCode` union.
 pub fn typescript() -> String {
     let mut out = String::from(
-        "// Generated from src/error/details.rs: `UPDATE_TYPES=1 cargo test --test error_details` rewrites it.\n\n",
+        "// Generated from src/error/details.rs: `UPDATE_TYPES=1 cargo test --lib typescript` rewrites it.\n\n",
     );
     out.push_str(
         "/** The stable codes of thrown errors (DESIGN §6) and of `error` events. */\nexport type CartErrorCode =\n",

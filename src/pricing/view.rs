@@ -7,6 +7,7 @@ use crate::time::Timestamp;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CartView {
@@ -16,6 +17,7 @@ pub struct CartView {
     pub currency: String,
     pub fraction_digits: u32,
     /// The pricing profile whose rules priced this view (`pricing.profile`).
+    #[cfg_attr(test, ts(type = "PricingProfile"))]
     pub pricing_profile: String,
     pub country: Option<String>,
     pub locale: Option<String>,
@@ -95,6 +97,7 @@ impl CartView {
     }
 }
 
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct LineView {
@@ -109,6 +112,7 @@ pub struct LineView {
     pub quantity: u32,
     /// The cart line's attributes, keys in sorted order (as the cart keeps them: copying the map is
     /// cheaper than building a JSON object per line per price).
+    #[cfg_attr(test, ts(type = "Attributes"))]
     pub attributes: crate::cart::Attributes,
     /// The selected unit price, rounded to the currency (catalog price terms).
     pub unit_price: i64,
@@ -128,6 +132,7 @@ pub struct LineView {
     pub gross: i64,
 }
 
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct DiscountView {
@@ -137,6 +142,7 @@ pub struct DiscountView {
     pub amount: i64,
 }
 
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct UnitDiscount {
@@ -145,6 +151,7 @@ pub struct UnitDiscount {
     pub amount: i64,
 }
 
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CustomLineView {
@@ -162,6 +169,7 @@ pub struct CustomLineView {
     pub gross: i64,
 }
 
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub enum CodeState {
@@ -177,6 +185,7 @@ pub enum CodeState {
     StoppedByGroupBestDeal,
 }
 
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CodeView {
@@ -187,6 +196,7 @@ pub struct CodeView {
     pub label: String,
 }
 
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DeliveryEstimate {
     /// ISO 8601 calendar dates (UTC).
@@ -194,6 +204,7 @@ pub struct DeliveryEstimate {
     pub max: String,
 }
 
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ShippingView {
@@ -211,6 +222,7 @@ pub struct ShippingView {
     pub estimated_delivery: Option<DeliveryEstimate>,
 }
 
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ShippingOption {
@@ -221,6 +233,7 @@ pub struct ShippingOption {
     pub estimated_delivery: Option<DeliveryEstimate>,
 }
 
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Totals {
@@ -240,6 +253,7 @@ pub struct Totals {
     pub taxes: Vec<TaxSummary>,
 }
 
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct TaxSummary {
@@ -249,6 +263,7 @@ pub struct TaxSummary {
     pub tax: i64,
 }
 
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub enum Severity {
@@ -257,6 +272,7 @@ pub enum Severity {
 }
 
 /// The stable codes of `view.issues` (DESIGN §6 and docs/DESIGN-NOTES.md).
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum IssueCode {
@@ -332,15 +348,18 @@ impl std::fmt::Display for IssueCode {
 }
 
 /// Something about the cart the shopper should know; errors block checkout (`canCheckout`).
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Issue {
     pub code: IssueCode,
     pub severity: Severity,
     #[serde(skip_serializing_if = "Option::is_none", default)]
+    #[cfg_attr(test, ts(optional))]
     pub line_item_id: Option<String>,
     pub message: String,
     #[serde(skip_serializing_if = "Option::is_none", default)]
+    #[cfg_attr(test, ts(optional))]
     pub details: Option<Value>,
 }
 
