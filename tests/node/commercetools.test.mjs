@@ -19,7 +19,11 @@ import { PROJECT, startCommercetools, seedFromCatalog, anonymousToken, api } fro
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const { initSync, Cart, isCheckoutError } = await import(path.join(root, "pkg/wasm_cart.js"));
 initSync({ module: fs.readFileSync(path.join(root, "pkg/wasm_cart_bg.wasm")) });
-const catalog = JSON.parse(fs.readFileSync(path.join(root, "tests/platforms/catalog.json"), "utf8"));
+// The shared platform catalog, plus a product priced finer than the currency (commercetools
+// HighPrecisionMoney): cable at 1.01499 EUR a metre.
+const shared = JSON.parse(fs.readFileSync(path.join(root, "tests/platforms/catalog.json"), "utf8"));
+const cable = { id: "CABLE", name: "Cable (per metre)", taxCategory: "reduced", shippable: false, prices: [{ currency: "EUR", amount: "1.01499" }] };
+const catalog = { ...shared, products: [...shared.products, cable] };
 
 let ct;
 let admin;
@@ -98,6 +102,20 @@ test("an order placed browser-direct: the emulator's order is what the cart show
   assert.equal((await ordersOfCart(order.remoteCartId)).length, 1);
   assert.equal(cart.view().lineItems.length, 0, "a new cart starts");
   assert.equal(cart.orders().at(-1).orderId, order.orderId);
+});
+
+test("a price finer than the currency: the line is rounded once, as commercetools rounds HighPrecisionMoney", async () => {
+  const cart = openCart();
+  cart.addItem({ productId: "CABLE", quantity: 2 });
+  cart.setCustomer({ email: "ada@example.com" });
+  const shown = cart.setShippingAddress({ country: "DE", firstName: "Ada", lastName: "Lovelace", city: "Berlin" });
+  assert.deepEqual([shown.lineItems[0].unitPrice, shown.lineItems[0].total], [101, 203], "2 x 1.01499 = 2.02998 -> 2.03");
+  const options = await checkoutOptions();
+  const order = await withFetch(async () => cart.checkout(options), undefined);
+  const remote = await api(ct.url, admin, "GET", `/orders/${order.orderId}`);
+  assert.equal(remote.lineItems[0].price.value.type, "highPrecision");
+  assert.equal(remote.lineItems[0].totalPrice.centAmount, 203);
+  assert.equal(remote.totalPrice.centAmount, shown.totals.total, "charged what the shopper saw");
 });
 
 test("a lost answer to POST /me/orders is looked up, not ordered twice", async () => {

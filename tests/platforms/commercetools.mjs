@@ -18,7 +18,16 @@ export function cents(amount, digits = 2) {
   return sign * (Math.abs(Number(whole)) * 10 ** digits + Number(fraction.padEnd(digits, "0").slice(0, digits)));
 }
 
-const money = (currency, amount) => ({ currencyCode: currency, centAmount: cents(amount) });
+/**
+ * A Money draft: cent precision, or HighPrecisionMoney when the amount has more decimals than the
+ * currency's two (docs.commercetools.com/api/types#highprecisionmoneydraft: `preciseAmount` in units of
+ * 10^-fractionDigits; commercetools derives `centAmount` and line totals from it).
+ */
+function money(currency, amount) {
+  const decimals = (String(amount).split(".")[1] ?? "").length;
+  if (decimals <= 2) return { currencyCode: currency, centAmount: cents(amount) };
+  return { type: "highPrecision", currencyCode: currency, fractionDigits: decimals, preciseAmount: cents(amount, decimals) };
+}
 const ref = (typeId, key) => ({ typeId, key });
 
 /** Starts the emulator with authentication on; resolves `{ url, mock, stop }`. */
