@@ -70,7 +70,9 @@ for (const n of [2, 4]) {
       const counts = await Promise.all(pages.map((p) => p.evaluate(() => globalThis.tab.hammer(10_000, 40))));
       const expected = Object.fromEntries(ids.map((id, i) => [id, counts[i]]));
       const total = counts.reduce((a, b) => a + b, 0);
-      assert.ok(total > 1000, `only ${total} changes in 10 s`);
+      // No floor on the rate (a busy machine makes fewer changes; what matters is that none is lost),
+      // but every tab must have changed the cart, or the test would prove nothing.
+      assert.ok(counts.every((c) => c > 0), `a tab made no change: ${counts.join(" + ")}`);
       console.log(`# ${n} tabs: ${total} acknowledged changes (${counts.join(" + ")})`);
       await converged(pages, expected);
       await noErrors(pages);
