@@ -143,6 +143,12 @@ export type CatalogProduct = {
    * `{"shopware": "<product uuid>", "sylius-shop": "<variant code>"}` (docs/sync.md).
    */
   external?: { [key in string]: string } | undefined;
+  /**
+   * The delivery the product ships in (Medusa's shipping profile): the cart's shippable lines are
+   * grouped by profile, each group shipped and priced by a method of its profile. Absent: the
+   * default profile, whose methods have no `shippingProfile` either.
+   */
+  shippingProfile?: string | undefined;
 };
 
 /**
@@ -215,6 +221,11 @@ export type ShippingMethod = {
   rates?: Array<ShippingRate> | undefined;
   /** The method's id (commercetools: key) on each platform, by protocol name. */
   external?: { [key in string]: string } | undefined;
+  /**
+   * The shipping profile whose deliveries this method ships (a product's `shippingProfile`);
+   * absent: the default profile.
+   */
+  shippingProfile?: string | undefined;
 };
 
 /**
@@ -397,7 +408,11 @@ export type CartActionData =
   | { "action": "removeDiscountCode"; code: string }
   | { "action": "setShippingAddress"; address?: Address | null | undefined }
   | { "action": "setBillingAddress"; address?: Address | null | undefined }
-  | { "action": "setShippingMethod"; shippingMethodId?: string | null | undefined }
+  | {
+    "action": "setShippingMethod";
+    shippingMethodId?: string | null | undefined;
+    shippingProfile?: string | undefined;
+  }
   | { "action": "setPaymentMethod"; paymentMethodId?: string | null | undefined }
   | {
     "action": "setCustomer";
@@ -455,8 +470,17 @@ export type CartView = {
   readonly shippingAddress: Address | null;
   readonly billingAddress: Address | null;
   readonly paymentMethodId: string | null;
-  /** `null` when nothing in the cart ships (or the catalog has no shipping methods). */
+  /**
+   * `null` when nothing in the cart ships (or the catalog has no shipping methods). With several
+   * deliveries (products of several shipping profiles), the first of `deliveries`.
+   */
   readonly shipping: ShippingView | null;
+  /**
+   * One per shipping profile among the cart's shippable lines that has a method, the default
+   * profile first; `totals.shippingTotal` is their sum. `[]` or `[shipping]` unless the catalog
+   * gives products a `shippingProfile`.
+   */
+  readonly deliveries: ReadonlyArray<ShippingView>;
   /**
    * The methods that serve the destination, with their price for this cart, so a UI can offer a choice.
    */
@@ -560,6 +584,10 @@ export type ShippingView = {
   readonly tax: number;
   readonly gross: number;
   readonly estimatedDelivery: DeliveryEstimate | null;
+  /** The delivery's shipping profile; absent for the default one. */
+  readonly shippingProfile?: string;
+  /** The lines this delivery ships. */
+  readonly lineItemIds: ReadonlyArray<string>;
 };
 
 export type DeliveryEstimate = {
@@ -574,6 +602,8 @@ export type ShippingOption = {
   readonly price: number;
   readonly default: boolean;
   readonly estimatedDelivery: DeliveryEstimate | null;
+  /** The shipping profile whose delivery this method would ship; absent for the default one. */
+  readonly shippingProfile?: string;
 };
 
 export type Totals = {

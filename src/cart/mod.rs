@@ -243,7 +243,11 @@ pub struct CartState {
     pub(crate) discount_codes: Vec<String>,
     pub(crate) shipping_address: Option<Address>,
     pub(crate) billing_address: Option<Address>,
+    /// The method of the default profile's delivery (DESIGN §6).
     pub(crate) shipping_method_id: Option<String>,
+    /// The methods of the other deliveries, by shipping profile (`Product::shipping_profile`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub(crate) delivery_methods: BTreeMap<String, String>,
     pub(crate) payment_method_id: Option<String>,
     pub(crate) created_at: Timestamp,
     pub(crate) updated_at: Timestamp,
@@ -328,10 +332,14 @@ pub enum Action {
         #[cfg_attr(test, ts(optional = nullable))]
         address: Option<Address>,
     },
+    /// Chooses the method of the delivery of the method's shipping profile; `null` clears the choice
+    /// of `shippingProfile`'s delivery (absent: the default profile's).
     SetShippingMethod {
         #[serde(default)]
         #[cfg_attr(test, ts(optional = nullable))]
         shipping_method_id: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        shipping_profile: Option<String>,
     },
     SetPaymentMethod {
         #[serde(default)]
@@ -580,6 +588,7 @@ impl CartState {
             shipping_address: None,
             billing_address: None,
             shipping_method_id: None,
+            delivery_methods: BTreeMap::new(),
             payment_method_id: None,
             created_at: now,
             updated_at: now,
@@ -628,6 +637,17 @@ impl CartState {
     }
     pub fn shipping_method_id(&self) -> Option<&str> {
         self.shipping_method_id.as_deref()
+    }
+    /// The chosen method of the delivery of `profile` (`None`: the default profile).
+    pub fn delivery_method(&self, profile: Option<&str>) -> Option<&str> {
+        match profile {
+            None => self.shipping_method_id.as_deref(),
+            Some(p) => self.delivery_methods.get(p).map(String::as_str),
+        }
+    }
+    /// The chosen methods of the deliveries other than the default profile's, by profile.
+    pub fn delivery_methods(&self) -> &BTreeMap<String, String> {
+        &self.delivery_methods
     }
     pub fn payment_method_id(&self) -> Option<&str> {
         self.payment_method_id.as_deref()
@@ -729,6 +749,37 @@ impl CartState {
         Ok(())
     }
 
+    /// `setShippingMethod`: a method is chosen for the delivery of its own shipping profile; `null`
+    /// clears the choice of `profile`'s delivery.
+    fn set_shipping_method(&mut self, catalog: &Catalog, id: Option<&str>, profile: Option<&str>) -> Result<()> {
+        let Some(id) = id else {
+            match profile {
+                None => self.shipping_method_id = None,
+                Some(p) => {
+                    self.delivery_methods.remove(p);
+                }
+            }
+            return Ok(());
+        };
+        let Some(method) = catalog.shipping_method(id) else {
+            return Err(CartError::invalid_request(format!("unknown shipping method {id}"))
+                .with_details(json!({ "field": "shippingMethodId", "value": id })));
+        };
+        if let Some(p) = profile.filter(|p| !method.ships(Some(p))) {
+            return Err(
+                CartError::invalid_request(format!("shipping method {id} does not ship the profile {p}"))
+                    .with_details(json!({ "field": "shippingProfile", "value": p })),
+            );
+        }
+        match method.shipping_profile.as_deref() {
+            None => self.shipping_method_id = Some(id.to_string()),
+            Some(p) => {
+                self.delivery_methods.insert(p.to_string(), id.to_string());
+            }
+        }
+        Ok(())
+    }
+
     fn apply_one(&mut self, catalog: &Catalog, action: &Action, now: Timestamp) -> Result<()> {
         if let Some(id) = action.line_item_id() {
             self.line_mut(id)?.price_change = None;
@@ -787,16 +838,10 @@ impl CartState {
                 self.billing_address = check_address("address", address)?;
                 Ok(())
             }
-            Action::SetShippingMethod { shipping_method_id } => {
-                if let Some(id) = shipping_method_id {
-                    if catalog.shipping_method(id).is_none() {
-                        return Err(CartError::invalid_request(format!("unknown shipping method {id}"))
-                            .with_details(json!({ "field": "shippingMethodId", "value": id })));
-                    }
-                }
-                self.shipping_method_id = shipping_method_id.clone();
-                Ok(())
-            }
+            Action::SetShippingMethod {
+                shipping_method_id,
+                shipping_profile,
+            } => self.set_shipping_method(catalog, shipping_method_id.as_deref(), shipping_profile.as_deref()),
             Action::SetPaymentMethod { payment_method_id } => {
                 if let Some(id) = payment_method_id {
                     check_text("paymentMethodId", id)?;
@@ -1225,6 +1270,11 @@ impl CartState {
         next.shipping_address = next.shipping_address.or_else(|| other.shipping_address.clone());
         next.billing_address = next.billing_address.or_else(|| other.billing_address.clone());
         next.shipping_method_id = next.shipping_method_id.or_else(|| other.shipping_method_id.clone());
+        for (profile, method) in &other.delivery_methods {
+            next.delivery_methods
+                .entry(profile.clone())
+                .or_insert_with(|| method.clone());
+        }
         next.payment_method_id = next.payment_method_id.or_else(|| other.payment_method_id.clone());
         next.customer.email = next.customer.email.or_else(|| other.customer.email.clone());
         next.commit(catalog, now)?;

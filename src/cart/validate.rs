@@ -46,6 +46,15 @@ impl CartState {
             ("paymentMethodId", &self.payment_method_id),
             ("catalogVersion", &self.catalog_version),
         ])?;
+        // One delivery per shipping profile: a restored cart holds at most as many as the catalog
+        // could define, each a text like any other.
+        if self.delivery_methods.len() > MAX_LINES {
+            return Err(CartError::invalid_field("deliveryMethods", "too many delivery methods"));
+        }
+        for (profile, method) in &self.delivery_methods {
+            check_text("deliveryMethods", profile)?;
+            check_text("deliveryMethods", method)?;
+        }
         if self.ttl_seconds == 0 || self.ttl_seconds > MAX_TTL_SECONDS {
             return Err(CartError::invalid_field(
                 "ttlSeconds",

@@ -224,6 +224,10 @@ pub struct Product {
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     #[cfg_attr(test, ts(as = "Option<_>", optional))]
     pub external: BTreeMap<String, String>,
+    /// The delivery the product ships in (Medusa's shipping profile): the cart's shippable lines are
+    /// grouped by profile, each group shipped and priced by a method of its profile. Absent: the
+    /// default profile, whose methods have no `shippingProfile` either.
+    pub shipping_profile: Option<String>,
 }
 
 impl Product {
@@ -394,6 +398,9 @@ pub struct ShippingMethod {
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     #[cfg_attr(test, ts(as = "Option<_>", optional))]
     pub external: BTreeMap<String, String>,
+    /// The shipping profile whose deliveries this method ships (a product's `shippingProfile`);
+    /// absent: the default profile.
+    pub shipping_profile: Option<String>,
 }
 
 /// How a shipping price is taxed (Shopware `taxType`: fixed / auto / highest).
@@ -412,6 +419,11 @@ pub enum ShippingTax {
 }
 
 impl ShippingMethod {
+    /// Whether the method ships the deliveries of `profile` (`None`: the default profile).
+    pub fn ships(&self, profile: Option<&str>) -> bool {
+        self.shipping_profile.as_deref() == profile
+    }
+
     /// The rate for a currency and country: one that lists the country beats a catch-all one.
     pub fn rate_for(&self, currency: &str, country: Option<&str>) -> Option<&ShippingRate> {
         let specific = self.rates.iter().find(|r| {
@@ -760,6 +772,13 @@ fn validate_products(p: &mut Problems, data: &CatalogData, tax_ids: &HashSet<&st
             || format!("{path}.maxQuantity"),
             "must not be below minQuantity",
         );
+        if let Some(profile) = &product.shipping_profile {
+            p.check(
+                !profile.is_empty(),
+                || format!("{path}.shippingProfile"),
+                "must not be empty",
+            );
+        }
         for (j, attr) in product.required_attributes.iter().enumerate() {
             p.check(
                 !attr.is_empty(),
@@ -853,6 +872,13 @@ fn validate_shipping(p: &mut Problems, data: &CatalogData, tax_ids: &HashSet<&st
         p.unique(&mut ids, &method.id, format!("{path}.id"));
         let known = tax_ids.contains(method.tax_category.as_str());
         p.check(known, || format!("{path}.taxCategory"), "unknown tax category");
+        if let Some(profile) = &method.shipping_profile {
+            p.check(
+                !profile.is_empty(),
+                || format!("{path}.shippingProfile"),
+                "must not be empty",
+            );
+        }
         if let Some(days) = method.delivery_days {
             p.check(
                 days.min <= days.max,

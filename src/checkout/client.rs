@@ -595,6 +595,7 @@ impl PriceQuote {
         }
         local.discount_codes = self.server.discount_codes.clone();
         local.shipping = self.server.shipping.clone();
+        local.deliveries = self.server.deliveries.clone();
         local.available_shipping_methods = self.server.available_shipping_methods.clone();
         local.totals = self.server.totals.clone();
         local

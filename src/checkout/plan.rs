@@ -183,6 +183,15 @@ impl RemoteRefs {
             CartError::invalid_request(format!("the catalog has no {name} id for {what}"))
                 .with_details(json!({ "field": format!("external.{name}"), "missing": what }))
         };
+        if view.deliveries.len() > 1 {
+            // The platform protocols set one shipping method on a platform cart (commercetools'
+            // single shipping mode, a Shopware context, a Sylius shipment).
+            return Err(CartError::invalid_request(format!(
+                "a cart shipped in {} deliveries cannot be ordered with the {name} protocol, which sends one shipping method",
+                view.deliveries.len()
+            ))
+            .with_details(json!({ "field": "deliveries", "value": view.deliveries.len() })));
+        }
         let mut lines = Vec::with_capacity(cart.line_items().len());
         for line in cart.line_items() {
             let product = catalog.product(&line.product_id);

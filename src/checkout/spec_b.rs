@@ -62,6 +62,9 @@ pub struct CheckoutCart {
     pub discount_codes: Vec<String>,
     #[serde(default)]
     pub shipping_method_id: Option<String>,
+    /// The chosen methods of the deliveries other than the default profile's, by shipping profile.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub delivery_methods: BTreeMap<String, String>,
     /// The shopper's e-mail, for the order (a relayed platform order needs one).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub customer_email: Option<String>,
@@ -227,6 +230,7 @@ impl CheckoutRequest {
                 custom_line_items,
                 discount_codes: cart.discount_codes().to_vec(),
                 shipping_method_id: cart.shipping_method_id().map(str::to_string),
+                delivery_methods: cart.delivery_methods().clone(),
                 customer_email: cart.customer().email.clone(),
                 expected: ExpectedTotals::from_totals(&view.totals),
             }),
@@ -336,8 +340,16 @@ impl CheckoutRequest {
         if let Some(id) = &submitted.shipping_method_id {
             let action = Action::SetShippingMethod {
                 shipping_method_id: Some(id.clone()),
+                shipping_profile: None,
             };
             actions.push((action, "cart.shippingMethodId".to_string()));
+        }
+        for (profile, id) in &submitted.delivery_methods {
+            let action = Action::SetShippingMethod {
+                shipping_method_id: Some(id.clone()),
+                shipping_profile: Some(profile.clone()),
+            };
+            actions.push((action, format!("cart.deliveryMethods.{profile}")));
         }
         if let Some(email) = &submitted.customer_email {
             let action = Action::SetCustomer {

@@ -18,8 +18,8 @@ pub(crate) struct Inputs<'a, 'c> {
     pub catalog: &'c Catalog,
     pub lines: &'a [LineCalc<'c>],
     pub taxer: &'a Taxer<'a>,
-    pub shipping_problem: Option<&'a ShippingProblem>,
-    pub shipping: Option<&'a ShippingCalc<'c>>,
+    pub shipping_problems: &'a [ShippingProblem],
+    pub deliveries: &'a [ShippingCalc<'c>],
     pub codes: &'a [CodeView],
     pub digits: u32,
     pub mode: RoundingMode,
@@ -197,6 +197,28 @@ fn line_issues(
     Ok(())
 }
 
+/// `NO_SHIPPING_METHOD` for one delivery; `details.shippingProfile` names a delivery other than the
+/// default one.
+fn no_shipping_method(cart: &CartState, problem: &ShippingProblem) -> Issue {
+    let country = problem.country.as_deref().unwrap_or("-");
+    let what = match &problem.profile {
+        Some(profile) => format!(" the {profile} items"),
+        None => String::new(),
+    };
+    let message = match &problem.selected {
+        Some(id) => format!(
+            "shipping method {id} does not deliver{what} to {country} in {}",
+            cart.currency
+        ),
+        None => format!("no shipping method delivers{what} to {country} in {}", cart.currency),
+    };
+    let mut details = json!({ "shippingMethodId": problem.selected, "country": problem.country });
+    if let (Some(profile), Some(map)) = (&problem.profile, details.as_object_mut()) {
+        map.insert("shippingProfile".into(), json!(profile));
+    }
+    Issue::error(IssueCode::NoShippingMethod, message).with(details)
+}
+
 fn cart_issues(inp: &Inputs, out: &mut Vec<Issue>) {
     let cart = inp.cart;
     if cart.line_items.is_empty() {
@@ -205,21 +227,10 @@ fn cart_issues(inp: &Inputs, out: &mut Vec<Issue>) {
     for rule in broken_rules(cart, inp.catalog) {
         out.push(Issue::error(IssueCode::IncompatibleItems, rule_message(rule)));
     }
-    if let Some(problem) = inp.shipping_problem {
-        let country = problem.country.as_deref().unwrap_or("-");
-        let message = match &problem.selected {
-            Some(id) => format!(
-                "shipping method {id} does not deliver to {country} in {}",
-                cart.currency
-            ),
-            None => format!("no shipping method delivers to {country} in {}", cart.currency),
-        };
-        out.push(
-            Issue::error(IssueCode::NoShippingMethod, message)
-                .with(json!({ "shippingMethodId": problem.selected, "country": problem.country })),
-        );
+    for problem in inp.shipping_problems {
+        out.push(no_shipping_method(cart, problem));
     }
-    if let Some(ship) = inp.shipping {
+    for ship in inp.deliveries {
         // A price taxed by the lines' rates needs the category's rate only when no line has one.
         let by_lines = ship.method.tax_type != ShippingTax::Category
             && inp

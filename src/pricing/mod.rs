@@ -163,6 +163,10 @@ pub(crate) struct ShippingCalc<'c> {
     pub method: &'c ShippingMethod,
     pub price: i64,
     pub discounts: Vec<(&'c Promotion, i64)>,
+    /// The delivery's shipping profile (`None`: the default one).
+    pub profile: Option<&'c str>,
+    /// The indexes of the lines it ships.
+    pub lines: Vec<usize>,
 }
 
 impl ShippingCalc<'_> {
@@ -269,23 +273,24 @@ pub fn price(cart: &CartState, catalog: &Catalog, now: Timestamp) -> Result<Cart
     let subtotal = money::add(subtotal, keep_applied_gifts(&mut lines, &pass)?)?;
     let item_total = money::sum(lines.iter().map(LineCalc::current))?;
     let mut ship = shipping::compute(cart, catalog, &lines, item_total, digits, mode, now)?;
-    promotions::apply_shipping(&mut pass, &mut lines, &mut ship.calc, &promo_ctx)?;
+    promotions::apply_shipping(&mut pass, &mut lines, &mut ship.deliveries, &promo_ctx)?;
 
     let taxer = tax::Taxer {
         cart,
         catalog,
         settings,
     };
-    let shipping = match &ship.calc {
-        Some(s) => Some((s.method, money::sub(s.price, s.discount_total())?)),
-        None => None,
-    };
+    let shipping = ship
+        .deliveries
+        .iter()
+        .map(|s| Ok((s.method, s.current())))
+        .collect::<Result<Vec<_>>>()?;
     let tax::CartTaxes {
         lines: line_taxes,
         custom: custom_taxes,
-        shipping: shipping_tax,
+        shipping: shipping_taxes,
         summary: taxes,
-    } = taxer.tax_cart(&lines, &custom_totals, shipping)?;
+    } = taxer.tax_cart(&lines, &custom_totals, &shipping)?;
     let mut line_views = Vec::with_capacity(lines.len());
     let mut rate_texts = tax::RateTexts::default();
     for (l, t) in lines.iter().zip(&line_taxes) {
@@ -298,13 +303,15 @@ pub fn price(cart: &CartState, catalog: &Catalog, now: Timestamp) -> Result<Cart
         .zip(&custom_taxes)
         .map(|((c, &total), t)| custom_view(c, total, t, digits, mode))
         .collect::<Result<Vec<_>>>()?;
-    let shipping_view = match (&ship.calc, shipping, &shipping_tax) {
-        (Some(s), Some((_, total)), Some(t)) => Some(shipping_view(s, total, t, now)),
-        _ => None,
-    };
+    let deliveries: Vec<ShippingView> = ship
+        .deliveries
+        .iter()
+        .zip(&shipping_taxes)
+        .map(|(s, t)| shipping_view(s, &lines, t, now))
+        .collect();
 
     let item_discounts = money::sum(lines.iter().map(LineCalc::discount_total))?;
-    let shipping_discount = ship.calc.as_ref().map_or(0, ShippingCalc::discount_total);
+    let shipping_discount = money::sum(ship.deliveries.iter().map(ShippingCalc::discount_total))?;
     let gross = money::add(taxes.net, taxes.tax)?;
     let increment = match catalog.cash_rounding(&cart.currency) {
         Some(step) => money::to_minor(step, digits, RoundingMode::HalfUp)?,
@@ -314,7 +321,7 @@ pub fn price(cart: &CartState, catalog: &Catalog, now: Timestamp) -> Result<Cart
     let totals = Totals {
         subtotal,
         discount_total: -money::add(item_discounts, shipping_discount)?,
-        shipping_total: ship.calc.as_ref().map_or(0, |s| s.price),
+        shipping_total: money::sum(ship.deliveries.iter().map(|s| s.price))?,
         net: taxes.net,
         tax_total: taxes.tax,
         gross,
@@ -329,8 +336,8 @@ pub fn price(cart: &CartState, catalog: &Catalog, now: Timestamp) -> Result<Cart
         catalog,
         lines: &lines,
         taxer: &taxer,
-        shipping_problem: ship.problem.as_ref(),
-        shipping: ship.calc.as_ref(),
+        shipping_problems: &ship.problems,
+        deliveries: &ship.deliveries,
         codes: &codes,
         digits,
         mode,
@@ -357,7 +364,8 @@ pub fn price(cart: &CartState, catalog: &Catalog, now: Timestamp) -> Result<Cart
         shipping_address: cart.shipping_address.clone(),
         billing_address: cart.billing_address.clone(),
         payment_method_id: cart.payment_method_id.clone(),
-        shipping: shipping_view,
+        shipping: deliveries.first().cloned(),
+        deliveries,
         available_shipping_methods: ship.options,
         totals,
         issues: issue_list,
@@ -400,18 +408,25 @@ fn custom_view(
     })
 }
 
-fn shipping_view(s: &ShippingCalc, total: i64, t: &tax::LineTax, now: Timestamp) -> ShippingView {
+fn shipping_view(s: &ShippingCalc, lines: &[LineCalc], t: &tax::LineTax, now: Timestamp) -> ShippingView {
     ShippingView {
         method_id: s.method.id.clone(),
         name: s.method.name.clone(),
         price: s.price,
         discount: -s.discount_total(),
-        total,
+        total: s.current(),
         tax_rate: t.rate_string(),
         net: t.net,
         tax: t.tax,
         gross: t.gross,
         estimated_delivery: shipping::estimate(s.method, now),
+        shipping_profile: s.profile.map(str::to_string),
+        line_item_ids: s
+            .lines
+            .iter()
+            .filter_map(|&i| lines.get(i))
+            .map(|l| l.line.id.clone())
+            .collect(),
     }
 }
 

@@ -1,7 +1,9 @@
 //! Step 4 of the pipeline: which shipping method, at what price (DESIGN §3, docs/PRICING.md). Shipping
-//! exists only when some priced line ships and the catalog has methods; its price depends on the item
-//! total after item discounts (`freeAbove`, cart-value tiers), which is why it runs after the item
-//! promotions, and on what ships: its units (`pricePerUnit`) and weight (`weightTiers`, `maxWeight`).
+//! exists only when some priced line ships and the catalog has methods. The shippable lines form one
+//! delivery per shipping profile (the default profile first), each shipped by a method of its profile.
+//! A delivery's price depends on its item total after item discounts (`freeAbove`, cart-value tiers),
+//! which is why this runs after the item promotions, and on what it ships: its units
+//! (`pricePerUnit`) and weight (`weightTiers`, `maxWeight`).
 
 use super::view::{DeliveryEstimate, ShippingOption};
 use super::{LineCalc, ShippingCalc};
@@ -11,17 +13,22 @@ use crate::error::{CartError, Result};
 use crate::money::{self, RoundingMode};
 use crate::time::Timestamp;
 use rust_decimal::Decimal;
+use std::collections::BTreeMap;
 
-/// Why there is no shipping although the cart needs it (issue `NO_SHIPPING_METHOD`).
+/// Why a delivery has no shipping although the cart needs it (issue `NO_SHIPPING_METHOD`).
 pub(crate) struct ShippingProblem {
     /// The selected method, when it is the one that does not serve the destination.
     pub selected: Option<String>,
     pub country: Option<String>,
+    /// The delivery's shipping profile (`None`: the default one).
+    pub profile: Option<String>,
 }
 
+/// Every delivery of the cart: the ones with a method, the ones without (problems), and the methods
+/// a shopper could choose for each.
 pub(crate) struct ShippingOutcome<'c> {
-    pub calc: Option<ShippingCalc<'c>>,
-    pub problem: Option<ShippingProblem>,
+    pub deliveries: Vec<ShippingCalc<'c>>,
+    pub problems: Vec<ShippingProblem>,
     pub options: Vec<ShippingOption>,
 }
 
@@ -86,12 +93,20 @@ impl Shipment {
     }
 }
 
-/// Units and weight of the priced, shippable lines.
-fn shipment(lines: &[LineCalc], item_total: i64, digits: u32, mode: RoundingMode) -> Result<Shipment> {
+/// Units and weight of the lines `members` of one delivery. `freeAbove` and cart-value tiers are
+/// measured on the whole cart's `item_total`, as a platform's cart-level shipping rules are (Medusa's
+/// `item_total` rules, Vendure's order checkers), so a second delivery changes no threshold.
+fn shipment(
+    lines: &[LineCalc],
+    members: &[usize],
+    item_total: i64,
+    digits: u32,
+    mode: RoundingMode,
+) -> Result<Shipment> {
     let mut units = 0u64;
     let mut weight = Decimal::ZERO;
-    for l in lines.iter().filter(|l| l.priced()) {
-        let Some(product) = l.product.filter(|p| p.shippable) else {
+    for l in members.iter().filter_map(|&i| lines.get(i)) {
+        let Some(product) = l.product else {
             continue;
         };
         units = units.saturating_add(u64::from(l.line.quantity));
@@ -113,6 +128,17 @@ fn shipment(lines: &[LineCalc], item_total: i64, digits: u32, mode: RoundingMode
     })
 }
 
+/// The priced, shippable lines by shipping profile, the default profile (`None`) first.
+fn deliveries<'c>(lines: &[LineCalc<'c>]) -> BTreeMap<Option<&'c str>, Vec<usize>> {
+    let mut groups: BTreeMap<Option<&'c str>, Vec<usize>> = BTreeMap::new();
+    for (i, l) in lines.iter().enumerate() {
+        if let Some(product) = l.product.filter(|p| p.shippable && l.priced()) {
+            groups.entry(product.shipping_profile.as_deref()).or_default().push(i);
+        }
+    }
+    groups
+}
+
 /// Delivery dates from the method's `deliveryDays`, counted from `now`.
 pub(crate) fn estimate(method: &ShippingMethod, now: Timestamp) -> Option<DeliveryEstimate> {
     let days = method.delivery_days?;
@@ -127,63 +153,61 @@ pub(crate) fn estimate(method: &ShippingMethod, now: Timestamp) -> Option<Delive
 pub(crate) fn compute<'c>(
     cart: &CartState,
     catalog: &'c Catalog,
-    lines: &[LineCalc],
+    lines: &[LineCalc<'c>],
     item_total: i64,
     digits: u32,
     mode: RoundingMode,
     now: Timestamp,
 ) -> Result<ShippingOutcome<'c>> {
-    let none = ShippingOutcome {
-        calc: None,
-        problem: None,
+    let mut out = ShippingOutcome {
+        deliveries: Vec::new(),
+        problems: Vec::new(),
         options: Vec::new(),
     };
-    let ships = lines
-        .iter()
-        .any(|l| l.priced() && l.product.is_some_and(|p| p.shippable));
-    if !ships || catalog.shipping_methods().is_empty() {
-        return Ok(none);
+    if catalog.shipping_methods().is_empty() {
+        return Ok(out);
     }
     let country = cart.tax_country();
-    let shipment = shipment(lines, item_total, digits, mode)?;
-    let rate_of = |m: &'c ShippingMethod| m.rate_for(&cart.currency, country).filter(|r| shipment.fits(r));
-    let mut options = Vec::new();
-    for method in catalog.shipping_methods() {
-        if let Some(rate) = rate_of(method) {
-            options.push(ShippingOption {
-                id: method.id.clone(),
-                name: method.name.clone(),
-                price: shipment.price(rate)?,
-                default: method.default,
-                estimated_delivery: estimate(method, now),
-            });
+    for (profile, members) in deliveries(lines) {
+        let shipment = shipment(lines, &members, item_total, digits, mode)?;
+        let rate_of = |m: &'c ShippingMethod| {
+            m.rate_for(&cart.currency, country)
+                .filter(|r| m.ships(profile) && shipment.fits(r))
+        };
+        for method in catalog.shipping_methods() {
+            if let Some(rate) = rate_of(method) {
+                out.options.push(ShippingOption {
+                    id: method.id.clone(),
+                    name: method.name.clone(),
+                    price: shipment.price(rate)?,
+                    default: method.default,
+                    estimated_delivery: estimate(method, now),
+                    shipping_profile: profile.map(str::to_string),
+                });
+            }
         }
-    }
-    let chosen = match cart.shipping_method_id.as_deref() {
-        Some(id) => catalog.shipping_method(id),
-        None => catalog
-            .shipping_methods()
-            .iter()
-            .find(|m| m.default && rate_of(m).is_some()),
-    };
-    let served = chosen.and_then(|m| rate_of(m).map(|r| (m, r)));
-    match served {
-        Some((method, rate)) => Ok(ShippingOutcome {
-            calc: Some(ShippingCalc {
+        let selected = cart.delivery_method(profile);
+        let chosen = match selected {
+            Some(id) => catalog.shipping_method(id),
+            None => catalog
+                .shipping_methods()
+                .iter()
+                .find(|m| m.default && rate_of(m).is_some()),
+        };
+        match chosen.and_then(|m| rate_of(m).map(|r| (m, r))) {
+            Some((method, rate)) => out.deliveries.push(ShippingCalc {
                 method,
                 price: shipment.price(rate)?,
                 discounts: Vec::new(),
+                profile,
+                lines: members,
             }),
-            problem: None,
-            options,
-        }),
-        None => Ok(ShippingOutcome {
-            calc: None,
-            problem: Some(ShippingProblem {
-                selected: cart.shipping_method_id.clone(),
+            None => out.problems.push(ShippingProblem {
+                selected: selected.map(str::to_string),
                 country: country.map(str::to_string),
+                profile: profile.map(str::to_string),
             }),
-            options,
-        }),
+        }
     }
+    Ok(out)
 }

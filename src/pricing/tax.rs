@@ -37,7 +37,8 @@ pub(crate) struct DiscountPart<'a> {
 pub(crate) struct CartTaxes<'c> {
     pub lines: Vec<LineTax<'c>>,
     pub custom: Vec<LineTax<'c>>,
-    pub shipping: Option<LineTax<'c>>,
+    /// One per delivery, in the order of the deliveries.
+    pub shipping: Vec<LineTax<'c>>,
     pub summary: Summary,
 }
 
@@ -117,12 +118,12 @@ impl<'a> Taxer<'a> {
     }
 
     /// Taxes the lines (at their discounted amounts, or before promotions with `rateShares`), the
-    /// custom lines and the shipping (`shipping`: the method and its price after discounts).
+    /// custom lines and the deliveries (`shipping`: each one's method and price after discounts).
     pub fn tax_cart(
         &self,
         lines: &[LineCalc],
         custom_totals: &[i64],
-        shipping: Option<(&ShippingMethod, i64)>,
+        shipping: &[(&ShippingMethod, i64)],
     ) -> Result<CartTaxes<'a>> {
         // Shopware's rate shares: lines are taxed before promotions, each discount on its own.
         let rate_shares = self.settings.discount_tax == DiscountTax::RateShares
@@ -145,8 +146,8 @@ impl<'a> Taxer<'a> {
                 quantity: c.quantity,
             });
         }
-        let by_category = shipping.filter(|(m, _)| m.tax_type == ShippingTax::Category);
-        if let Some((method, total)) = by_category {
+        let by_category = |m: &ShippingMethod| m.tax_type == ShippingTax::Category;
+        for &(method, total) in shipping.iter().filter(|(m, _)| by_category(m)) {
             items.push(Taxable {
                 category: Some(&method.tax_category),
                 amount: total,
@@ -174,23 +175,27 @@ impl<'a> Taxer<'a> {
         for t in &taxes {
             summary.add(t)?;
         }
-        let shipping_tax = match shipping {
-            None => None,
-            Some(_) if by_category.is_some() => taxes.pop(),
-            Some((method, total)) => {
-                let line_taxes = taxes.get(..lines.len()).unwrap_or(&[]);
-                let parts = self.shipping_parts(method, total, lines, line_taxes)?;
-                for part in &parts {
-                    summary.add(part)?;
-                }
-                Some(merge(&parts)?)
+        // The taxes of the deliveries taxed at their category's rate came last, in delivery order.
+        let first_shipping = lines.len().saturating_add(custom_totals.len()).min(taxes.len());
+        let mut by_category_taxes = taxes.split_off(first_shipping).into_iter();
+        let line_taxes = taxes.get(..lines.len()).unwrap_or(&[]);
+        let mut shipping_taxes = Vec::with_capacity(shipping.len());
+        for &(method, total) in shipping {
+            if by_category(method) {
+                shipping_taxes.extend(by_category_taxes.next());
+                continue;
             }
-        };
+            let parts = self.shipping_parts(method, total, lines, line_taxes)?;
+            for part in &parts {
+                summary.add(part)?;
+            }
+            shipping_taxes.push(merge(&parts)?);
+        }
         let custom = taxes.split_off(lines.len().min(taxes.len()));
         Ok(CartTaxes {
             lines: taxes,
             custom,
-            shipping: shipping_tax,
+            shipping: shipping_taxes,
             summary,
         })
     }

@@ -32,8 +32,13 @@ pub struct CartView {
     pub shipping_address: Option<Address>,
     pub billing_address: Option<Address>,
     pub payment_method_id: Option<String>,
-    /// `null` when nothing in the cart ships (or the catalog has no shipping methods).
+    /// `null` when nothing in the cart ships (or the catalog has no shipping methods). With several
+    /// deliveries (products of several shipping profiles), the first of `deliveries`.
     pub shipping: Option<ShippingView>,
+    /// One per shipping profile among the cart's shippable lines that has a method, the default
+    /// profile first; `totals.shippingTotal` is their sum. `[]` or `[shipping]` unless the catalog
+    /// gives products a `shippingProfile`.
+    pub deliveries: Vec<ShippingView>,
     /// The methods that serve the destination, with their price for this cart, so a UI can offer a choice.
     pub available_shipping_methods: Vec<ShippingOption>,
     pub totals: Totals,
@@ -67,7 +72,7 @@ impl CartView {
             .iter()
             .flat_map(|c| [c.unit_price, c.total, c.net, c.tax, c.gross]);
         let shipping = self
-            .shipping
+            .deliveries
             .iter()
             .flat_map(|s| [s.price, s.discount, s.total, s.net, s.tax, s.gross]);
         let options = self.available_shipping_methods.iter().map(|o| o.price);
@@ -220,6 +225,13 @@ pub struct ShippingView {
     pub tax: i64,
     pub gross: i64,
     pub estimated_delivery: Option<DeliveryEstimate>,
+    /// The delivery's shipping profile; absent for the default one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(test, ts(optional))]
+    pub shipping_profile: Option<String>,
+    /// The lines this delivery ships.
+    #[serde(default)]
+    pub line_item_ids: Vec<Text>,
 }
 
 #[cfg_attr(test, derive(ts_rs::TS))]
@@ -231,6 +243,10 @@ pub struct ShippingOption {
     pub price: i64,
     pub default: bool,
     pub estimated_delivery: Option<DeliveryEstimate>,
+    /// The shipping profile whose delivery this method would ship; absent for the default one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(test, ts(optional))]
+    pub shipping_profile: Option<String>,
 }
 
 #[cfg_attr(test, derive(ts_rs::TS))]

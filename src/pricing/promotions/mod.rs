@@ -216,7 +216,7 @@ fn run_group<'c>(
 pub(crate) fn apply_shipping<'c>(
     pass: &mut PromotionPass<'c>,
     lines: &mut [LineCalc<'c>],
-    shipping: &mut Option<ShippingCalc<'c>>,
+    deliveries: &mut [ShippingCalc<'c>],
     ctx: &PromoContext,
 ) -> Result<()> {
     let mut stopped = false;
@@ -224,18 +224,9 @@ pub(crate) fn apply_shipping<'c>(
         let discounted = if stopped {
             None
         } else if matches!(promo.target, Target::Total {}) {
-            Some(apply_total(lines, shipping, promo, ctx)?)
+            Some(apply_total(lines, deliveries, promo, ctx)?)
         } else {
-            match shipping.as_mut() {
-                None => Some(0),
-                Some(ship) => {
-                    let d = ctx.discount_on(ship.current(), &promo.value)?;
-                    if d > 0 {
-                        ship.discounts.push((promo, d));
-                    }
-                    Some(d)
-                }
-            }
+            Some(apply_to_deliveries(deliveries, promo, ctx)?)
         };
         let state = match discounted {
             None => CodeState::StoppedByPreviousDiscount,
@@ -250,23 +241,43 @@ pub(crate) fn apply_shipping<'c>(
     Ok(())
 }
 
-/// A total promotion: the discount of the lines' and shipping's current amounts, spread over them.
+/// A shipping promotion: the value on the deliveries' shipping as one amount (one delivery: its
+/// price), spread over them by their amounts, so that "4.95 off shipping" takes 4.95 in all.
+fn apply_to_deliveries<'c>(
+    deliveries: &mut [ShippingCalc<'c>],
+    promo: &'c Promotion,
+    ctx: &PromoContext,
+) -> Result<i64> {
+    let weights: Vec<i64> = deliveries.iter().map(ShippingCalc::current).collect();
+    let whole = ctx.discount_on(money::sum(weights.iter().copied())?, &promo.value)?;
+    if whole <= 0 {
+        return Ok(0);
+    }
+    let shares = ctx.allocate(whole, &weights)?;
+    for (ship, share) in deliveries.iter_mut().zip(shares) {
+        if share > 0 {
+            ship.discounts.push((promo, share));
+        }
+    }
+    Ok(whole)
+}
+
+/// A total promotion: the discount of the lines' and deliveries' current amounts, spread over them.
 fn apply_total<'c>(
     lines: &mut [LineCalc<'c>],
-    shipping: &mut Option<ShippingCalc<'c>>,
+    deliveries: &mut [ShippingCalc<'c>],
     promo: &'c Promotion,
     ctx: &PromoContext,
 ) -> Result<i64> {
     let targets: Vec<usize> = (0..lines.len())
         .filter(|&i| lines.get(i).is_some_and(|l| l.priced() && l.gift_of.is_none()))
         .collect();
-    let ship_current = shipping.as_ref().map_or(0, ShippingCalc::current);
     let mut weights: Vec<i64> = targets
         .iter()
         .filter_map(|&i| lines.get(i))
         .map(LineCalc::current)
         .collect();
-    weights.push(ship_current);
+    weights.extend(deliveries.iter().map(ShippingCalc::current));
     let whole_base = money::sum(weights.iter().copied())?;
     // The value on the whole as on one amount (a total promotion cannot be a fixed price: validation).
     let whole = ctx.discount_on(whole_base, &promo.value)?;
@@ -274,12 +285,16 @@ fn apply_total<'c>(
         return Ok(0);
     }
     let shares = ctx.allocate(whole, &weights)?;
-    let ship_share = shares.last().copied().unwrap_or(0).clamp(0, ship_current);
-    let line_total = lines::spread_over(lines, &targets, money::sub(whole, ship_share)?, promo, ctx)?;
-    if let (Some(ship), true) = (shipping.as_mut(), ship_share > 0) {
-        ship.discounts.push((promo, ship_share));
+    let mut ship_total = 0i64;
+    for (ship, &share) in deliveries.iter_mut().zip(shares.get(targets.len()..).unwrap_or(&[])) {
+        let share = share.clamp(0, ship.current());
+        if share > 0 {
+            ship.discounts.push((promo, share));
+            ship_total = money::add(ship_total, share)?;
+        }
     }
-    money::add(line_total, ship_share)
+    let line_total = lines::spread_over(lines, &targets, money::sub(whole, ship_total)?, promo, ctx)?;
+    money::add(line_total, ship_total)
 }
 
 /// Applies one item promotion; returns the total it discounted.
