@@ -330,3 +330,99 @@ proptest! {
         prop_assert_eq!(v.shipping.as_ref(), v.deliveries.first());
     }
 }
+
+#[test]
+fn a_product_of_a_profile_no_method_ships_is_refused_by_the_catalog() {
+    let err = Catalog::from_value(json!({
+        "taxCategories": [{"id": "std", "rates": [{"rate": "0.19"}]}],
+        "products": [{"id": "sofa", "name": "Sofa", "taxCategory": "std", "shippingProfile": "bulky",
+                      "prices": [{"currency": "EUR", "amount": "500.00"}]}],
+        "shippingMethods": [{"id": "parcel", "name": "Parcel", "taxCategory": "std",
+                             "rates": [{"currency": "EUR", "price": "4.90"}]}]
+    }))
+    .unwrap_err();
+    assert_eq!(err.code, ErrorCode::InvalidCatalog);
+    assert!(
+        err.message.starts_with("products[0].shippingProfile"),
+        "{}",
+        err.message
+    );
+}
+
+#[test]
+fn without_default_lines_the_first_delivery_is_the_other_profile_s() {
+    let catalog = catalog(json!([]));
+    let cart = cart(&catalog, json!([{"action": "addLineItem", "productId": "sofa"}]));
+    let v = view(&cart, &catalog);
+    assert_eq!(
+        deliveries(&v),
+        vec![("freight".into(), Some("bulky".into()), 4900, vec!["li_1".into()])]
+    );
+    assert_eq!(v.shipping.as_ref().map(|s| s.method_id.as_str()), Some("freight"));
+}
+
+#[test]
+fn a_merge_keeps_the_delivery_choices_of_both_carts() {
+    let catalog = catalog(json!([]));
+    let mut mine = cart(&catalog, json!([{"action": "addLineItem", "productId": "mug"}]));
+    let new = NewCart {
+        id: "guest".into(),
+        currency: "EUR".into(),
+        ..NewCart::default()
+    };
+    let mut guest = CartState::new(new, &catalog, now()).unwrap();
+    apply(
+        &mut guest,
+        &catalog,
+        json!([{"action": "addLineItem", "productId": "sofa"},
+               {"action": "setShippingMethod", "shippingMethodId": "white-glove"}]),
+    );
+    mine.merge(&mut guest, wasm_cart::MergeMode::Max, &catalog, now())
+        .unwrap();
+    assert_eq!(mine.delivery_method(Some("bulky")), Some("white-glove"));
+    let chosen: Vec<String> = deliveries(&view(&mine, &catalog)).into_iter().map(|d| d.0).collect();
+    assert_eq!(chosen, ["parcel", "white-glove"]);
+}
+
+/// Sylius's `firstTargets` rounds each share before handing out the difference, so a share can come
+/// out above a small delivery's price: it is capped there, and no delivery goes below zero.
+#[test]
+fn a_shipping_discount_never_takes_a_delivery_below_zero() {
+    let methods: Vec<Value> = [("a", "0.10"), ("b", "0.50"), ("c", "0.50"), ("d", "0.50")]
+        .iter()
+        .map(|(p, price)| {
+            json!({"id": p, "name": p, "taxCategory": "std", "default": true, "shippingProfile": p,
+                   "rates": [{"currency": "EUR", "price": price}]})
+        })
+        .collect();
+    let products: Vec<Value> = ["a", "b", "c", "d"]
+        .iter()
+        .map(|p| {
+            json!({"id": p, "name": p, "taxCategory": "std", "shippingProfile": p,
+                   "prices": [{"currency": "EUR", "amount": "1.00"}]})
+        })
+        .collect();
+    let catalog = Catalog::from_value(json!({
+        "pricing": {"allocation": "firstTargets"},
+        "taxCategories": [{"id": "std", "rates": [{"rate": "0.19"}]}],
+        "products": products,
+        "shippingMethods": methods,
+        "promotions": [{"id": "off", "currency": "EUR", "target": {"type": "shipping"},
+                        "value": {"type": "absolute", "amount": "1.55"}}]
+    }))
+    .unwrap();
+    let adds: Vec<Value> = ["a", "b", "c", "d"]
+        .iter()
+        .map(|p| json!({"action": "addLineItem", "productId": p}))
+        .collect();
+    let v = view(&cart(&catalog, Value::Array(adds)), &catalog);
+    assert_eq!(v.deliveries.len(), 4);
+    assert!(
+        v.deliveries.iter().all(|d| d.total >= 0 && d.tax >= 0),
+        "{:?}",
+        v.deliveries
+    );
+    let taken: i64 = v.deliveries.iter().map(|d| -d.discount).sum();
+    assert_eq!(taken, -v.totals.discount_total);
+    assert!(taken <= 155);
+}

@@ -964,11 +964,14 @@ fn record_order(
             None => ids.confirmation(&date).map_err(ApiError::internal)?,
         },
         payment_method_id: request.payment_method_id.clone(),
+        // The latest date of every delivery (ISO dates compare as text).
         estimated_delivery: view
-            .shipping
-            .as_ref()
-            .and_then(|s| s.estimated_delivery.as_ref())
-            .map(|d| format!("{}T12:00:00Z", d.max)),
+            .deliveries
+            .iter()
+            .filter_map(|s| s.estimated_delivery.as_ref())
+            .map(|d| d.max.as_str())
+            .max()
+            .map(|max| format!("{max}T12:00:00Z")),
         customer_id: cart.customer().id.clone(),
         po_number: request.po_number.clone(),
         currency: view.currency.clone(),

@@ -774,6 +774,12 @@ impl CartState {
         match method.shipping_profile.as_deref() {
             None => self.shipping_method_id = Some(id.to_string()),
             Some(p) => {
+                if !self.delivery_methods.contains_key(p) && self.delivery_methods.len() >= MAX_LINES {
+                    return Err(
+                        CartError::invalid_request("a cart holds at most one method per line's profile")
+                            .with_details(json!({ "field": "shippingProfile", "value": p })),
+                    );
+                }
                 self.delivery_methods.insert(p.to_string(), id.to_string());
             }
         }
@@ -1271,9 +1277,11 @@ impl CartState {
         next.billing_address = next.billing_address.or_else(|| other.billing_address.clone());
         next.shipping_method_id = next.shipping_method_id.or_else(|| other.shipping_method_id.clone());
         for (profile, method) in &other.delivery_methods {
-            next.delivery_methods
-                .entry(profile.clone())
-                .or_insert_with(|| method.clone());
+            if next.delivery_methods.len() < MAX_LINES {
+                next.delivery_methods
+                    .entry(profile.clone())
+                    .or_insert_with(|| method.clone());
+            }
         }
         next.payment_method_id = next.payment_method_id.or_else(|| other.payment_method_id.clone());
         next.customer.email = next.customer.email.or_else(|| other.customer.email.clone());

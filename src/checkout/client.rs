@@ -10,6 +10,7 @@
 use crate::cart::{CartState, CartStatus};
 use crate::error::{CartError, ErrorCode, Result};
 use crate::pricing::{CartView, LineView};
+use crate::text::Text;
 use crate::time::Timestamp;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
@@ -594,8 +595,23 @@ impl PriceQuote {
             line.gross = s.gross;
         }
         local.discount_codes = self.server.discount_codes.clone();
-        local.shipping = self.server.shipping.clone();
-        local.deliveries = self.server.deliveries.clone();
+        // The server's deliveries name the server's line ids (its cart was rebuilt): map them back.
+        let local_id: Vec<(&str, &Text)> = local
+            .line_items
+            .iter()
+            .zip(&self.lines)
+            .filter_map(|(line, &index)| Some((self.server.line_items.get(index)?.id.as_str(), &line.id)))
+            .collect();
+        let mut deliveries = self.server.deliveries.clone();
+        for delivery in &mut deliveries {
+            for id in &mut delivery.line_item_ids {
+                if let Some((_, mine)) = local_id.iter().find(|(theirs, _)| *theirs == id.as_str()) {
+                    *id = (*mine).clone();
+                }
+            }
+        }
+        local.shipping = deliveries.first().cloned();
+        local.deliveries = deliveries;
         local.available_shipping_methods = self.server.available_shipping_methods.clone();
         local.totals = self.server.totals.clone();
         local

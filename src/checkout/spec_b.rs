@@ -230,7 +230,18 @@ impl CheckoutRequest {
                 custom_line_items,
                 discount_codes: cart.discount_codes().to_vec(),
                 shipping_method_id: cart.shipping_method_id().map(str::to_string),
-                delivery_methods: cart.delivery_methods().clone(),
+                // Only the choices of deliveries the cart has: a choice kept for a profile no longer in
+                // the cart must not fail the order if the server's catalog has dropped its method.
+                delivery_methods: cart
+                    .delivery_methods()
+                    .iter()
+                    .filter(|(profile, _)| {
+                        view.deliveries
+                            .iter()
+                            .any(|d| d.shipping_profile.as_deref() == Some(profile.as_str()))
+                    })
+                    .map(|(p, m)| (p.clone(), m.clone()))
+                    .collect(),
                 customer_email: cart.customer().email.clone(),
                 expected: ExpectedTotals::from_totals(&view.totals),
             }),

@@ -1,8 +1,8 @@
 //! Step 4 of the pipeline: which shipping method, at what price (DESIGN §3, docs/PRICING.md). Shipping
 //! exists only when some priced line ships and the catalog has methods. The shippable lines form one
 //! delivery per shipping profile (the default profile first), each shipped by a method of its profile.
-//! A delivery's price depends on its item total after item discounts (`freeAbove`, cart-value tiers),
-//! which is why this runs after the item promotions, and on what it ships: its units
+//! A delivery's price depends on the cart's item total after item discounts (`freeAbove`, cart-value
+//! tiers), which is why this runs after the item promotions, and on what the delivery ships: its units
 //! (`pricePerUnit`) and weight (`weightTiers`, `maxWeight`).
 
 use super::view::{DeliveryEstimate, ShippingOption};

@@ -38,6 +38,7 @@ pub struct CartView {
     /// One per shipping profile among the cart's shippable lines that has a method, the default
     /// profile first; `totals.shippingTotal` is their sum. `[]` or `[shipping]` unless the catalog
     /// gives products a `shippingProfile`.
+    #[serde(default)]
     pub deliveries: Vec<ShippingView>,
     /// The methods that serve the destination, with their price for this cart, so a UI can offer a choice.
     pub available_shipping_methods: Vec<ShippingOption>,

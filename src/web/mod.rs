@@ -319,14 +319,20 @@ impl Cart {
         self.act_one(json!({ "action": "setBillingAddress", "address": arg(&address, "address")? }))
     }
 
-    /// Selects a shipping method (`null`: the catalog's default for the destination).
+    /// Selects a shipping method for the delivery of its shipping profile (`null`: the catalog's
+    /// default for the destination, for `shippingProfile`'s delivery; absent: the default profile's).
     #[wasm_bindgen(js_name = setShippingMethod, unchecked_return_type = "CartView")]
     pub fn set_shipping_method(
         &self,
         #[wasm_bindgen(js_name = shippingMethodId, unchecked_param_type = "string | null")] shipping_method_id: JsValue,
+        #[wasm_bindgen(js_name = shippingProfile)] shipping_profile: Option<String>,
     ) -> Result<JsValue, JsValue> {
         let id = arg(&shipping_method_id, "shippingMethodId")?;
-        self.act_one(json!({ "action": "setShippingMethod", "shippingMethodId": id }))
+        let mut action = json!({ "action": "setShippingMethod", "shippingMethodId": id });
+        if let (Some(profile), Some(map)) = (shipping_profile, action.as_object_mut()) {
+            map.insert("shippingProfile".into(), Value::String(profile));
+        }
+        self.act_one(action)
     }
 
     /// Sets customer fields (`setCustomer`); a field left out stays, `null` clears it.

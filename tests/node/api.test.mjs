@@ -215,3 +215,32 @@ test("two carts on one custom storage and key follow each other, as two tabs wou
   const stored = JSON.parse(storage.map.get("shared"));
   assert.equal(stored.cart.lineItems.length, 2);
 });
+
+test("several deliveries cross the boundary frozen; setShippingMethod chooses and clears by profile", () => {
+  const shipped = {
+    ...catalog,
+    products: [
+      ...catalog.products,
+      { id: "sofa", name: "Sofa", taxCategory: "std", shippingProfile: "bulky", prices: [{ currency: "EUR", amount: "500.00" }] },
+    ],
+    shippingMethods: [
+      { id: "parcel", name: "Parcel", taxCategory: "std", default: true, rates: [{ currency: "EUR", price: "4.90" }] },
+      { id: "freight", name: "Freight", taxCategory: "std", default: true, shippingProfile: "bulky", rates: [{ currency: "EUR", price: "49.00" }] },
+      { id: "glove", name: "White glove", taxCategory: "std", shippingProfile: "bulky", rates: [{ currency: "EUR", price: "99.00" }] },
+    ],
+  };
+  const cart = Cart.open({ catalog: shipped, storage: "memory", currency: "EUR", country: "DE" });
+  cart.addItem({ productId: "mug" });
+  let view = cart.addItem({ productId: "sofa" });
+  const chosen = (v) => v.deliveries.map((d) => [d.methodId, d.shippingProfile ?? null, d.lineItemIds]);
+  assert.deepEqual(chosen(view), [["parcel", null, ["li_1"]], ["freight", "bulky", ["li_2"]]]);
+  assert.equal(view.shipping, view.deliveries[0].methodId === view.shipping.methodId ? view.shipping : null);
+  assert.equal(view.totals.shippingTotal, 490 + 4900);
+  assert.ok(Object.isFrozen(view.deliveries) && Object.isFrozen(view.deliveries[1].lineItemIds));
+  view = cart.setShippingMethod("glove");
+  assert.deepEqual(chosen(view).map((d) => d[0]), ["parcel", "glove"]);
+  view = cart.setShippingMethod(null, "bulky");
+  assert.deepEqual(chosen(view).map((d) => d[0]), ["parcel", "freight"]);
+  assert.throws(() => cart.setShippingMethod("parcel", "bulky"), (e) => isCartError(e) && e.code === "INVALID_REQUEST" && e.details.field === "shippingProfile");
+  cart.free();
+});

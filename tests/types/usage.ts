@@ -111,6 +111,11 @@ async function main(): Promise<void> {
   view = cart.setShippingAddress({ country: "DE", city: "Berlin", postalCode: "10115" });
   view = cart.setBillingAddress(null);
   view = cart.setShippingMethod("express");
+  view = cart.setShippingMethod(null, "bulky"); // clears the choice of the "bulky" delivery
+  const shippedLines: readonly string[] = view.deliveries[0]?.lineItemIds ?? [];
+  const profile: string | undefined = view.deliveries[0]?.shippingProfile;
+  void shippedLines;
+  void profile;
   view = cart.setCustomer({ customerId: "c-1", email: null });
   view = cart.setCatalog(catalog);
   view = cart.clear();

@@ -254,12 +254,16 @@ fn apply_to_deliveries<'c>(
         return Ok(0);
     }
     let shares = ctx.allocate(whole, &weights)?;
+    let mut taken = 0i64;
     for (ship, share) in deliveries.iter_mut().zip(shares) {
+        // `firstTargets` rounds each share before it hands out the difference: never below zero.
+        let share = share.clamp(0, ship.current());
         if share > 0 {
             ship.discounts.push((promo, share));
+            taken = money::add(taken, share)?;
         }
     }
-    Ok(whole)
+    Ok(taken)
 }
 
 /// A total promotion: the discount of the lines' and deliveries' current amounts, spread over them.
