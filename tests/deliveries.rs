@@ -350,6 +350,20 @@ fn a_product_of_a_profile_no_method_ships_is_refused_by_the_catalog() {
 }
 
 #[test]
+fn a_default_product_needs_a_method_of_the_default_profile() {
+    let err = Catalog::from_value(json!({
+        "taxCategories": [{"id": "std", "rates": [{"rate": "0.19"}]}],
+        "products": [{"id": "mug", "name": "Mug", "taxCategory": "std",
+                      "prices": [{"currency": "EUR", "amount": "10.00"}]}],
+        "shippingMethods": [{"id": "freight", "name": "Freight", "taxCategory": "std", "shippingProfile": "bulky",
+                             "rates": [{"currency": "EUR", "price": "49.00"}]}]
+    }))
+    .unwrap_err();
+    assert_eq!(err.code, ErrorCode::InvalidCatalog);
+    assert!(err.message.contains("default profile"), "{}", err.message);
+}
+
+#[test]
 fn without_default_lines_the_first_delivery_is_the_other_profile_s() {
     let catalog = catalog(json!([]));
     let cart = cart(&catalog, json!([{"action": "addLineItem", "productId": "sofa"}]));

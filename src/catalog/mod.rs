@@ -778,16 +778,20 @@ fn validate_products(p: &mut Problems, data: &CatalogData, tax_ids: &HashSet<&st
                 || format!("{path}.shippingProfile"),
                 "must not be empty",
             );
-            // A shippable product no method ships could never be ordered (NO_SHIPPING_METHOD).
-            let shipped = !product.shippable
-                || data.shipping_methods.is_empty()
-                || data.shipping_methods.iter().any(|m| m.ships(Some(profile)));
-            p.check(
-                shipped,
-                || format!("{path}.shippingProfile"),
-                "no shipping method ships this profile",
-            );
         }
+        // A shippable product no method ships could never be ordered (NO_SHIPPING_METHOD).
+        let profile = product.shipping_profile.as_deref();
+        let shipped = !product.shippable
+            || data.shipping_methods.is_empty()
+            || data.shipping_methods.iter().any(|m| m.ships(profile));
+        p.check(
+            shipped,
+            || format!("{path}.shippingProfile"),
+            match profile {
+                Some(_) => "no shipping method ships this profile",
+                None => "no shipping method ships the default profile (methods without shippingProfile)",
+            },
+        );
         for (j, attr) in product.required_attributes.iter().enumerate() {
             p.check(
                 !attr.is_empty(),
