@@ -624,6 +624,13 @@ impl Problems {
         }
     }
 
+    /// A product's or method's `shippingProfile`, when given, is a name.
+    fn profile(&mut self, path: &str, profile: Option<&str>) {
+        if profile.is_some_and(str::is_empty) {
+            self.add(format!("{path}.shippingProfile"), "must not be empty");
+        }
+    }
+
     fn currency(&mut self, path: &str, code: &str) {
         self.check(
             money::is_known_currency(code),
@@ -772,13 +779,7 @@ fn validate_products(p: &mut Problems, data: &CatalogData, tax_ids: &HashSet<&st
             || format!("{path}.maxQuantity"),
             "must not be below minQuantity",
         );
-        if let Some(profile) = &product.shipping_profile {
-            p.check(
-                !profile.is_empty(),
-                || format!("{path}.shippingProfile"),
-                "must not be empty",
-            );
-        }
+        p.profile(&path, product.shipping_profile.as_deref());
         // A shippable product no method ships could never be ordered (NO_SHIPPING_METHOD).
         let profile = product.shipping_profile.as_deref();
         let shipped = !product.shippable
@@ -885,13 +886,7 @@ fn validate_shipping(p: &mut Problems, data: &CatalogData, tax_ids: &HashSet<&st
         p.unique(&mut ids, &method.id, format!("{path}.id"));
         let known = tax_ids.contains(method.tax_category.as_str());
         p.check(known, || format!("{path}.taxCategory"), "unknown tax category");
-        if let Some(profile) = &method.shipping_profile {
-            p.check(
-                !profile.is_empty(),
-                || format!("{path}.shippingProfile"),
-                "must not be empty",
-            );
-        }
+        p.profile(&path, method.shipping_profile.as_deref());
         if let Some(days) = method.delivery_days {
             p.check(
                 days.min <= days.max,

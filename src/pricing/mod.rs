@@ -280,11 +280,7 @@ pub fn price(cart: &CartState, catalog: &Catalog, now: Timestamp) -> Result<Cart
         catalog,
         settings,
     };
-    let shipping = ship
-        .deliveries
-        .iter()
-        .map(|s| Ok((s.method, s.current())))
-        .collect::<Result<Vec<_>>>()?;
+    let shipping: Vec<_> = ship.deliveries.iter().map(|s| (s.method, s.current())).collect();
     let tax::CartTaxes {
         lines: line_taxes,
         custom: custom_taxes,

@@ -328,11 +328,11 @@ impl Cart {
         #[wasm_bindgen(js_name = shippingProfile)] shipping_profile: Option<String>,
     ) -> Result<JsValue, JsValue> {
         let id = arg(&shipping_method_id, "shippingMethodId")?;
-        let mut action = json!({ "action": "setShippingMethod", "shippingMethodId": id });
-        if let (Some(profile), Some(map)) = (shipping_profile, action.as_object_mut()) {
-            map.insert("shippingProfile".into(), Value::String(profile));
-        }
-        self.act_one(action)
+        self.act_one(json!({
+            "action": "setShippingMethod",
+            "shippingMethodId": id,
+            "shippingProfile": shipping_profile,
+        }))
     }
 
     /// Sets customer fields (`setCustomer`); a field left out stays, `null` clears it.

@@ -254,9 +254,15 @@ fn apply_to_deliveries<'c>(
         return Ok(0);
     }
     let shares = ctx.allocate(whole, &weights)?;
+    take_from_deliveries(deliveries, &shares, promo)
+}
+
+/// Records each delivery's share of a promotion's discount, capped at its current amount (`firstTargets`
+/// rounds each share before it hands out the difference, so a share can exceed a small delivery);
+/// returns what was taken.
+fn take_from_deliveries<'c>(deliveries: &mut [ShippingCalc<'c>], shares: &[i64], promo: &'c Promotion) -> Result<i64> {
     let mut taken = 0i64;
-    for (ship, share) in deliveries.iter_mut().zip(shares) {
-        // `firstTargets` rounds each share before it hands out the difference: never below zero.
+    for (ship, &share) in deliveries.iter_mut().zip(shares) {
         let share = share.clamp(0, ship.current());
         if share > 0 {
             ship.discounts.push((promo, share));
@@ -289,14 +295,7 @@ fn apply_total<'c>(
         return Ok(0);
     }
     let shares = ctx.allocate(whole, &weights)?;
-    let mut ship_total = 0i64;
-    for (ship, &share) in deliveries.iter_mut().zip(shares.get(targets.len()..).unwrap_or(&[])) {
-        let share = share.clamp(0, ship.current());
-        if share > 0 {
-            ship.discounts.push((promo, share));
-            ship_total = money::add(ship_total, share)?;
-        }
-    }
+    let ship_total = take_from_deliveries(deliveries, shares.get(targets.len()..).unwrap_or(&[]), promo)?;
     let line_total = lines::spread_over(lines, &targets, money::sub(whole, ship_total)?, promo, ctx)?;
     money::add(line_total, ship_total)
 }
